@@ -1,0 +1,244 @@
+/**
+ * Finds libtorch and compiles the C++ shim into a per-user cache, once per shim source and libtorch.
+ *
+ * libtorch is looked for in this order: the `LIBTORCH` folder (with `include/` and `lib/`), a PyTorch
+ * install whose `torch/` folder carries headers and libraries (as pip's wheels do), then Debian's
+ * system install (`apt-get install -y libtorch-dev`). `DCGAN_SHIM` names a prebuilt library and skips
+ * all of this.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+
+/** Where a libtorch install keeps its headers and libraries. */
+export interface Libtorch {
+  /** How it was found, for messages: `LIBTORCH`, `PyTorch`, or `Debian`. */
+  source: string;
+  /** Header folders to pass with `-I`. */
+  includeDirs: string[];
+  /** Folder holding libtorch.so, libtorch_cpu.so and libc10.so. */
+  libDir: string;
+  /** The version from torch/version.h, e.g. `1.13.0`. */
+  version: string;
+  /** Whether libtorch_cuda is present beside libtorch_cpu. */
+  cuda: boolean;
+}
+
+/** Raised when libtorch or a compiler is missing, or the shim fails to compile. */
+export class ShimBuildError extends Error {
+  /** @param message what failed and how to fix it */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ShimBuildError";
+  }
+}
+
+const SHIM_DIR = dirname(new URL(import.meta.url).pathname);
+const SHIM_SOURCES = ["shim.cpp", "shim.h", "conv_fast.cpp"];
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: behave as if unset
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readVersion(includeDirs: string[]): string {
+  for (const dir of includeDirs) {
+    for (const rel of ["torch/csrc/api/include/torch/version.h", "torch/version.h"]) {
+      const path = join(dir, rel);
+      if (!exists(path)) continue;
+      const text = Deno.readTextFileSync(path);
+      const match = text.match(/TORCH_VERSION\s+\\?\s*"([^"]+)"/);
+      if (match?.[1]) return match[1];
+    }
+  }
+  return "unknown";
+}
+
+function fromRoot(source: string, root: string): Libtorch | undefined {
+  const include = join(root, "include");
+  const libDir = join(root, "lib");
+  if (!exists(join(include, "ATen/ATen.h")) || !exists(join(libDir, "libtorch_cpu.so"))) return undefined;
+  const includeDirs = [include, join(include, "torch/csrc/api/include")];
+  return {
+    source,
+    includeDirs,
+    libDir,
+    version: readVersion(includeDirs),
+    cuda: exists(join(libDir, "libtorch_cuda.so")),
+  };
+}
+
+function pythonTorchRoot(): string | undefined {
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    try {
+      const out = new Deno.Command(python, {
+        args: ["-c", "import torch,os;print(os.path.dirname(torch.__file__))"],
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
+      if (out.success) {
+        const root = new TextDecoder().decode(out.stdout).trim();
+        if (exists(join(root, "include/ATen/ATen.h"))) return root;
+      }
+    } catch {
+      // that interpreter is missing or not runnable: try the next one
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Finds a libtorch install: `LIBTORCH`, then a PyTorch install, then Debian's.
+ *
+ * @returns where the headers and libraries are
+ * @throws {ShimBuildError} when none is found, naming what to install
+ * @example
+ * ```ts
+ * import { findLibtorch } from "./build.ts";
+ * console.log(findLibtorch().version);
+ * ```
+ */
+export function findLibtorch(): Libtorch {
+  const tried: string[] = [];
+  const explicit = env("LIBTORCH");
+  if (explicit) {
+    const found = fromRoot("LIBTORCH", explicit);
+    if (found) return found;
+    throw new ShimBuildError(
+      `LIBTORCH is set to "${explicit}" but it holds no include/ATen/ATen.h and lib/libtorch_cpu.so: ` +
+        "point it at an unpacked libtorch folder, or unset it",
+    );
+  }
+  tried.push("LIBTORCH (unset)");
+  const torchRoot = pythonTorchRoot();
+  if (torchRoot) {
+    const found = fromRoot("PyTorch", torchRoot);
+    if (found) return found;
+  }
+  tried.push("a PyTorch install with headers");
+  const debian: Libtorch = {
+    source: "Debian",
+    includeDirs: ["/usr/include", "/usr/include/torch/csrc/api/include"],
+    libDir: "/usr/lib/x86_64-linux-gnu",
+    version: "",
+    cuda: false,
+  };
+  if (exists("/usr/include/ATen/ATen.h") && exists(join(debian.libDir, "libtorch_cpu.so"))) {
+    debian.version = readVersion(debian.includeDirs);
+    debian.cuda = exists(join(debian.libDir, "libtorch_cuda.so"));
+    return debian;
+  }
+  tried.push("Debian's /usr/include/ATen and /usr/lib/x86_64-linux-gnu/libtorch_cpu.so");
+  throw new ShimBuildError(
+    `Cannot find libtorch (tried ${tried.join(", ")}): install it with ` +
+      "`apt-get install -y libtorch-dev`, or set LIBTORCH to an unpacked libtorch folder",
+  );
+}
+
+function cacheRoot(): string {
+  const explicit = env("DCGAN_CACHE");
+  if (explicit) return explicit;
+  const xdg = env("XDG_CACHE_HOME");
+  if (xdg) return join(xdg, "gan-dcgan");
+  const home = env("HOME") ?? "/tmp";
+  return join(home, ".cache", "gan-dcgan");
+}
+
+function compileArgs(torch: Libtorch, sources: string[], output: string): string[] {
+  const args = ["-O2", "-shared", "-fPIC", "-std=c++17", "-w"];
+  if (torch.source !== "Debian") args.push("-D_GLIBCXX_USE_CXX11_ABI=1");
+  for (const dir of torch.includeDirs) args.push(`-I${dir}`);
+  if (torch.cuda) args.push("-I/usr/local/cuda/include", "-DDCGAN_WITH_CUDA=1");
+  args.push(...sources, "-o", output, `-L${torch.libDir}`, "-Wl,--no-as-needed");
+  args.push("-ltorch", "-ltorch_cpu", "-lc10");
+  if (torch.cuda) args.push("-ltorch_cuda", "-lc10_cuda");
+  args.push(`-Wl,-rpath,${torch.libDir}`);
+  return args;
+}
+
+/**
+ * Returns the path of a compiled shim for the installed libtorch, compiling it on first use.
+ *
+ * The library lands in `$DCGAN_CACHE` (default `~/.cache/gan-dcgan`) under a key made of the shim's
+ * sources and the libtorch version, so a second call with the same inputs does not compile.
+ *
+ * @param options.quiet no progress message on stderr while compiling
+ * @returns the absolute path of the shared library
+ * @throws {ShimBuildError} when libtorch or g++ is missing, or compilation fails
+ * @example
+ * ```ts
+ * import { ensureShim } from "./build.ts";
+ * const path = ensureShim();
+ * ```
+ */
+export function ensureShim(options: { quiet?: boolean } = {}): string {
+  const prebuilt = env("DCGAN_SHIM");
+  if (prebuilt) return prebuilt;
+  const torch = findLibtorch();
+  const sources = SHIM_SOURCES.map((name) => join(SHIM_DIR, name)).filter(exists);
+  if (torch.cuda && exists(join(SHIM_DIR, "cuda_graphs.cpp"))) {
+    sources.push(join(SHIM_DIR, "cuda_graphs.cpp"));
+  }
+  const key = keyOf(torch, sources);
+  const dir = join(cacheRoot(), "shim", key);
+  const output = join(dir, "libdcgan_shim.so");
+  if (exists(output)) return output;
+  Deno.mkdirSync(dir, { recursive: true });
+  const partial = `${output}.tmp-${crypto.randomUUID()}`;
+  if (!options.quiet) {
+    console.error(`Compiling the libtorch shim for libtorch ${torch.version} (${torch.source}); once, ~20 s`);
+  }
+  let result: Deno.CommandOutput;
+  try {
+    result = new Deno.Command("g++", { args: compileArgs(torch, sources, partial), stderr: "piped" })
+      .outputSync();
+  } catch (error) {
+    throw new ShimBuildError(
+      "Cannot run g++ to compile the libtorch shim: install it with `apt-get install -y g++`",
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!result.success) {
+    try {
+      Deno.removeSync(partial);
+    } catch { /* nothing was written */ }
+    const log = new TextDecoder().decode(result.stderr).split("\n").slice(0, 30).join("\n");
+    throw new ShimBuildError(`Compiling the libtorch shim against libtorch ${torch.version} failed:\n${log}`);
+  }
+  Deno.renameSync(partial, output);
+  return output;
+}
+
+function keyOf(torch: Libtorch, sources: string[]): string {
+  // two 32-bit FNV-1a hashes over the sources and libtorch's identity: cheap and synchronous
+  let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+  const feed = (bytes: Uint8Array) => {
+    for (const byte of bytes) {
+      a = Math.imul(a ^ byte, 0x01000193) >>> 0;
+      b = Math.imul(b ^ byte, 0x5bd1e995) >>> 0;
+    }
+  };
+  for (const source of sources) feed(Deno.readFileSync(source));
+  feed(new TextEncoder().encode(JSON.stringify([torch.source, torch.version, torch.libDir, torch.cuda])));
+  return `${torch.version}-${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}`;
+}
+
+if (import.meta.main) {
+  const path = ensureShim();
+  console.log(path);
+}

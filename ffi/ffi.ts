@@ -1,0 +1,298 @@
+/**
+ * The one table of shim symbols and the one loader. Every call that can fail is followed by
+ * {@linkcode check} or {@linkcode checkStatus}, which turn the shim's last error into a
+ * {@linkcode TorchError} naming the op.
+ *
+ * @module
+ */
+
+import { ensureShim } from "./build.ts";
+
+/** A libtorch failure: carries libtorch's message (no C++ backtrace) and the op that failed. */
+export class TorchError extends Error {
+  /** The op that failed, e.g. `conv2d`. */
+  readonly op: string;
+  /**
+   * @param op the op that failed
+   * @param detail libtorch's message
+   */
+  constructor(op: string, detail: string) {
+    super(`${op} failed: ${detail.trim()}`);
+    this.name = "TorchError";
+    this.op = op;
+  }
+}
+
+const T = "pointer"; // tensor handle (at::Tensor*)
+const symbols = {
+  // errors, lifetime, runtime
+  t_last_error: { parameters: [], result: "pointer" },
+  t_set_backtrace: { parameters: ["i32" /* int enabled */], result: "void" },
+  t_free: { parameters: [T], result: "void" },
+  t_live_count: { parameters: [], result: "i64" },
+  t_set_num_threads: { parameters: ["i32" /* int n */], result: "i32" },
+  t_get_num_threads: { parameters: [], result: "i32" },
+  t_cuda_is_available: { parameters: [], result: "i32" },
+  t_cuda_device_count: { parameters: [], result: "i32" },
+  t_grad_enabled: { parameters: [], result: "i32" },
+  t_set_grad_enabled: { parameters: ["i32" /* int enabled */], result: "void" },
+  // random numbers
+  t_manual_seed: { parameters: ["u64" /* uint64_t seed */], result: "i32" },
+  t_rng_get_state: { parameters: [], result: T },
+  t_rng_set_state: { parameters: [T], result: "i32" },
+  // creation: (const int64_t* dims, int ndims, ..., int dtype, int device_type, int device_index)
+  t_from_data: {
+    parameters: ["buffer", /* const void* data */ "i64", /* nbytes */ "buffer", "i32", "i32", "i32", "i32"],
+    result: T,
+  },
+  t_empty: { parameters: ["buffer", "i32", "i32", "i32", "i32"], result: T },
+  t_zeros: { parameters: ["buffer", "i32", "i32", "i32", "i32"], result: T },
+  t_ones: { parameters: ["buffer", "i32", "i32", "i32", "i32"], result: T },
+  t_full: { parameters: ["buffer", "i32", "f64", /* double value */ "i32", "i32", "i32"], result: T },
+  t_randn: { parameters: ["buffer", "i32", "i32", "i32", "i32"], result: T },
+  t_rand: { parameters: ["buffer", "i32", "i32", "i32", "i32"], result: T },
+  t_randint: {
+    parameters: ["i64", /* low */ "i64", /* high */ "buffer", "i32", "i32", "i32", "i32"],
+    result: T,
+  },
+  t_randperm: { parameters: ["i64", /* n */ "i32", "i32", "i32"], result: T },
+  t_arange: {
+    parameters: ["f64", /* start */ "f64", /* end */ "f64", /* step */ "i32", "i32", "i32"],
+    result: T,
+  },
+  // metadata and readback
+  t_ndim: { parameters: [T], result: "i32" },
+  t_shape: { parameters: [T, "buffer" /* int64_t* out */], result: "i32" },
+  t_dtype: { parameters: [T], result: "i32" },
+  t_device_type: { parameters: [T], result: "i32" },
+  t_device_index: { parameters: [T], result: "i32" },
+  t_requires_grad: { parameters: [T], result: "i32" },
+  t_is_leaf: { parameters: [T], result: "i32" },
+  t_numel: { parameters: [T], result: "i64" },
+  t_copy_to_host: { parameters: [T, "buffer", /* void* out */ "i64" /* nbytes */], result: "i32" },
+  t_item: { parameters: [T, "buffer" /* double* out */], result: "i32" },
+  // conversion and views
+  t_to: { parameters: [T, "i32", /* dtype */ "i32", /* device_type */ "i32" /* device_index */], result: T },
+  t_shallow_clone: { parameters: [T], result: T },
+  t_clone: { parameters: [T], result: T },
+  t_detach: { parameters: [T], result: T },
+  t_contiguous: { parameters: [T], result: T },
+  t_contiguous_channels_last: { parameters: [T], result: T },
+  t_reshape: { parameters: [T, "buffer", /* dims */ "i32"], result: T },
+  t_view: { parameters: [T, "buffer", "i32"], result: T },
+  t_permute: { parameters: [T, "buffer", "i32"], result: T },
+  t_expand: { parameters: [T, "buffer", "i32"], result: T },
+  t_transpose: { parameters: [T, "i64", "i64"], result: T },
+  t_flatten: { parameters: [T, "i64", /* start */ "i64" /* end */], result: T },
+  t_squeeze: { parameters: [T, "i64" /* dim */], result: T },
+  t_unsqueeze: { parameters: [T, "i64" /* dim */], result: T },
+  t_slice: {
+    parameters: [T, "i64", /* dim */ "i64", /* start */ "i64", /* end */ "i64" /* step */],
+    result: T,
+  },
+  t_select: { parameters: [T, "i64", /* dim */ "i64" /* index */], result: T },
+  t_index_select: { parameters: [T, "i64", /* dim */ T /* index */], result: T },
+  t_cat: { parameters: ["buffer", /* tensor* list */ "i32", /* count */ "i64" /* dim */], result: T },
+  t_stack: { parameters: ["buffer", /* tensor* list */ "i32", /* count */ "i64" /* dim */], result: T },
+  // elementwise arithmetic
+  t_add: { parameters: [T, T, "f64" /* alpha */], result: T },
+  t_sub: { parameters: [T, T, "f64" /* alpha */], result: T },
+  t_mul: { parameters: [T, T], result: T },
+  t_div: { parameters: [T, T], result: T },
+  t_pow: { parameters: [T, T], result: T },
+  t_maximum: { parameters: [T, T], result: T },
+  t_minimum: { parameters: [T, T], result: T },
+  t_add_scalar: { parameters: [T, "f64"], result: T },
+  t_sub_scalar: { parameters: [T, "f64"], result: T },
+  t_rsub_scalar: { parameters: [T, "f64"], result: T },
+  t_mul_scalar: { parameters: [T, "f64"], result: T },
+  t_div_scalar: { parameters: [T, "f64"], result: T },
+  t_pow_scalar: { parameters: [T, "f64"], result: T },
+  t_clamp: {
+    parameters: [T, "f64", /* lo */ "f64", /* hi */ "i32", /* has_lo */ "i32" /* has_hi */],
+    result: T,
+  },
+  t_where: { parameters: [T, /* cond */ T, T], result: T },
+  t_compare: { parameters: [T, T, /* or NULL */ "f64", /* scalar */ "i32" /* op */], result: T },
+  t_neg: { parameters: [T], result: T },
+  t_abs: { parameters: [T], result: T },
+  t_exp: { parameters: [T], result: T },
+  t_log: { parameters: [T], result: T },
+  t_sqrt: { parameters: [T], result: T },
+  t_rsqrt: { parameters: [T], result: T },
+  t_square: { parameters: [T], result: T },
+  t_sign: { parameters: [T], result: T },
+  t_isfinite: { parameters: [T], result: T },
+  t_matmul: { parameters: [T, T], result: T },
+  // reductions: (tensor, const int64_t* dims, int ndims, int keepdim)
+  t_sum: { parameters: [T, "buffer", "i32", "i32"], result: T },
+  t_mean: { parameters: [T, "buffer", "i32", "i32"], result: T },
+  t_amax: { parameters: [T, "buffer", "i32", "i32"], result: T },
+  t_amin: { parameters: [T, "buffer", "i32", "i32"], result: T },
+  t_var: { parameters: [T, "buffer", "i32", "i32", /* unbiased */ "i32"], result: T },
+  t_argmax: { parameters: [T, "i64", /* dim */ "i32" /* keepdim */], result: T },
+  t_argmin: { parameters: [T, "i64", /* dim */ "i32" /* keepdim */], result: T },
+  // in-place
+  t_add_: { parameters: [T, T, "f64" /* alpha */], result: "i32" },
+  t_add_scalar_: { parameters: [T, "f64"], result: "i32" },
+  t_mul_: { parameters: [T, T], result: "i32" },
+  t_mul_scalar_: { parameters: [T, "f64"], result: "i32" },
+  t_div_scalar_: { parameters: [T, "f64"], result: "i32" },
+  t_addcmul_: { parameters: [T, T, T, "f64" /* value */], result: "i32" },
+  t_addcdiv_: { parameters: [T, T, T, "f64" /* value */], result: "i32" },
+  t_lerp_: { parameters: [T, T, "f64" /* weight */], result: "i32" },
+  t_clamp_: { parameters: [T, "f64", "f64"], result: "i32" },
+  t_copy_: { parameters: [T, /* dst */ T /* src */], result: "i32" },
+  t_zero_: { parameters: [T], result: "i32" },
+  t_fill_: { parameters: [T, "f64"], result: "i32" },
+  t_normal_: { parameters: [T, "f64", /* mean */ "f64" /* std */], result: "i32" },
+  t_uniform_: { parameters: [T, "f64", /* lo */ "f64" /* hi */], result: "i32" },
+  // neural-network functionals; int64_t[2] buffers for stride, padding, dilation
+  nn_conv2d: {
+    parameters: [T, T, T, /* bias or NULL */ "buffer", "buffer", "buffer", "i64" /* groups */],
+    result: T,
+  },
+  nn_conv_transpose2d: {
+    parameters: [
+      T,
+      T,
+      T, /* bias or NULL */
+      "buffer",
+      "buffer",
+      "buffer", /* output_padding */
+      "i64",
+      "buffer",
+    ],
+    result: T,
+  },
+  nn_batch_norm: {
+    parameters: [T, T, T, T, /* running_mean */ T, /* running_var */ "i32", /* training */ "f64", "f64"],
+    result: T,
+  },
+  nn_layer_norm: { parameters: [T, "buffer", "i32", T, T, "f64" /* eps */], result: T },
+  nn_linear: { parameters: [T, T, T /* bias or NULL */], result: T },
+  nn_embedding: { parameters: [T, /* weight */ T /* indices */], result: T },
+  nn_relu: { parameters: [T], result: T },
+  nn_tanh: { parameters: [T], result: T },
+  nn_sigmoid: { parameters: [T], result: T },
+  nn_softplus: { parameters: [T], result: T },
+  nn_leaky_relu: { parameters: [T, "f64" /* slope */], result: T },
+  nn_dropout: { parameters: [T, "f64", /* p */ "i32" /* training */], result: T },
+  nn_binary_cross_entropy: { parameters: [T, T, T, /* weight or NULL */ "i32" /* reduction */], result: T },
+  nn_binary_cross_entropy_with_logits: { parameters: [T, T, T, T, "i32"], result: T },
+  nn_mse_loss: { parameters: [T, T, "i32" /* reduction */], result: T },
+  // autograd
+  t_set_requires_grad: { parameters: [T, "i32"], result: "i32" },
+  t_backward: {
+    parameters: [T, T, /* grad or NULL */ "i32", /* retain_graph */ "i32" /* create_graph */],
+    result: "i32",
+  },
+  t_grad: { parameters: [T], result: T },
+  t_zero_grad: { parameters: [T], result: "i32" },
+  t_autograd_grad: {
+    parameters: [
+      "buffer", /* outputs */
+      "i32",
+      "buffer", /* inputs */
+      "i32",
+      "buffer", /* out */
+      "i32",
+      "i32",
+    ],
+    result: "i32",
+  },
+  // optimizers
+  optim_adam_step: {
+    parameters: [
+      "buffer", /* tensor* params */
+      "buffer", /* tensor* exp_avgs */
+      "buffer", /* tensor* exp_avg_sqs */
+      "i32", /* count */
+      "f64", /* lr */
+      "f64", /* beta1 */
+      "f64", /* beta2 */
+      "f64", /* eps */
+      "f64", /* weight_decay */
+      "i64", /* step */
+    ],
+    result: "i32",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The shim's symbols, typed. */
+export type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+let library: Deno.DynamicLibrary<typeof symbols> | undefined;
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function open(): Deno.DynamicLibrary<typeof symbols> {
+  const path = ensureShim();
+  let lib: Deno.DynamicLibrary<typeof symbols>;
+  try {
+    lib = Deno.dlopen(path, symbols);
+  } catch (error) {
+    throw new Error(
+      `Cannot load the libtorch shim "${path}": ${(error as Error).message}. ` +
+        "Delete that file to rebuild it, or set DCGAN_SHIM to a shim built for this libtorch",
+      { cause: error },
+    );
+  }
+  const threads = Number(readEnv("DCGAN_NUM_THREADS") ?? navigator.hardwareConcurrency);
+  if (Number.isInteger(threads) && threads > 0) lib.symbols.t_set_num_threads(threads);
+  if (readEnv("DCGAN_TORCH_BACKTRACE") === "1") lib.symbols.t_set_backtrace(1);
+  return lib;
+}
+
+/**
+ * The loaded shim's symbols; compiles and loads the shim on first use.
+ *
+ * @returns the symbol table
+ * @example
+ * ```ts
+ * import { shim } from "./ffi.ts";
+ * console.log(shim().t_live_count());
+ * ```
+ */
+export function shim(): Symbols {
+  library ??= open();
+  return library.symbols;
+}
+
+/**
+ * Reads the shim's last error message.
+ *
+ * @returns libtorch's message for the last failed call on this thread
+ */
+export function lastError(): string {
+  const ptr = shim().t_last_error();
+  return ptr === null ? "unknown error" : Deno.UnsafePointerView.getCString(ptr);
+}
+
+/**
+ * Turns a NULL handle from a creating call into a {@linkcode TorchError}.
+ *
+ * @param op the op's name for the message
+ * @param handle what the shim returned
+ * @returns the handle, known non-null
+ */
+export function check(op: string, handle: Deno.PointerValue): Deno.PointerObject {
+  if (handle === null) throw new TorchError(op, lastError());
+  return handle;
+}
+
+/**
+ * Turns a -1 status into a {@linkcode TorchError}.
+ *
+ * @param op the op's name for the message
+ * @param status what the shim returned
+ */
+export function checkStatus(op: string, status: number): void {
+  if (status < 0) throw new TorchError(op, lastError());
+}

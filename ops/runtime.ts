@@ -1,0 +1,106 @@
+/**
+ * Process-wide controls: the random seed and generator state, threads, CUDA availability and the
+ * live-tensor count.
+ *
+ * @module
+ */
+
+import { check, checkStatus, shim } from "../ffi/ffi.ts";
+import { Tensor } from "./tensor.ts";
+
+/**
+ * Seeds the global generators; `randn` then gives the same numbers as PyTorch after
+ * `torch.manual_seed(seed)` on the CPU.
+ *
+ * @param seed a non-negative integer
+ * @example
+ * ```ts
+ * import { manualSeed } from "../mod.ts";
+ * manualSeed(999);
+ * ```
+ */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`Seed must be a non-negative integer, got ${seed}`);
+  }
+  checkStatus("manualSeed", shim().t_manual_seed(BigInt(seed)));
+}
+
+/**
+ * The CPU generator's state, as `torch.get_rng_state()` (a uint8 tensor).
+ *
+ * @returns the state; pass it to {@linkcode setRngState} to rewind
+ * @example
+ * ```ts
+ * import { getRngState, setRngState } from "../mod.ts";
+ * using state = getRngState();
+ * setRngState(state);
+ * ```
+ */
+export function getRngState(): Tensor {
+  return new Tensor(check("getRngState", shim().t_rng_get_state()));
+}
+
+/**
+ * Restores the CPU generator's state, as `torch.set_rng_state`.
+ *
+ * @param state a tensor from {@linkcode getRngState}
+ */
+export function setRngState(state: Tensor): void {
+  checkStatus("setRngState", shim().t_rng_set_state(state.handle));
+}
+
+/**
+ * Sets how many threads libtorch's CPU kernels use (default: all cores, or `DCGAN_NUM_THREADS`).
+ *
+ * @param threads a positive integer
+ * @example
+ * ```ts
+ * import { setNumThreads } from "../mod.ts";
+ * setNumThreads(2);
+ * ```
+ */
+export function setNumThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`Thread count must be >= 1, got ${threads}`);
+  }
+  checkStatus("setNumThreads", shim().t_set_num_threads(threads));
+}
+
+/**
+ * @returns how many threads libtorch's CPU kernels use
+ * @example
+ * ```ts
+ * import { getNumThreads } from "../mod.ts";
+ * console.log(getNumThreads());
+ * ```
+ */
+export function getNumThreads(): number {
+  return shim().t_get_num_threads();
+}
+
+/**
+ * @returns whether libtorch was built with CUDA and sees a GPU
+ * @example
+ * ```ts
+ * import { cudaIsAvailable } from "../mod.ts";
+ * const device = cudaIsAvailable() ? "cuda" : "cpu";
+ * ```
+ */
+export function cudaIsAvailable(): boolean {
+  return shim().t_cuda_is_available() !== 0 && shim().t_cuda_device_count() > 0;
+}
+
+/**
+ * How many tensor handles are alive in the shim: flat across training steps when nothing leaks.
+ *
+ * @returns the live handle count
+ * @example
+ * ```ts
+ * import { liveTensorCount } from "../mod.ts";
+ * console.log(liveTensorCount());
+ * ```
+ */
+export function liveTensorCount(): number {
+  return Number(shim().t_live_count());
+}

@@ -1,0 +1,98 @@
+/**
+ * Scopes for temporaries: {@linkcode tidy} frees every tensor created inside it except those it
+ * returns or {@linkcode keep}s, the way TorchSharp's DisposeScope and TF.js's tidy do.
+ *
+ * @module
+ */
+
+/** Anything the scope machinery can free. */
+export interface Disposable {
+  /** Frees the native resource; a second call is a no-op. */
+  dispose(): void;
+}
+
+const scopes: Set<Disposable>[] = [];
+
+/**
+ * Records a newly created tensor in the innermost open scope, if any.
+ *
+ * @param item the new tensor
+ */
+export function track(item: Disposable): void {
+  scopes[scopes.length - 1]?.add(item);
+}
+
+/**
+ * Forgets an item in every open scope (it was disposed, or is kept).
+ *
+ * @param item the tensor to forget
+ */
+export function untrack(item: Disposable): void {
+  for (let i = scopes.length - 1; i >= 0; i--) scopes[i]!.delete(item);
+}
+
+/**
+ * Keeps a tensor created inside a {@linkcode tidy} alive past its end.
+ *
+ * @param item the tensor to keep
+ * @returns the same tensor
+ * @example
+ * ```ts
+ * import { keep, tidy, zeros } from "../mod.ts";
+ * let kept;
+ * tidy(() => { kept = keep(zeros([2])); });
+ * ```
+ */
+export function keep<T extends Disposable>(item: T): T {
+  untrack(item);
+  return item;
+}
+
+function collect(value: unknown, into: Set<unknown>, depth = 0): void {
+  if (value === null || typeof value !== "object" || depth > 4) return;
+  into.add(value);
+  if (Array.isArray(value)) {
+    for (const item of value) collect(item, into, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const item of Object.values(value)) collect(item, into, depth + 1);
+  }
+}
+
+/**
+ * Runs `fn` and frees every tensor created during it, except those in its result (a tensor, or
+ * arrays and plain objects holding tensors) and those passed to {@linkcode keep}. Returned tensors
+ * move to the enclosing scope. `fn` must be synchronous.
+ *
+ * @param fn the work whose temporaries to free
+ * @returns what `fn` returns
+ * @example
+ * ```ts
+ * import { ones, tidy } from "../mod.ts";
+ * const total = tidy(() => ones([3]).mul(2).sum().item()); // 6, and no tensor left behind
+ * ```
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    scopes.pop();
+    for (const item of scope) item.dispose();
+    throw error;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const item of scope) item.dispose();
+    throw new TypeError("tidy() takes a synchronous function: await outside it, or dispose tensors yourself");
+  }
+  const returned = new Set<unknown>();
+  collect(result, returned);
+  const parent = scopes[scopes.length - 1];
+  for (const item of scope) {
+    if (returned.has(item)) parent?.add(item);
+    else item.dispose();
+  }
+  return result;
+}
