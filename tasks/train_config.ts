@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 /** Everything that configures a training run; saved into the run folder as config.json. */
 export interface TrainConfig {
@@ -118,18 +118,17 @@ const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
  * ```
  */
 export function parseTrainArgs(args: string[]): TrainConfig | undefined {
-  const options = Object.fromEntries(
-    Object.entries(FLAGS).map((
-      [name, spec],
-    ) => [name, "default" in spec ? { type: spec.type, default: spec.default } : { type: spec.type }]),
-  );
+  const options: ParseArgsOptionsConfig = {};
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    options[name] = spec.type === "boolean"
+      ? { type: "boolean", default: spec.default }
+      : "default" in spec
+      ? { type: "string", default: spec.default }
+      : { type: "string" };
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args, options: options as Parameters<typeof parseArgs>[0]["options"], strict: true })
-      .values as Record<
-        string,
-        string | boolean | undefined
-      >;
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as typeof values;
   } catch (error) {
     throw new ConfigError(`${(error as Error).message.replace(/\.$/, "")}: see --help for the flags`);
   }
