@@ -60,6 +60,7 @@ export interface TensorEntry {
  * ```
  */
 export class SafetensorsError extends Error {
+  /** Always `"SafetensorsError"`. */
   override name = "SafetensorsError";
   /** The file (or other label) the bad bytes came from. */
   readonly source: string;
@@ -246,13 +247,12 @@ export function parseSafetensors(
     fail(`header is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${corrupt}`);
   }
   if (!isPlainObject(header)) fail(`header must be a JSON object, got ${kindOf(header)}; ${corrupt}`);
-  const fields = header as Record<string, unknown>;
 
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
-  const metadata = readMetadata(fields[METADATA_KEY], fail);
+  const metadata = readMetadata(header[METADATA_KEY], fail);
   const located: Located[] = [];
-  for (const [name, info] of Object.entries(fields)) {
+  for (const [name, info] of Object.entries(header)) {
     if (name === METADATA_KEY) continue;
     located.push(readEntryInfo(name, info, dataLength, fail));
   }
@@ -288,7 +288,7 @@ function readMetadata(value: unknown, fail: (problem: string) => never): Record<
   if (!isPlainObject(value)) {
     fail(`"${METADATA_KEY}" must be an object of strings, got ${kindOf(value)}; store metadata as strings`);
   }
-  const pairs = Object.entries(value as Record<string, unknown>);
+  const pairs = Object.entries(value);
   for (const [key, item] of pairs) {
     if (typeof item !== "string") {
       fail(`metadata "${key}" must be a string, got ${kindOf(item)}; store metadata values as strings`);
@@ -309,7 +309,7 @@ function readEntryInfo(
   if (!isPlainObject(info)) {
     fail(`${what} must be an object with dtype, shape and data_offsets, got ${kindOf(info)}; ${fix}`);
   }
-  const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+  const { dtype, shape, data_offsets: offsets } = info;
   for (const [field, value] of [["dtype", dtype], ["shape", shape], ["data_offsets", offsets]] as const) {
     if (value === undefined) fail(`${what} is missing "${field}"; ${fix}`);
   }
@@ -319,12 +319,12 @@ function readEntryInfo(
   if (!isIndexArray(shape)) {
     fail(`${what} has shape ${show(shape)}, expected an array of non-negative integers; ${fix}`);
   }
-  if (!isIndexArray(offsets) || offsets.length !== 2) {
+  if (!isIndexArray(offsets) || !isPair(offsets)) {
     fail(
       `${what} has data_offsets ${show(offsets)}, expected two non-negative integers [begin, end]; ${fix}`,
     );
   }
-  const [begin, end] = offsets as [number, number];
+  const [begin, end] = offsets;
   if (begin > end) fail(`${what} has data_offsets [${begin}, ${end}] with begin after end; ${fix}`);
   if (end > dataLength) {
     fail(
@@ -332,8 +332,8 @@ function readEntryInfo(
         "the file is truncated or corrupt; save it again",
     );
   }
-  const dims = (shape as number[]).map((d) => d + 0); // Normalizes -0 to 0.
-  const expected = byteLengthOf(dtype as SafetensorsDtype, dims);
+  const dims = shape.map((d) => d + 0); // Normalizes -0 to 0.
+  const expected = byteLengthOf(dtype, dims);
   if (end - begin !== expected) {
     fail(
       `${what} has ${end - begin} bytes but shape ${show(dims)} of ${dtype} needs ${expected}; ${fix}`,
@@ -341,7 +341,7 @@ function readEntryInfo(
   }
   return {
     name,
-    entry: { dtype: dtype as SafetensorsDtype, shape: dims, data: new Uint8Array(0) },
+    entry: { dtype, shape: dims, data: new Uint8Array(0) },
     begin,
     end,
   };
@@ -435,7 +435,11 @@ function isIndexArray(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((d) => Number.isSafeInteger(d) && d >= 0);
 }
 
-function isPlainObject(value: unknown): boolean {
+function isPair(value: number[]): value is [number, number] {
+  return value.length === 2;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
