@@ -6,6 +6,7 @@
  * @module
  */
 
+import { TorchError } from "../ffi/ffi.ts";
 import { Adam } from "../models/adam.ts";
 import { Discriminator, Generator } from "../models/dcgan.ts";
 import { weightsInit } from "../models/init.ts";
@@ -50,6 +51,28 @@ export class DivergenceError extends Error {
     );
     this.name = "DivergenceError";
     this.network = network;
+  }
+}
+
+function allFinite(x: Tensor): boolean {
+  return tidy(() => x.isfinite().to("float32").min().item() === 1);
+}
+
+/**
+ * BCE as the seed's criterion. libtorch rejects NaN probabilities with an input-range error; that is
+ * a diverged network, reported as such.
+ */
+function criterion(
+  output: Tensor,
+  label: Tensor,
+  blame: () => "discriminator" | "generator",
+  step: number,
+): Tensor {
+  try {
+    return binaryCrossEntropy(output, label);
+  } catch (error) {
+    if (error instanceof TorchError && !allFinite(output)) throw new DivergenceError(blame(), NaN, step);
+    throw error;
   }
 }
 
@@ -140,14 +163,15 @@ export class DcganTrainer {
       netD.zeroGrad();
       const label = full([batchSize], REAL_LABEL, { device: this.spec.device });
       const outputReal = netD.forward(real);
-      const errDReal = binaryCrossEntropy(outputReal, label);
+      const errDReal = criterion(outputReal, label, () => "discriminator", step);
       errDReal.backward();
       const dx = outputReal.mean().item();
       const z = noise ?? randn([batchSize, this.spec.nz, 1, 1], { device: this.spec.device });
       const fake = netG.forward(z);
       label.fill_(FAKE_LABEL);
       const outputFake = netD.forward(fake.detach());
-      const errDFake = binaryCrossEntropy(outputFake, label);
+      const blame = () => allFinite(fake) ? "discriminator" : "generator";
+      const errDFake = criterion(outputFake, label, blame, step);
       errDFake.backward();
       const dgz1 = outputFake.mean().item();
       const lossD = errDReal.add(errDFake).item();
@@ -157,7 +181,7 @@ export class DcganTrainer {
       netG.zeroGrad();
       label.fill_(REAL_LABEL); // fake labels are real for generator cost
       const output = netD.forward(fake);
-      const errG = binaryCrossEntropy(output, label);
+      const errG = criterion(output, label, blame, step);
       errG.backward();
       const dgz2 = output.mean().item();
       const lossG = errG.item();

@@ -1,0 +1,169 @@
+// The parity test that matters most: PyTorch's weights_init weights, passed through safetensors, the
+// same real batches and the same noise; 5 steps of our loop and of the seed's PyTorch loop must give
+// the same losses and weights.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadStateDictFile } from "../models/checkpoint.ts";
+import * as t from "../mod.ts";
+import { DcganTrainer, DivergenceError } from "../tasks/trainer.ts";
+import { assertClose, runTorch } from "./torch_ref.ts";
+
+const STEPS = 5;
+const SPEC = { nz: 16, ngf: 8, ndf: 8, nc: 3, imageSize: 64, lr: 2e-4, beta1: 0.5, device: "cpu" as const };
+const BATCH = 6;
+
+/** pytorch/examples dcgan/main.py's classes and loop, plus a safetensors writer (json + struct). */
+const SEED_LOOP = `
+import struct
+class Generator(nn.Module):
+    def __init__(self, nz, ngf, nc):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+    def forward(self, x):
+        return self.main(x)
+class Discriminator(nn.Module):
+    def __init__(self, ndf, nc):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+    def forward(self, x):
+        return self.main(x).view(-1, 1).squeeze(1)
+def weights_init(m):
+    classname = m.__class__.__name__
+    if classname.find('Conv') != -1:
+        torch.nn.init.normal_(m.weight, 0.0, 0.02)
+    elif classname.find('BatchNorm') != -1:
+        torch.nn.init.normal_(m.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(m.bias)
+def save_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for k, v in tensors.items():
+        a = v.detach().contiguous().numpy()
+        b = a.tobytes()
+        header[k] = {"dtype": {"float32": "F32", "int64": "I64"}[str(a.dtype)], "shape": list(a.shape),
+                     "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+torch.manual_seed(42)
+netG = Generator(inp['nz'], inp['ngf'], inp['nc']); netG.apply(weights_init)
+netD = Discriminator(inp['ndf'], inp['nc']); netD.apply(weights_init)
+save_safetensors(WORK + "/netG.safetensors", netG.state_dict())
+save_safetensors(WORK + "/netD.safetensors", netD.state_dict())
+criterion = nn.BCELoss()
+optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+real_label, fake_label = 1., 0.
+for i in range(STEPS):
+    real_cpu = torch.rand(BATCH, inp['nc'], 64, 64) * 2 - 1
+    noise = torch.randn(BATCH, inp['nz'], 1, 1)
+    out['real%d' % i] = real_cpu
+    out['noise%d' % i] = noise
+    netD.zero_grad()
+    label = torch.full((BATCH,), real_label, dtype=torch.float)
+    output = netD(real_cpu)
+    errD_real = criterion(output, label)
+    errD_real.backward()
+    D_x = output.mean().item()
+    fake = netG(noise)
+    label.fill_(fake_label)
+    output = netD(fake.detach())
+    errD_fake = criterion(output, label)
+    errD_fake.backward()
+    D_G_z1 = output.mean().item()
+    errD = errD_real + errD_fake
+    optimizerD.step()
+    netG.zero_grad()
+    label.fill_(real_label)
+    output = netD(fake)
+    errG = criterion(output, label)
+    errG.backward()
+    D_G_z2 = output.mean().item()
+    optimizerG.step()
+    out['stats%d' % i] = torch.tensor([errD.item(), errG.item(), D_x, D_G_z1, D_G_z2], dtype=torch.float64)
+for k, v in netG.state_dict().items():
+    out['G.' + k] = v
+for k, v in netD.state_dict().items():
+    out['D.' + k] = v
+`;
+
+Deno.test("5 DCGAN training steps match the seed's PyTorch loop: losses and weights within 1e-4", async () => {
+  const work = await Deno.makeTempDir({ prefix: "dcgan-parity-" });
+  try {
+    const script = `WORK = ${JSON.stringify(work)}\nSTEPS = ${STEPS}\nBATCH = ${BATCH}\n${SEED_LOOP}`;
+    const expected = await runTorch(script, { nz: SPEC.nz, ngf: SPEC.ngf, ndf: SPEC.ndf, nc: SPEC.nc });
+    const trainer = new DcganTrainer(SPEC);
+    try {
+      for (const [name, module] of [["netG", trainer.netG], ["netD", trainer.netD]] as const) {
+        const state = await loadStateDictFile(join(work, `${name}.safetensors`));
+        module.loadStateDict(state);
+        Object.values(state).forEach((x) => x.dispose());
+      }
+      for (let i = 0; i < STEPS; i++) {
+        const real = expected[`real${i}`]!;
+        const noise = expected[`noise${i}`]!;
+        using realT = t.tensor(Float32Array.from(real.data), { shape: real.shape });
+        using noiseT = t.tensor(Float32Array.from(noise.data), { shape: noise.shape });
+        const stats = trainer.step(realT, noiseT);
+        const ours = [stats.lossD, stats.lossG, stats.dx, stats.dgz1, stats.dgz2];
+        assertClose(
+          { shape: [5], data: ours },
+          expected[`stats${i}`],
+          { rtol: 1e-4, atol: 1e-5 },
+          `step ${i} stats`,
+        );
+      }
+      for (const [prefix, module] of [["G", trainer.netG], ["D", trainer.netD]] as const) {
+        const state = module.stateDict();
+        for (const [key, value] of Object.entries(state)) {
+          assertClose(value, expected[`${prefix}.${key}`], { rtol: 1e-4, atol: 1e-5 }, `${prefix}.${key}`);
+          value.dispose();
+        }
+      }
+    } finally {
+      trainer.dispose();
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("a NaN loss stops the step before the optimizer moves and names the network", () => {
+  t.manualSeed(0);
+  const trainer = new DcganTrainer({ ...SPEC, imageSize: 32 });
+  try {
+    using before = trainer.netD.parameters()[0]!.clone();
+    using real = t.full([2, 3, 32, 32], NaN);
+    assert.throws(() => trainer.step(real), (error: Error) => {
+      assert.ok(error instanceof DivergenceError);
+      assert.equal(error.network, "discriminator");
+      assert.match(error.message, /discriminator loss is NaN.*last good checkpoint/);
+      return true;
+    });
+    const after = trainer.netD.parameters()[0]!; // the module's own: not disposed here
+    assert.equal(t.tidy(() => after.sub(before).abs().max().item()), 0);
+    t.noGrad(() => trainer.netG.parameters()[0]!.fill_(NaN));
+    using fine = t.zeros([2, 3, 32, 32]);
+    assert.throws(
+      () => trainer.step(fine),
+      (error: Error) => error instanceof DivergenceError && error.network === "generator",
+    );
+  } finally {
+    trainer.dispose();
+  }
+});
