@@ -1,0 +1,119 @@
+"""PyTorch's side of `deno task bench`: the DCGAN seed loop (pytorch/examples dcgan/main.py) and a
+tiny op's call overhead, timed on the same machine, libtorch and thread count as ours.
+
+Usage: python3 torch_reference.py '{"threads": 2, "steps": 3, "warmup": 1, "configs": [{"batch": 64, ...}]}'
+Prints one JSON object on stdout.
+"""
+import json
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+
+class Generator(nn.Module):
+    def __init__(self, nz, ngf, nc):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
+        )
+
+    def forward(self, x):
+        return self.main(x)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, ndf, nc):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid(),
+        )
+
+    def forward(self, x):
+        return self.main(x).view(-1, 1).squeeze(1)
+
+
+def weights_init(m):
+    name = m.__class__.__name__
+    if name.find("Conv") != -1:
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif name.find("BatchNorm") != -1:
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def train_step_rate(batch, nz, ngf, ndf, nc, steps, warmup):
+    netG = Generator(nz, ngf, nc)
+    netD = Discriminator(ndf, nc)
+    netG.apply(weights_init)
+    netD.apply(weights_init)
+    criterion = nn.BCELoss()
+    optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = torch.rand(batch, nc, 64, 64) * 2 - 1
+
+    def step():
+        netD.zero_grad()
+        label = torch.full((batch,), 1.0)
+        output = netD(real)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        noise = torch.randn(batch, nz, 1, 1)
+        fake = netG(noise)
+        label.fill_(0.0)
+        output = netD(fake.detach())
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        optD.step()
+        netG.zero_grad()
+        label.fill_(1.0)
+        output = netD(fake)
+        errG = criterion(output, label)
+        errG.backward()
+        optG.step()
+        return errD_real.item() + errD_fake.item(), errG.item()
+
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    elapsed = time.perf_counter() - start
+    return batch * steps / elapsed
+
+
+def add_overhead_us(n=200000):
+    a = torch.ones(1)
+    b = torch.ones(1)
+    for _ in range(10000):
+        a + b
+    start = time.perf_counter()
+    for _ in range(n):
+        a + b
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(0)
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "add_us": add_overhead_us(), "steps": []}
+    for cfg in spec.get("configs", []):
+        rate = train_step_rate(cfg["batch"], cfg["nz"], cfg["ngf"], cfg["ndf"], cfg["nc"], spec["steps"], spec["warmup"])
+        result["steps"].append({**cfg, "img_per_s": rate})
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
