@@ -64,3 +64,37 @@ export {
   setNumThreads,
   setRngState,
 } from "./ops/runtime.ts";
+export { type LoadStateDictOptions, type LoadStateDictResult, Module } from "./models/module.ts";
+export { fanInUniform, kaimingUniform } from "./models/default_init.ts";
+export {
+  Conv2d,
+  type Conv2dLayerOptions,
+  ConvTranspose2d,
+  type ConvTranspose2dLayerOptions,
+} from "./models/conv.ts";
+export { BatchNorm2d, type BatchNorm2dOptions, LayerNorm, type LayerNormOptions } from "./models/norm.ts";
+export { LeakyReLU, ReLU, Sigmoid, Tanh } from "./models/activation.ts";
+export { Embedding, Linear } from "./models/linear.ts";
+export { Sequential } from "./models/sequential.ts";
+export { weightsInit } from "./models/init.ts";
+export {
+  Discriminator,
+  type DiscriminatorConfig,
+  Generator,
+  type GeneratorConfig,
+  IMAGE_SIZES,
+} from "./models/dcgan.ts";
+export {
+  Adam,
+  type AdamOptions,
+  type AdamParamGroup,
+  type AdamParamState,
+  type AdamStateDict,
+} from "./models/adam.ts";
+export {
+  loadCheckpoint,
+  loadStateDictFile,
+  loadStateDictInto,
+  saveStateDict,
+  type SaveStateDictOptions,
+} from "./models/checkpoint.ts";
