@@ -81,7 +81,30 @@ function fromRoot(source: string, root: string): Libtorch | undefined {
   };
 }
 
+function siteTorchDirs(): string[] {
+  // where pip and Debian put torch/, found without starting Python (importing torch takes a second)
+  const roots = ["/usr/local/lib", "/usr/lib", `${env("HOME") ?? ""}/.local/lib`];
+  for (const prefix of [env("VIRTUAL_ENV"), env("CONDA_PREFIX")]) {
+    if (prefix) roots.unshift(join(prefix, "lib"));
+  }
+  const dirs: string[] = [];
+  for (const root of roots) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(root)];
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.name.startsWith("python3")) continue;
+      for (const site of ["site-packages", "dist-packages"]) dirs.push(join(root, entry.name, site, "torch"));
+    }
+  }
+  return dirs;
+}
+
 function pythonTorchRoot(): string | undefined {
+  for (const dir of siteTorchDirs()) if (exists(join(dir, "include/ATen/ATen.h"))) return dir;
   for (const python of ["python3", "/usr/bin/python3"]) {
     try {
       const out = new Deno.Command(python, {

@@ -1,0 +1,221 @@
+/**
+ * `deno task bench`: ours against PyTorch on the same machine, libtorch and thread count, in one
+ * run, printed as a table of ratios and written as JSON. Rows: a tiny op's call overhead, the full
+ * DCGAN training step (img/s at batch 64 and 128), the cold start of `sample`, the data pipeline
+ * and peak memory. `--quick` runs small configs (a smoke test, not a measurement).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { Generator } from "../models/dcgan.ts";
+import { saveStateDict } from "../models/checkpoint.ts";
+import { weightsInit } from "../models/init.ts";
+import { ones, rand } from "../ops/creation.ts";
+import { getNumThreads, liveTensorCount, manualSeed } from "../ops/runtime.ts";
+import { tidy } from "../ops/scope.ts";
+import { measureBatchAssembly, measureDecode } from "./data/bench_data.ts";
+import { emojiFiles } from "./data/emoji.ts";
+import { DcganTrainer } from "./trainer.ts";
+
+const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
+const HERE = new URL(".", import.meta.url).pathname;
+
+/** One row of the bench table. */
+export interface BenchRow {
+  /** What was measured. */
+  name: string;
+  /** Unit of the two numbers. */
+  unit: string;
+  /** Ours. */
+  ours: number;
+  /** PyTorch's, when there is a counterpart. */
+  torch?: number;
+  /** How many times better ours is (higher is better, whatever the unit). */
+  ratio?: number;
+}
+
+interface StepConfig {
+  batch: number;
+  nz: number;
+  ngf: number;
+  ndf: number;
+  nc: number;
+}
+
+function peakRssMb(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const match = status.match(/VmHWM:\s+(\d+) kB/);
+    if (match) return Number(match[1]) / 1024;
+  } catch { /* not Linux */ }
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+function addOverheadUs(n = 200_000): number {
+  using a = ones([1]);
+  using b = ones([1]);
+  for (let i = 0; i < 10_000; i++) a.add(b).dispose();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) a.add(b).dispose();
+  return ((performance.now() - start) / n) * 1000;
+}
+
+function trainStepRate(cfg: StepConfig, steps: number, warmup: number): number {
+  manualSeed(0);
+  const trainer = new DcganTrainer({ ...cfg, imageSize: 64, lr: 2e-4, beta1: 0.5, device: "cpu" });
+  try {
+    using real = tidy(() => rand([cfg.batch, cfg.nc, 64, 64]).mul(2).sub(1));
+    for (let i = 0; i < warmup; i++) trainer.step(real);
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) trainer.step(real);
+    return (cfg.batch * steps) / ((performance.now() - start) / 1000);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+async function runPython(args: string[]): Promise<{ stdout: string; seconds: number }> {
+  const start = performance.now();
+  const out = await new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped" }).output();
+  const seconds = (performance.now() - start) / 1000;
+  if (!out.success) {
+    throw new Error(`PyTorch side of the bench failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return { stdout: new TextDecoder().decode(out.stdout), seconds };
+}
+
+async function coldStart(dir: string, n: number): Promise<{ ours: number; torch: number }> {
+  manualSeed(0);
+  const checkpoint = join(dir, "generator.safetensors");
+  {
+    using netG = weightsInit(new Generator({ nz: 128, ngf: 64, nc: 3, imageSize: 64 }));
+    await saveStateDict(netG, checkpoint);
+  }
+  const cli = join(HERE, "cli.ts");
+  // warm both caches once (shim compile, module graph, page cache), then time a second start
+  const ours = async () => {
+    const start = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        cli,
+        "sample",
+        "--checkpoint",
+        checkpoint,
+        "--n",
+        String(n),
+        "--out",
+        join(dir, "ours.png"),
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(`sample failed: ${new TextDecoder().decode(out.stderr)}`);
+    return (performance.now() - start) / 1000;
+  };
+  const torch = async () =>
+    (await runPython([join(HERE, "bench", "torch_sample.py"), checkpoint, String(n), join(dir, "torch.png")]))
+      .seconds;
+  await ours();
+  await torch();
+  return { ours: await ours(), torch: await torch() };
+}
+
+function ratioRow(
+  name: string,
+  unit: string,
+  ours: number,
+  torch: number | undefined,
+  higherIsBetter: boolean,
+): BenchRow {
+  const ratio = torch === undefined ? undefined : higherIsBetter ? ours / torch : torch / ours;
+  return { name, unit, ours, torch, ratio };
+}
+
+function printTable(rows: BenchRow[]): void {
+  const fmt = (v: number | undefined) =>
+    v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
+  const header = ["measurement", "unit", "ours", "PyTorch", "ours vs PyTorch"];
+  const body = rows.map((
+    r,
+  ) => [r.name, r.unit, fmt(r.ours), fmt(r.torch), r.ratio === undefined ? "-" : `${r.ratio.toFixed(2)}x`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of body) console.log(line(row));
+}
+
+/**
+ * Runs the bench and prints the table.
+ *
+ * @param args `--quick` for a tiny smoke run, `--json PATH` for where to write results
+ * @returns the rows
+ */
+export async function main(args: string[]): Promise<BenchRow[]> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "string", default: "bench_results.json" },
+    },
+  });
+  const quick = values.quick as boolean;
+  const threads = getNumThreads();
+  const configs: StepConfig[] = quick
+    ? [{ batch: 8, nz: 16, ngf: 8, ndf: 8, nc: 3 }]
+    : [64, 128].map((batch) => ({ batch, nz: 128, ngf: 64, ndf: 64, nc: 3 }));
+  const steps = quick ? 2 : 3;
+  const warmup = 1;
+  console.error(
+    `bench: ${threads} threads, ${quick ? "quick (tiny configs)" : "full DCGAN 64x64"}; PyTorch runs first`,
+  );
+  const torchSide = JSON.parse(
+    (await runPython([
+      join(HERE, "bench", "torch_reference.py"),
+      JSON.stringify({ threads, steps, warmup, configs }),
+    ]))
+      .stdout,
+  );
+  const rows: BenchRow[] = [];
+  rows.push(ratioRow("tiny add (1 element), per call", "us", addOverheadUs(), torchSide.add_us, false));
+  configs.forEach((cfg, i) => {
+    const ours = trainStepRate(cfg, steps, warmup);
+    const label = `DCGAN train step bs ${cfg.batch}${quick ? ` (ngf ${cfg.ngf})` : ""}`;
+    rows.push(ratioRow(label, "img/s", ours, torchSide.steps[i].img_per_s, true));
+  });
+  const dir = await Deno.makeTempDir({ prefix: "dcgan-bench-" });
+  try {
+    const cold = await coldStart(dir, quick ? 4 : 64);
+    rows.push(ratioRow(`sample cold start (${quick ? 4 : 64} images)`, "s", cold.ours, cold.torch, false));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const { paths } = await emojiFiles();
+  const decode = await measureDecode(paths, { size: 64, limit: quick ? 100 : 1000 });
+  rows.push({ name: "PNG decode + resize (emoji)", unit: "img/s", ours: decode.imagesPerSecond });
+  const images = new Uint8Array(2000 * 3 * 64 * 64);
+  const assembly = measureBatchAssembly({ images, count: 2000, channels: 3, size: 64, skipped: [] }, {
+    batchSize: 128,
+  });
+  rows.push({ name: "batch assembly (shuffle + normalize)", unit: "img/s", ours: assembly.imagesPerSecond });
+  rows.push(ratioRow("peak RSS", "MiB", peakRssMb(), torchSide.peak_rss_mb, false));
+  printTable(rows);
+  const result = {
+    date: new Date().toISOString(),
+    threads,
+    torch: torchSide.torch,
+    quick,
+    liveTensors: liveTensorCount(),
+    rows,
+  };
+  await Deno.writeTextFile(values.json as string, JSON.stringify(result, null, 2) + "\n");
+  console.error(`bench: results in ${values.json}`);
+  return rows;
+}
+
+if (import.meta.main) await main(Deno.args);
