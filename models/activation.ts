@@ -19,7 +19,12 @@ import { Module } from "./module.ts";
  * ```
  */
 export class ReLU extends Module {
-  /** @param input any tensor @returns `max(input, 0)` */
+  /**
+   * Applies the layer.
+   *
+   * @param input any tensor
+   * @returns `max(input, 0)`
+   */
   override forward(input: Tensor): Tensor {
     return relu(input);
   }
@@ -39,6 +44,8 @@ export class LeakyReLU extends Module {
   readonly negativeSlope: number;
 
   /**
+   * Makes the layer.
+   *
    * @param negativeSlope the slope for negative inputs; default 0.01 as PyTorch (the DCGAN uses 0.2)
    * @throws {RangeError} when it is not a finite number
    */
@@ -50,12 +57,21 @@ export class LeakyReLU extends Module {
     this.negativeSlope = negativeSlope;
   }
 
-  /** @param input any tensor @returns the leaky rectified input */
+  /**
+   * Applies the layer.
+   *
+   * @param input any tensor
+   * @returns the leaky rectified input
+   */
   override forward(input: Tensor): Tensor {
     return leakyRelu(input, this.negativeSlope);
   }
 
-  /** @returns the slope as PyTorch prints it */
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the slope as PyTorch prints it
+   */
   override extraRepr(): string {
     return `negative_slope=${this.negativeSlope}`;
   }
@@ -71,7 +87,12 @@ export class LeakyReLU extends Module {
  * ```
  */
 export class Tanh extends Module {
-  /** @param input any tensor @returns `tanh(input)` */
+  /**
+   * Applies the layer.
+   *
+   * @param input any tensor
+   * @returns `tanh(input)`
+   */
   override forward(input: Tensor): Tensor {
     return tanh(input);
   }
@@ -87,7 +108,12 @@ export class Tanh extends Module {
  * ```
  */
 export class Sigmoid extends Module {
-  /** @param input any tensor @returns `1 / (1 + exp(-input))` */
+  /**
+   * Applies the layer.
+   *
+   * @param input any tensor
+   * @returns `1 / (1 + exp(-input))`
+   */
   override forward(input: Tensor): Tensor {
     return sigmoid(input);
   }

@@ -127,6 +127,8 @@ export class Adam {
   readonly fused: boolean;
 
   /**
+   * Makes the optimizer; state is allocated on the first step.
+   *
    * @param params the parameters to update (e.g. `net.parameters()`); they stay owned by their module
    * @param options lr (1e-3), betas ([0.9, 0.999]), eps (1e-8), weightDecay (0), fused (true)
    * @throws {RangeError} when lr < 0, a beta is outside [0, 1), eps < 0 or weightDecay < 0

@@ -112,6 +112,8 @@ export class Conv2d extends Module {
   readonly groups: number;
 
   /**
+   * Makes the layer with PyTorch's default init.
+   *
    * @param inChannels input channels
    * @param outChannels output channels
    * @param kernelSize the filter size, once or as [kH, kW]
@@ -139,6 +141,8 @@ export class Conv2d extends Module {
   }
 
   /**
+   * Applies the layer.
+   *
    * @param input (N, inChannels, H, W)
    * @returns (N, outChannels, H_out, W_out)
    * @throws {TypeError} when the input is not 4-D with inChannels channels
@@ -149,7 +153,11 @@ export class Conv2d extends Module {
     return conv2d(input, this.weight, this.bias, { stride, padding, dilation, groups });
   }
 
-  /** @returns the settings as PyTorch prints them */
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
   override extraRepr(): string {
     return repr(this);
   }
@@ -190,6 +198,8 @@ export class ConvTranspose2d extends Module {
   readonly groups: number;
 
   /**
+   * Makes the layer with PyTorch's default init.
+   *
    * @param inChannels input channels
    * @param outChannels output channels
    * @param kernelSize the filter size, once or as [kH, kW]
@@ -218,6 +228,8 @@ export class ConvTranspose2d extends Module {
   }
 
   /**
+   * Applies the layer.
+   *
    * @param input (N, inChannels, H, W)
    * @returns (N, outChannels, H_out, W_out)
    * @throws {TypeError} when the input is not 4-D with inChannels channels
@@ -234,7 +246,11 @@ export class ConvTranspose2d extends Module {
     });
   }
 
-  /** @returns the settings as PyTorch prints them */
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
   override extraRepr(): string {
     return repr(this, this.outputPadding);
   }

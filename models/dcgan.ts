@@ -81,6 +81,8 @@ export class Generator extends Module {
   readonly imageSize: number;
 
   /**
+   * Builds the layers with PyTorch's default init (call weightsInit for the DCGAN's).
+   *
    * @param config nz (128), ngf (64), nc (3), imageSize (64)
    * @throws {RangeError} when nz, ngf or nc is not a positive integer, or imageSize is not 32, 64 or 128
    */
@@ -116,6 +118,8 @@ export class Generator extends Module {
   }
 
   /**
+   * Generates images from noise.
+   *
    * @param noise (N, nz, 1, 1)
    * @returns images (N, nc, imageSize, imageSize) in [-1, 1]
    * @throws {TypeError} when the noise has another shape
@@ -155,6 +159,8 @@ export class Discriminator extends Module {
   readonly imageSize: number;
 
   /**
+   * Builds the layers with PyTorch's default init (call weightsInit for the DCGAN's).
+   *
    * @param config ndf (64), nc (3), imageSize (64)
    * @throws {RangeError} when ndf or nc is not a positive integer, or imageSize is not 32, 64 or 128
    */
@@ -188,6 +194,8 @@ export class Discriminator extends Module {
   }
 
   /**
+   * Scores images as real (1) or fake (0).
+   *
    * @param images (N, nc, imageSize, imageSize)
    * @returns (N) probabilities, as the example's `output.view(-1, 1).squeeze(1)`
    * @throws {TypeError} when the images have another shape

@@ -34,6 +34,8 @@ export class Linear extends Module {
   readonly outFeatures: number;
 
   /**
+   * Makes the layer with PyTorch's default init.
+   *
    * @param inFeatures input features
    * @param outFeatures output features
    * @param options bias (default true)
@@ -48,6 +50,8 @@ export class Linear extends Module {
   }
 
   /**
+   * Applies the layer.
+   *
    * @param input (..., inFeatures)
    * @returns (..., outFeatures)
    * @throws {TypeError} when the last dim is not inFeatures
@@ -62,7 +66,11 @@ export class Linear extends Module {
     return linear(input, this.weight, this.bias);
   }
 
-  /** @returns the settings as PyTorch prints them */
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
   override extraRepr(): string {
     const bias = this.bias === undefined ? "False" : "True";
     return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${bias}`;
@@ -89,6 +97,8 @@ export class Embedding extends Module {
   readonly embeddingDim: number;
 
   /**
+   * Makes the layer with PyTorch's default init.
+   *
    * @param numEmbeddings rows in the table (the number of classes)
    * @param embeddingDim size of each row
    * @throws {RangeError} when a size is not a positive integer
@@ -101,6 +111,8 @@ export class Embedding extends Module {
   }
 
   /**
+   * Applies the layer.
+   *
    * @param indices int64 or int32 indices in [0, numEmbeddings)
    * @returns (...indices.shape, embeddingDim)
    * @throws {TypeError} when the indices are not integers
@@ -114,7 +126,11 @@ export class Embedding extends Module {
     return embedding(indices, this.weight);
   }
 
-  /** @returns the settings as PyTorch prints them */
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
   override extraRepr(): string {
     return `${this.numEmbeddings}, ${this.embeddingDim}`;
   }

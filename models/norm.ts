@@ -63,6 +63,8 @@ export class BatchNorm2d extends Module {
   readonly momentum: number | null;
 
   /**
+   * Makes the layer with PyTorch's default init.
+   *
    * @param numFeatures channels (C of an (N, C, H, W) input)
    * @param options eps (1e-5), momentum (0.1)
    * @throws {RangeError} when numFeatures is not a positive integer, eps < 0 or momentum outside [0, 1]
@@ -84,6 +86,8 @@ export class BatchNorm2d extends Module {
   }
 
   /**
+   * Applies the layer.
+   *
    * @param input (N, numFeatures, H, W)
    * @returns the normalized input, same shape
    * @throws {TypeError} when the input is not 4-D with numFeatures channels
@@ -110,7 +114,11 @@ export class BatchNorm2d extends Module {
     });
   }
 
-  /** @returns the settings as PyTorch prints them */
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
   override extraRepr(): string {
     const momentum = this.momentum === null ? "None" : String(this.momentum);
     return `${this.numFeatures}, eps=${this.eps}, momentum=${momentum}, affine=True, track_running_stats=True`;
@@ -147,6 +155,8 @@ export class LayerNorm extends Module {
   readonly eps: number;
 
   /**
+   * Makes the layer with PyTorch's default init.
+   *
    * @param normalizedShape the trailing sizes to normalize over, e.g. `[C, H, W]` or `16`
    * @param options eps (1e-5), elementwiseAffine (true)
    * @throws {RangeError} when a size is not a positive integer or eps < 0
@@ -163,6 +173,8 @@ export class LayerNorm extends Module {
   }
 
   /**
+   * Applies the layer.
+   *
    * @param input (..., *normalizedShape)
    * @returns the normalized input, same shape
    * @throws {TypeError} when the input's trailing sizes are not normalizedShape
@@ -180,7 +192,11 @@ export class LayerNorm extends Module {
     return layerNorm(input, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
 
-  /** @returns the settings as PyTorch prints them */
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
   override extraRepr(): string {
     const affine = this.weight === undefined ? "False" : "True";
     return `(${this.normalizedShape.join(", ")}${

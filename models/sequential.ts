@@ -23,7 +23,11 @@ import { Module } from "./module.ts";
 export class Sequential extends Module {
   readonly #layers: Module[];
 
-  /** @param layers the layers, in order */
+  /**
+   * Makes the container.
+   *
+   * @param layers the layers, in order
+   */
   constructor(...layers: Module[]) {
     super();
     this.#layers = layers;
@@ -40,6 +44,8 @@ export class Sequential extends Module {
   }
 
   /**
+   * The layer at a position.
+   *
    * @param index a layer's position (negative counts from the end)
    * @returns the layer
    * @throws {RangeError} when there is no layer at that position
@@ -52,12 +58,18 @@ export class Sequential extends Module {
     return layer;
   }
 
-  /** @returns the layers named by their positions, `"0"`, `"1"`, ... */
+  /**
+   * The layers, named by position as nn.Sequential names them.
+   *
+   * @returns the layers named by their positions, `"0"`, `"1"`, ...
+   */
   override namedChildren(): [string, Module][] {
     return this.#layers.map((layer, i) => [String(i), layer]);
   }
 
   /**
+   * Runs the layers in order.
+   *
    * @param input the first layer's input
    * @returns the last layer's output
    */
