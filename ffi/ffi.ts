@@ -135,6 +135,7 @@ const symbols = {
   // in-place
   t_add_: { parameters: [T, T, "f64" /* alpha */], result: "i32" },
   t_add_scalar_: { parameters: [T, "f64"], result: "i32" },
+  t_add_int_: { parameters: [T, "i64" /* int64_t value */], result: "i32" },
   t_mul_: { parameters: [T, T], result: "i32" },
   t_mul_scalar_: { parameters: [T, "f64"], result: "i32" },
   t_div_scalar_: { parameters: [T, "f64"], result: "i32" },

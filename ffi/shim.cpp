@@ -319,6 +319,8 @@ tensor t_argmin(tensor a, int64_t dim, int keepdim) { RETURN_TENSOR(at::argmin(T
 // ---- in-place ops (what optimizers and initializers need) ----
 int t_add_(tensor a, tensor b, double alpha) { RETURN_STATUS(T(a).add_(T(b), alpha)) }
 int t_add_scalar_(tensor a, double s) { RETURN_STATUS(T(a).add_(s)) }
+// integer increment that keeps an int64 tensor int64 (a double scalar would promote to float)
+int t_add_int_(tensor a, int64_t value) { RETURN_STATUS(T(a).add_(value)) }
 int t_mul_(tensor a, tensor b) { RETURN_STATUS(T(a).mul_(T(b))) }
 int t_mul_scalar_(tensor a, double s) { RETURN_STATUS(T(a).mul_(s)) }
 int t_div_scalar_(tensor a, double s) { RETURN_STATUS(T(a).div_(s)) }

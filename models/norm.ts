@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkStatus, shim } from "../ffi/ffi.ts";
 import { full, ones, zeros } from "../ops/creation.ts";
 import { batchNorm, layerNorm } from "../ops/functional.ts";
 import type { Tensor } from "../ops/tensor.ts";
@@ -101,9 +102,9 @@ export class BatchNorm2d extends Module {
     }
     let factor = 0;
     if (this.training) {
-      const tracked = this.num_batches_tracked.item() + 1; // += 1 (the shim's add_ takes a float scalar)
-      this.num_batches_tracked.fill_(tracked);
-      factor = this.momentum ?? 1 / tracked;
+      // num_batches_tracked += 1, kept int64 and on its device (no sync unless momentum is null)
+      checkStatus("BatchNorm2d", shim().t_add_int_(this.num_batches_tracked.handle, 1n));
+      factor = this.momentum ?? 1 / this.num_batches_tracked.item();
     }
     return batchNorm(input, this.running_mean, this.running_var, {
       weight: this.weight,
