@@ -10,7 +10,7 @@ import { full, ones, zeros } from "../ops/creation.ts";
 import { batchNorm, layerNorm } from "../ops/functional.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { Module } from "./module.ts";
-import { positiveInteger } from "./validate.ts";
+import { floatText, positiveInteger } from "./validate.ts";
 
 /** Options of {@linkcode BatchNorm2d}. */
 export interface BatchNorm2dOptions {
@@ -121,8 +121,10 @@ export class BatchNorm2d extends Module {
    * @returns the settings as PyTorch prints them
    */
   override extraRepr(): string {
-    const momentum = this.momentum === null ? "None" : String(this.momentum);
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${momentum}, affine=True, track_running_stats=True`;
+    const momentum = this.momentum === null ? "None" : floatText(this.momentum);
+    return `${this.numFeatures}, eps=${
+      floatText(this.eps)
+    }, momentum=${momentum}, affine=True, track_running_stats=True`;
   }
 }
 
@@ -200,8 +202,8 @@ export class LayerNorm extends Module {
    */
   override extraRepr(): string {
     const affine = this.weight === undefined ? "False" : "True";
-    return `(${this.normalizedShape.join(", ")}${
-      this.normalizedShape.length === 1 ? "," : ""
-    }), eps=${this.eps}, elementwise_affine=${affine}`;
+    return `(${this.normalizedShape.join(", ")}${this.normalizedShape.length === 1 ? "," : ""}), eps=${
+      floatText(this.eps)
+    }, elementwise_affine=${affine}`;
   }
 }

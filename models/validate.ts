@@ -59,3 +59,22 @@ export function pairOf(name: string, value: Pair, min: number): [number, number]
 export function pairText(pair: readonly [number, number]): string {
   return `(${pair[0]}, ${pair[1]})`;
 }
+
+/**
+ * Formats a float as Python's `repr` does, for module reprs: `1e-05`, `0.1`, `1.0`.
+ *
+ * @param value the number
+ * @returns the text
+ * @example
+ * ```ts
+ * import { floatText } from "./validate.ts";
+ * console.log(floatText(1e-5)); // "1e-05"
+ * ```
+ */
+export function floatText(value: number): string {
+  const magnitude = Math.abs(value);
+  if (value !== 0 && Number.isFinite(value) && (magnitude < 1e-4 || magnitude >= 1e16)) {
+    return value.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+  }
+  return Number.isInteger(value) ? value.toFixed(1) : String(value);
+}

@@ -200,6 +200,8 @@ function trainingPass(): Promise<{ ours: Ours; torch: Record<string, TorchValue>
       netD.apply(weights_init)
       out["describe_g"] = describe(netG)
       out["describe_d"] = describe(netD)
+      out["repr_g"] = text(str(netG))
+      out["repr_d"] = text(str(netD))
       for k, v in netG.state_dict().items():
           out["g." + k] = v.clone()
       for k, v in netD.state_dict().items():
@@ -220,10 +222,13 @@ function trainingPass(): Promise<{ ours: Ours; torch: Record<string, TorchValue>
   return shared;
 }
 
-Deno.test("Generator and Discriminator state-dict keys, order, shapes and dtypes equal pytorch/examples' at imageSize 64", async () => {
+Deno.test("Generator and Discriminator state-dict keys, order, shapes, dtypes and printout equal pytorch/examples' at imageSize 64", async () => {
   const { ours, torch } = await trainingPass();
   assert.deepEqual(describe(ours.netG), textOf(torch.describe_g));
   assert.deepEqual(describe(ours.netD), textOf(torch.describe_d));
+  const python = (value: TorchValue | undefined) => String(textOf(value)).replace(/,? ?inplace=True/g, "");
+  assert.equal(String(ours.netG), python(torch.repr_g), "print(netG)");
+  assert.equal(String(ours.netD), python(torch.repr_d), "print(netD)");
   assert.deepEqual(Object.keys(ours.initialG).slice(0, 7), [
     "main.0.weight",
     "main.1.weight",
