@@ -13,6 +13,8 @@ export class TorchError extends Error {
   /** The op that failed, e.g. `conv2d`. */
   readonly op: string;
   /**
+   * See the parameters.
+   *
    * @param op the op that failed
    * @param detail libtorch's message
    */

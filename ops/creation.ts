@@ -158,6 +158,8 @@ function factory(op: Factory, name: string, shape: readonly number[], options: T
 }
 
 /**
+ * An uninitialized tensor.
+ *
  * @param shape sizes
  * @param options dtype, device, requiresGrad
  * @returns an uninitialized tensor
@@ -172,6 +174,8 @@ export function empty(shape: readonly number[], options: TensorOptions = {}): Te
 }
 
 /**
+ * A tensor of zeros.
+ *
  * @param shape sizes
  * @param options dtype, device, requiresGrad
  * @returns a tensor of zeros
@@ -186,6 +190,8 @@ export function zeros(shape: readonly number[], options: TensorOptions = {}): Te
 }
 
 /**
+ * A tensor of ones.
+ *
  * @param shape sizes
  * @param options dtype, device, requiresGrad
  * @returns a tensor of ones
@@ -200,6 +206,8 @@ export function ones(shape: readonly number[], options: TensorOptions = {}): Ten
 }
 
 /**
+ * A tensor filled with `value`.
+ *
  * @param shape sizes
  * @param value the fill value
  * @param options dtype, device, requiresGrad
@@ -239,6 +247,8 @@ export function randn(shape: readonly number[], options: TensorOptions = {}): Te
 }
 
 /**
+ * A tensor of U[0, 1) samples.
+ *
  * @param shape sizes
  * @param options dtype, device, requiresGrad
  * @returns a tensor of U[0, 1) samples
@@ -253,6 +263,8 @@ export function rand(shape: readonly number[], options: TensorOptions = {}): Ten
 }
 
 /**
+ * A tensor of integers uniform in [low, high).
+ *
  * @param low smallest value
  * @param high one past the largest value
  * @param shape sizes
@@ -280,6 +292,8 @@ export function randint(
 }
 
 /**
+ * A random permutation of 0..n-1.
+ *
  * @param n how many
  * @param options dtype (default int64), device
  * @returns a random permutation of 0..n-1

@@ -177,6 +177,8 @@ export function layerNorm(
 }
 
 /**
+ * `input @ weight.T + bias`.
+ *
  * @param input (..., in)
  * @param weight (out, in)
  * @param bias (out) or undefined
@@ -192,6 +194,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor): Tensor {
 }
 
 /**
+ * The rows of `weight` at `indices`.
+ *
  * @param indices int64 indices
  * @param weight (num_embeddings, dim)
  * @returns the rows of `weight` at `indices`
@@ -206,6 +210,8 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
 }
 
 /**
+ * `max(input, 0)`.
+ *
  * @param input any tensor
  * @returns `max(input, 0)`
  * @example
@@ -219,6 +225,8 @@ export function relu(input: Tensor): Tensor {
 }
 
 /**
+ * `input` where positive, else `negativeSlope * input`.
+ *
  * @param input any tensor
  * @param negativeSlope slope for negative inputs; default 0.01 as PyTorch
  * @returns `input` where positive, else `negativeSlope * input`
@@ -233,6 +241,8 @@ export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
 }
 
 /**
+ * The hyperbolic tangent.
+ *
  * @param input any tensor
  * @returns the hyperbolic tangent
  * @example
@@ -246,6 +256,8 @@ export function tanh(input: Tensor): Tensor {
 }
 
 /**
+ * The logistic sigmoid.
+ *
  * @param input any tensor
  * @returns the logistic sigmoid
  * @example
@@ -259,6 +271,8 @@ export function sigmoid(input: Tensor): Tensor {
 }
 
 /**
+ * `log(1 + exp(input))`.
+ *
  * @param input any tensor
  * @returns `log(1 + exp(input))`
  * @example
@@ -272,6 +286,8 @@ export function softplus(input: Tensor): Tensor {
 }
 
 /**
+ * The input with elements zeroed and the rest scaled by 1/(1-p).
+ *
  * @param input any tensor
  * @param p probability of zeroing an element
  * @param training only drop in training mode

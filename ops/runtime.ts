@@ -68,6 +68,8 @@ export function setNumThreads(threads: number): void {
 }
 
 /**
+ * How many threads libtorch's CPU kernels use.
+ *
  * @returns how many threads libtorch's CPU kernels use
  * @example
  * ```ts
@@ -80,6 +82,8 @@ export function getNumThreads(): number {
 }
 
 /**
+ * Whether libtorch was built with CUDA and sees a GPU.
+ *
  * @returns whether libtorch was built with CUDA and sees a GPU
  * @example
  * ```ts

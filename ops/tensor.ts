@@ -292,27 +292,42 @@ export class Tensor {
     return wrap("to", s.t_to(this.handle, dtype, dev.type, dev.index));
   }
 
-  /** @returns a copy on the CPU */
+  /**
+   * A copy on the CPU.
+   * @returns a copy on the CPU
+   */
   cpu(): Tensor {
     return this.to("cpu");
   }
 
-  /** @returns a copy with its own storage */
+  /**
+   * A copy with its own storage.
+   * @returns a copy with its own storage
+   */
   clone(): Tensor {
     return wrap("clone", shim().t_clone(this.handle));
   }
 
-  /** @returns a view of the same data cut off from the autograd graph */
+  /**
+   * A view of the same data cut off from the autograd graph.
+   * @returns a view of the same data cut off from the autograd graph
+   */
   detach(): Tensor {
     return wrap("detach", shim().t_detach(this.handle));
   }
 
-  /** @returns a contiguous tensor (this data, or a copy) */
+  /**
+   * A contiguous tensor (this data, or a copy).
+   * @returns a contiguous tensor (this data, or a copy)
+   */
   contiguous(): Tensor {
     return wrap("contiguous", shim().t_contiguous(this.handle));
   }
 
-  /** @returns a new handle to the same tensor (shares data and autograd identity) */
+  /**
+   * A new handle to the same tensor (shares data and autograd identity).
+   * @returns a new handle to the same tensor (shares data and autograd identity)
+   */
   ref(): Tensor {
     return wrap("ref", shim().t_shallow_clone(this.handle));
   }
@@ -320,6 +335,8 @@ export class Tensor {
   // ---- shape ----
 
   /**
+   * The same data with a new shape (a view when possible).
+   *
    * @param shape the new sizes (one may be -1)
    * @returns the same data with a new shape (a view when possible)
    */
@@ -329,6 +346,8 @@ export class Tensor {
   }
 
   /**
+   * A view with a new shape.
+   *
    * @param shape the new sizes (one may be -1); the data must be contiguous enough
    * @returns a view with a new shape
    */
@@ -338,6 +357,8 @@ export class Tensor {
   }
 
   /**
+   * A view with dims permuted.
+   *
    * @param dims the new order of dims
    * @returns a view with dims permuted
    */
@@ -347,6 +368,8 @@ export class Tensor {
   }
 
   /**
+   * A broadcast view.
+   *
    * @param shape the sizes to broadcast to (-1 keeps a size)
    * @returns a broadcast view
    */
@@ -356,6 +379,8 @@ export class Tensor {
   }
 
   /**
+   * A view with the two dims swapped.
+   *
    * @param dim0 a dim
    * @param dim1 another dim
    * @returns a view with the two dims swapped
@@ -365,6 +390,8 @@ export class Tensor {
   }
 
   /**
+   * The tensor with dims startDim..endDim merged.
+   *
    * @param startDim first dim to flatten
    * @param endDim last dim to flatten
    * @returns the tensor with dims startDim..endDim merged
@@ -374,6 +401,8 @@ export class Tensor {
   }
 
   /**
+   * A view without it.
+   *
    * @param dim the size-1 dim to remove
    * @returns a view without it
    */
@@ -382,6 +411,8 @@ export class Tensor {
   }
 
   /**
+   * A view with it.
+   *
    * @param dim where to insert a size-1 dim
    * @returns a view with it
    */
@@ -414,6 +445,8 @@ export class Tensor {
   }
 
   /**
+   * The picked entries.
+   *
    * @param dim the dim to pick along
    * @param index an int64 tensor of indices
    * @returns the picked entries
@@ -425,6 +458,8 @@ export class Tensor {
   // ---- arithmetic ----
 
   /**
+   * `this + alpha * other`.
+   *
    * @param other a tensor (broadcast) or number
    * @param alpha multiplier of `other`
    * @returns `this + alpha * other`
@@ -437,6 +472,8 @@ export class Tensor {
   }
 
   /**
+   * `this - alpha * other`.
+   *
    * @param other a tensor (broadcast) or number
    * @param alpha multiplier of `other`
    * @returns `this - alpha * other`
@@ -449,6 +486,8 @@ export class Tensor {
   }
 
   /**
+   * `other - this`.
+   *
    * @param other a number
    * @returns `other - this`
    */
@@ -457,6 +496,8 @@ export class Tensor {
   }
 
   /**
+   * The elementwise product.
+   *
    * @param other a tensor (broadcast) or number
    * @returns the elementwise product
    */
@@ -468,6 +509,8 @@ export class Tensor {
   }
 
   /**
+   * The elementwise quotient (true division).
+   *
    * @param other a tensor (broadcast) or number
    * @returns the elementwise quotient (true division)
    */
@@ -479,6 +522,8 @@ export class Tensor {
   }
 
   /**
+   * `this ** exponent`.
+   *
    * @param exponent a tensor (broadcast) or number
    * @returns `this ** exponent`
    */
@@ -490,6 +535,8 @@ export class Tensor {
   }
 
   /**
+   * The elementwise maximum.
+   *
    * @param other a tensor (broadcast)
    * @returns the elementwise maximum
    */
@@ -498,6 +545,8 @@ export class Tensor {
   }
 
   /**
+   * The elementwise minimum.
+   *
    * @param other a tensor (broadcast)
    * @returns the elementwise minimum
    */
@@ -506,6 +555,8 @@ export class Tensor {
   }
 
   /**
+   * The values clamped into [min, max].
+   *
    * @param min lower bound, or undefined for none
    * @param max upper bound, or undefined for none
    * @returns the values clamped into [min, max]
@@ -521,56 +572,94 @@ export class Tensor {
     return wrap("clamp", status);
   }
 
-  /** @returns `-this` */
+  /**
+   * `-this`.
+   * @returns `-this`
+   */
   neg(): Tensor {
     return wrap("neg", shim().t_neg(this.handle));
   }
-  /** @returns `|this|` */
+  /**
+   * `|this|`.
+   * @returns `|this|`
+   */
   abs(): Tensor {
     return wrap("abs", shim().t_abs(this.handle));
   }
-  /** @returns `e ** this` */
+  /**
+   * `e ** this`.
+   * @returns `e ** this`
+   */
   exp(): Tensor {
     return wrap("exp", shim().t_exp(this.handle));
   }
-  /** @returns the natural log */
+  /**
+   * The natural log.
+   * @returns the natural log
+   */
   log(): Tensor {
     return wrap("log", shim().t_log(this.handle));
   }
-  /** @returns the square root */
+  /**
+   * The square root.
+   * @returns the square root
+   */
   sqrt(): Tensor {
     return wrap("sqrt", shim().t_sqrt(this.handle));
   }
-  /** @returns `1 / sqrt(this)` */
+  /**
+   * `1 / sqrt(this)`.
+   * @returns `1 / sqrt(this)`
+   */
   rsqrt(): Tensor {
     return wrap("rsqrt", shim().t_rsqrt(this.handle));
   }
-  /** @returns `this * this` */
+  /**
+   * `this * this`.
+   * @returns `this * this`
+   */
   square(): Tensor {
     return wrap("square", shim().t_square(this.handle));
   }
-  /** @returns -1, 0 or 1 per element */
+  /**
+   * -1, 0 or 1 per element.
+   * @returns -1, 0 or 1 per element
+   */
   sign(): Tensor {
     return wrap("sign", shim().t_sign(this.handle));
   }
-  /** @returns a bool tensor, true where the value is neither NaN nor infinite */
+  /**
+   * A bool tensor, true where the value is neither NaN nor infinite.
+   * @returns a bool tensor, true where the value is neither NaN nor infinite
+   */
   isfinite(): Tensor {
     return wrap("isfinite", shim().t_isfinite(this.handle));
   }
-  /** @returns `max(this, 0)` */
+  /**
+   * `max(this, 0)`.
+   * @returns `max(this, 0)`
+   */
   relu(): Tensor {
     return wrap("relu", shim().nn_relu(this.handle));
   }
-  /** @returns the hyperbolic tangent */
+  /**
+   * The hyperbolic tangent.
+   * @returns the hyperbolic tangent
+   */
   tanh(): Tensor {
     return wrap("tanh", shim().nn_tanh(this.handle));
   }
-  /** @returns the logistic sigmoid */
+  /**
+   * The logistic sigmoid.
+   * @returns the logistic sigmoid
+   */
   sigmoid(): Tensor {
     return wrap("sigmoid", shim().nn_sigmoid(this.handle));
   }
 
   /**
+   * The matrix product (batched, broadcast like torch.matmul).
+   *
    * @param other a tensor
    * @returns the matrix product (batched, broadcast like torch.matmul)
    */
@@ -578,27 +667,51 @@ export class Tensor {
     return wrap("matmul", shim().t_matmul(this.handle, other.handle));
   }
 
-  /** @param other tensor or number @returns bool tensor of `this == other` */
+  /**
+   * Bool tensor of `this == other`.
+   * @param other tensor or number
+   * @returns bool tensor of `this == other`
+   */
   eq(other: Tensor | number): Tensor {
     return this.#compare("eq", other);
   }
-  /** @param other tensor or number @returns bool tensor of `this != other` */
+  /**
+   * Bool tensor of `this != other`.
+   * @param other tensor or number
+   * @returns bool tensor of `this != other`
+   */
   ne(other: Tensor | number): Tensor {
     return this.#compare("ne", other);
   }
-  /** @param other tensor or number @returns bool tensor of `this < other` */
+  /**
+   * Bool tensor of `this < other`.
+   * @param other tensor or number
+   * @returns bool tensor of `this < other`
+   */
   lt(other: Tensor | number): Tensor {
     return this.#compare("lt", other);
   }
-  /** @param other tensor or number @returns bool tensor of `this <= other` */
+  /**
+   * Bool tensor of `this <= other`.
+   * @param other tensor or number
+   * @returns bool tensor of `this <= other`
+   */
   le(other: Tensor | number): Tensor {
     return this.#compare("le", other);
   }
-  /** @param other tensor or number @returns bool tensor of `this > other` */
+  /**
+   * Bool tensor of `this > other`.
+   * @param other tensor or number
+   * @returns bool tensor of `this > other`
+   */
   gt(other: Tensor | number): Tensor {
     return this.#compare("gt", other);
   }
-  /** @param other tensor or number @returns bool tensor of `this >= other` */
+  /**
+   * Bool tensor of `this >= other`.
+   * @param other tensor or number
+   * @returns bool tensor of `this >= other`
+   */
   ge(other: Tensor | number): Tensor {
     return this.#compare("ge", other);
   }
@@ -613,6 +726,8 @@ export class Tensor {
   // ---- reductions ----
 
   /**
+   * The sum.
+   *
    * @param dim a dim or dims to reduce; all when omitted
    * @param options keepdim
    * @returns the sum
@@ -622,6 +737,8 @@ export class Tensor {
   }
 
   /**
+   * The mean.
+   *
    * @param dim a dim or dims to reduce; all when omitted
    * @param options keepdim
    * @returns the mean
@@ -631,6 +748,8 @@ export class Tensor {
   }
 
   /**
+   * The maximum (torch.amax).
+   *
    * @param dim a dim or dims to reduce; all when omitted
    * @param options keepdim
    * @returns the maximum (torch.amax)
@@ -640,6 +759,8 @@ export class Tensor {
   }
 
   /**
+   * The minimum (torch.amin).
+   *
    * @param dim a dim or dims to reduce; all when omitted
    * @param options keepdim
    * @returns the minimum (torch.amin)
@@ -648,17 +769,25 @@ export class Tensor {
     return this.#reduce("amin", shim().t_amin, dim, options);
   }
 
-  /** @returns the largest element, as a 0-dim tensor */
+  /**
+   * The largest element, as a 0-dim tensor.
+   * @returns the largest element, as a 0-dim tensor
+   */
   max(): Tensor {
     return this.amax();
   }
 
-  /** @returns the smallest element, as a 0-dim tensor */
+  /**
+   * The smallest element, as a 0-dim tensor.
+   * @returns the smallest element, as a 0-dim tensor
+   */
   min(): Tensor {
     return this.amin();
   }
 
   /**
+   * The variance.
+   *
    * @param dim a dim or dims to reduce; all when omitted
    * @param options keepdim, and unbiased (default true, as PyTorch)
    * @returns the variance
@@ -673,6 +802,8 @@ export class Tensor {
   }
 
   /**
+   * Int64 indices of the maxima.
+   *
    * @param dim the dim to reduce
    * @param options keepdim
    * @returns int64 indices of the maxima
@@ -682,6 +813,8 @@ export class Tensor {
   }
 
   /**
+   * Int64 indices of the minima.
+   *
    * @param dim the dim to reduce
    * @param options keepdim
    * @returns int64 indices of the minima
@@ -702,7 +835,12 @@ export class Tensor {
 
   // ---- in-place (the ops optimizers and initializers need) ----
 
-  /** @param other tensor or number @param alpha multiplier @returns this, after `this += alpha * other` */
+  /**
+   * This, after `this += alpha * other`.
+   * @param other tensor or number
+   * @param alpha multiplier
+   * @returns this, after `this += alpha * other`
+   */
   add_(other: Tensor | number, alpha = 1): this {
     const s = shim();
     const status = typeof other === "number"
@@ -712,7 +850,11 @@ export class Tensor {
     return this;
   }
 
-  /** @param other tensor or number @returns this, after `this *= other` */
+  /**
+   * This, after `this *= other`.
+   * @param other tensor or number
+   * @returns this, after `this *= other`
+   */
   mul_(other: Tensor | number): this {
     const s = shim();
     const status = typeof other === "number"
@@ -722,61 +864,108 @@ export class Tensor {
     return this;
   }
 
-  /** @param other a number @returns this, after `this /= other` */
+  /**
+   * This, after `this /= other`.
+   * @param other a number
+   * @returns this, after `this /= other`
+   */
   div_(other: number): this {
     checkStatus("div_", shim().t_div_scalar_(this.handle, other));
     return this;
   }
 
-  /** @param a tensor @param b tensor @param value multiplier @returns this, after `this += value * a * b` */
+  /**
+   * This, after `this += value * a * b`.
+   * @param a tensor
+   * @param b tensor
+   * @param value multiplier
+   * @returns this, after `this += value * a * b`
+   */
   addcmul_(a: Tensor, b: Tensor, value = 1): this {
     checkStatus("addcmul_", shim().t_addcmul_(this.handle, a.handle, b.handle, value));
     return this;
   }
 
-  /** @param a tensor @param b tensor @param value multiplier @returns this, after `this += value * a / b` */
+  /**
+   * This, after `this += value * a / b`.
+   * @param a tensor
+   * @param b tensor
+   * @param value multiplier
+   * @returns this, after `this += value * a / b`
+   */
   addcdiv_(a: Tensor, b: Tensor, value = 1): this {
     checkStatus("addcdiv_", shim().t_addcdiv_(this.handle, a.handle, b.handle, value));
     return this;
   }
 
-  /** @param end target @param weight fraction @returns this, after `this += weight * (end - this)` */
+  /**
+   * This, after `this += weight * (end - this)`.
+   * @param end target
+   * @param weight fraction
+   * @returns this, after `this += weight * (end - this)`
+   */
   lerp_(end: Tensor, weight: number): this {
     checkStatus("lerp_", shim().t_lerp_(this.handle, end.handle, weight));
     return this;
   }
 
-  /** @param min lower bound @param max upper bound @returns this, clamped in place */
+  /**
+   * This, clamped in place.
+   * @param min lower bound
+   * @param max upper bound
+   * @returns this, clamped in place
+   */
   clamp_(min: number, max: number): this {
     checkStatus("clamp_", shim().t_clamp_(this.handle, min, max));
     return this;
   }
 
-  /** @param src values to copy in (broadcast, converted) @returns this */
+  /**
+   * This.
+   * @param src values to copy in (broadcast, converted)
+   * @returns this
+   */
   copy_(src: Tensor): this {
     checkStatus("copy_", shim().t_copy_(this.handle, src.handle));
     return this;
   }
 
-  /** @returns this, filled with zeros */
+  /**
+   * This, filled with zeros.
+   * @returns this, filled with zeros
+   */
   zero_(): this {
     checkStatus("zero_", shim().t_zero_(this.handle));
     return this;
   }
 
-  /** @param value the fill value @returns this, filled */
+  /**
+   * This, filled.
+   * @param value the fill value
+   * @returns this, filled
+   */
   fill_(value: number): this {
     checkStatus("fill_", shim().t_fill_(this.handle, value));
     return this;
   }
 
-  /** @param mean mean @param std standard deviation @returns this, filled from N(mean, std²) */
+  /**
+   * This, filled from N(mean, std²).
+   * @param mean mean
+   * @param std standard deviation
+   * @returns this, filled from N(mean, std²)
+   */
   normal_(mean = 0, std = 1): this {
     checkStatus("normal_", shim().t_normal_(this.handle, mean, std));
     return this;
   }
 
-  /** @param low lower bound @param high upper bound @returns this, filled from U(low, high) */
+  /**
+   * This, filled from U(low, high).
+   * @param low lower bound
+   * @param high upper bound
+   * @returns this, filled from U(low, high)
+   */
   uniform_(low = 0, high = 1): this {
     checkStatus("uniform_", shim().t_uniform_(this.handle, low, high));
     return this;
