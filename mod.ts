@@ -98,3 +98,5 @@ export {
   saveStateDict,
   type SaveStateDictOptions,
 } from "./models/checkpoint.ts";
+export { makeGrid, saveImage } from "./tasks/visual/tensor_image.ts";
+export type { GridOptions } from "./tasks/visual/grid.ts";
