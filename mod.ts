@@ -100,3 +100,9 @@ export {
 } from "./models/checkpoint.ts";
 export { makeGrid, saveImage } from "./tasks/visual/tensor_image.ts";
 export type { GridOptions } from "./tasks/visual/grid.ts";
+
+// `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).
+if (import.meta.main) {
+  const { main } = await import("./tasks/cli.ts");
+  Deno.exit(await main(Deno.args));
+}
