@@ -24,7 +24,7 @@ import type { Tensor } from "../ops/tensor.ts";
  * using weight = kaimingUniform([8, 3, 4, 4], 3 * 4 * 4);
  * ```
  */
-export function kaimingUniform(shape: readonly number[], fanIn: number, a = Math.sqrt(5)): Tensor {
+export function kaimingUniform(shape: readonly number[], fanIn: number, a: number = Math.sqrt(5)): Tensor {
   const gain = Math.sqrt(2.0 / (1 + a ** 2));
   const std = gain / Math.sqrt(fanIn);
   const bound = Math.sqrt(3.0) * std;
