@@ -57,10 +57,12 @@ export { enableGrad, grad, isGradEnabled, noGrad } from "./ops/autograd.ts";
 export { type Disposable, keep, tidy } from "./ops/scope.ts";
 export {
   cudaIsAvailable,
+  fastPathsEnabled,
   getNumThreads,
   getRngState,
   liveTensorCount,
   manualSeed,
+  setFastPaths,
   setNumThreads,
   setRngState,
 } from "./ops/runtime.ts";

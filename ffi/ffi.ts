@@ -184,6 +184,8 @@ const symbols = {
   nn_binary_cross_entropy: { parameters: [T, T, T, /* weight or NULL */ "i32" /* reduction */], result: T },
   nn_binary_cross_entropy_with_logits: { parameters: [T, T, T, T, "i32"], result: T },
   nn_mse_loss: { parameters: [T, T, "i32" /* reduction */], result: T },
+  nn_set_fast_paths: { parameters: ["i32" /* int enabled */], result: "i32" },
+  nn_fast_paths: { parameters: [], result: "i32" },
   // autograd
   t_set_requires_grad: { parameters: [T, "i32"], result: "i32" },
   t_backward: {
@@ -250,6 +252,7 @@ function open(): Deno.DynamicLibrary<typeof symbols> {
   const threads = Number(readEnv("DCGAN_NUM_THREADS") ?? navigator.hardwareConcurrency);
   if (Number.isInteger(threads) && threads > 0) lib.symbols.t_set_num_threads(threads);
   if (readEnv("DCGAN_TORCH_BACKTRACE") === "1") lib.symbols.t_set_backtrace(1);
+  if (readEnv("DCGAN_FAST_PATHS") === "0") lib.symbols.nn_set_fast_paths(0);
   return lib;
 }
 

@@ -87,6 +87,13 @@ std::vector<at::Tensor> list_of(tensor* handles, int count) {
 
 }  // namespace
 
+namespace dcgan {
+// conv_fast.cpp: at::conv_transpose2d, through oneDNN's convolution kernels where that applies.
+at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                            at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
+                            int64_t groups, at::IntArrayRef dilation);
+}  // namespace dcgan
+
 // GUARD(fail) { body } : runs body, turning any exception into last_error and `return fail`.
 #define GUARD_BEGIN try {
 #define GUARD_END(fail)                                                          \
@@ -341,8 +348,8 @@ tensor nn_conv2d(tensor x, tensor w, tensor b, const int64_t* stride, const int6
 }
 tensor nn_conv_transpose2d(tensor x, tensor w, tensor b, const int64_t* stride, const int64_t* padding,
                            const int64_t* output_padding, int64_t groups, const int64_t* dilation) {
-  RETURN_TENSOR(at::conv_transpose2d(T(x), T(w), maybe(b), dims_of(stride, 2), dims_of(padding, 2),
-                                     dims_of(output_padding, 2), groups, dims_of(dilation, 2)))
+  RETURN_TENSOR(dcgan::conv_transpose2d(T(x), T(w), maybe(b), dims_of(stride, 2), dims_of(padding, 2),
+                                        dims_of(output_padding, 2), groups, dims_of(dilation, 2)))
 }
 tensor nn_batch_norm(tensor x, tensor w, tensor b, tensor running_mean, tensor running_var, int training,
                      double momentum, double eps) {

@@ -1,6 +1,6 @@
 /**
- * Process-wide controls: the random seed and generator state, threads, CUDA availability and the
- * live-tensor count.
+ * Process-wide controls: the random seed and generator state, threads, CUDA availability, the
+ * live-tensor count and the switch for the shim's fast paths.
  *
  * @module
  */
@@ -107,4 +107,35 @@ export function cudaIsAvailable(): boolean {
  */
 export function liveTensorCount(): number {
   return Number(shim().t_live_count());
+}
+
+/**
+ * Switches the shim's fast paths: on (the default) runs CPU float32 `convTranspose2d` (groups 1,
+ * dilation 1) and its backward through oneDNN's convolution kernels, tens of times faster than
+ * libtorch's own; off restores libtorch's kernels, e.g. to compare. `DCGAN_FAST_PATHS=0` starts off.
+ *
+ * @param enabled whether to take the fast paths
+ * @example
+ * ```ts
+ * import { setFastPaths } from "../mod.ts";
+ * setFastPaths(false);
+ * setFastPaths(true);
+ * ```
+ */
+export function setFastPaths(enabled: boolean): void {
+  checkStatus("setFastPaths", shim().nn_set_fast_paths(enabled ? 1 : 0));
+}
+
+/**
+ * Reports whether the shim's fast paths are on (see {@linkcode setFastPaths}).
+ *
+ * @returns true when eligible layers take the oneDNN route
+ * @example
+ * ```ts
+ * import { fastPathsEnabled } from "../mod.ts";
+ * console.log(fastPathsEnabled());
+ * ```
+ */
+export function fastPathsEnabled(): boolean {
+  return shim().nn_fast_paths() !== 0;
 }
