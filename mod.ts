@@ -102,6 +102,11 @@ export {
 } from "./models/checkpoint.ts";
 export { makeGrid, saveImage } from "./tasks/visual/tensor_image.ts";
 export type { GridOptions } from "./tasks/visual/grid.ts";
+export { type DcganSpec, DcganTrainer, DivergenceError, type StepStats } from "./tasks/trainer.ts";
+export { train, type TrainHooks, type TrainResult } from "./tasks/train.ts";
+export { ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/train_config.ts";
+export { type GeneratorShape, loadGenerator, slerp } from "./tasks/sample.ts";
+export type { RunPosition } from "./tasks/run_checkpoint.ts";
 
 // `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).
 if (import.meta.main) {

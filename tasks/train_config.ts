@@ -47,7 +47,11 @@ export interface TrainConfig {
 
 /** A flag's value is out of range or malformed; the message names the flag and the fix. */
 export class ConfigError extends RangeError {
-  /** @param message what is wrong and how to fix it */
+  /**
+   * Reports a bad flag.
+   *
+   * @param message what is wrong and how to fix it
+   */
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";

@@ -40,6 +40,8 @@ export class DivergenceError extends Error {
   /** "discriminator" or "generator". */
   readonly network: "discriminator" | "generator";
   /**
+   * Reports a diverged network.
+   *
    * @param network the network whose loss diverged
    * @param loss the offending value
    * @param step the global step

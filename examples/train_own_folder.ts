@@ -1,0 +1,31 @@
+/**
+ * Train the DCGAN on your own folder of images (PNG or JPEG, any size, nested folders are fine)
+ * from a script, with the same loop as `deno task train`.
+ *
+ * Run: deno run -A examples/train_own_folder.ts ~/pictures [epochs]
+ */
+import { parseTrainArgs, train } from "../mod.ts";
+
+const [folder, epochs = "5"] = Deno.args;
+if (!folder) {
+  console.error("usage: train_own_folder.ts IMAGE_FOLDER [EPOCHS]");
+  Deno.exit(2);
+}
+const config = parseTrainArgs([
+  "--data",
+  folder,
+  "--epochs",
+  epochs,
+  "--image-size",
+  "32",
+  "--ngf",
+  "32",
+  "--ndf",
+  "32",
+])!;
+const result = await train(config, {
+  onStep: (stats, at) => {
+    if (at.globalStep % 20 === 0) console.log(`step ${at.globalStep}: Loss_D ${stats.lossD.toFixed(3)}`);
+  },
+});
+console.log(`samples and checkpoints are in ${result.out}`);
