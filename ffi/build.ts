@@ -34,8 +34,10 @@ export class ShimBuildError extends Error {
   }
 }
 
-const SHIM_DIR = dirname(new URL(import.meta.url).pathname);
+const SHIM_URL = new URL(".", import.meta.url);
 const SHIM_SOURCES = ["shim.cpp", "shim.h", "conv_fast.cpp"];
+/** Where the C++ sources are read from: this folder, or a download of them when loaded from JSR. */
+let shimDir = SHIM_URL.protocol === "file:" ? dirname(new URL(import.meta.url).pathname) : "";
 
 function env(name: string): string | undefined {
   try {
@@ -211,9 +213,14 @@ export function ensureShim(options: { quiet?: boolean } = {}): string {
   const prebuilt = env("DCGAN_SHIM");
   if (prebuilt) return prebuilt;
   const torch = findLibtorch();
-  const sources = SHIM_SOURCES.map((name) => join(SHIM_DIR, name)).filter(exists);
-  if (torch.cuda && exists(join(SHIM_DIR, "cuda_graphs.cpp"))) {
-    sources.push(join(SHIM_DIR, "cuda_graphs.cpp"));
+  if (!shimDir) {
+    throw new ShimBuildError(
+      "The shim's C++ sources are not downloaded yet: await prepareShimSources() first",
+    );
+  }
+  const sources = SHIM_SOURCES.map((name) => join(shimDir, name)).filter(exists);
+  if (torch.cuda && exists(join(shimDir, "cuda_graphs.cpp"))) {
+    sources.push(join(shimDir, "cuda_graphs.cpp"));
   }
   const key = keyOf(torch, sources);
   const dir = join(cacheRoot(), "shim", key);
@@ -247,6 +254,51 @@ export function ensureShim(options: { quiet?: boolean } = {}): string {
   return output;
 }
 
+/**
+ * Makes the shim's C++ sources available on disk. A checkout has them beside this file; a package
+ * loaded from JSR has them on the registry, so they are downloaded once into the cache (the package
+ * cannot ship a compiled shim for every libtorch).
+ *
+ * @returns the folder holding the sources
+ * @throws {ShimBuildError} when a source cannot be downloaded
+ * @example
+ * ```ts
+ * import { prepareShimSources } from "./build.ts";
+ * console.log(await prepareShimSources());
+ * ```
+ */
+export async function prepareShimSources(): Promise<string> {
+  if (shimDir) return shimDir;
+  const version = SHIM_URL.pathname.split("/").filter(Boolean).slice(-2, -1)[0] ?? "remote";
+  const dir = join(cacheRoot(), "src", version.replace(/[^\w.-]/g, "_"));
+  Deno.mkdirSync(dir, { recursive: true });
+  for (const name of [...SHIM_SOURCES, "cuda_graphs.cpp"]) {
+    const target = join(dir, name);
+    if (exists(target)) continue;
+    const url = new URL(name, SHIM_URL);
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw new ShimBuildError(`Cannot download the shim source ${url}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (response.status === 404 && name === "cuda_graphs.cpp") {
+      await response.body?.cancel();
+      continue; // optional
+    }
+    if (!response.ok) {
+      throw new ShimBuildError(`Cannot download the shim source ${url}: HTTP ${response.status}`);
+    }
+    const partial = `${target}.tmp-${crypto.randomUUID()}`;
+    Deno.writeFileSync(partial, new Uint8Array(await response.arrayBuffer()));
+    Deno.renameSync(partial, target);
+  }
+  shimDir = dir;
+  return dir;
+}
+
 function keyOf(torch: Libtorch, sources: string[]): string {
   // two 32-bit FNV-1a hashes over the sources and libtorch's identity: cheap and synchronous
   let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
@@ -262,6 +314,7 @@ function keyOf(torch: Libtorch, sources: string[]): string {
 }
 
 if (import.meta.main) {
+  await prepareShimSources();
   const path = ensureShim();
   console.log(path);
 }

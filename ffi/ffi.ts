@@ -6,7 +6,10 @@
  * @module
  */
 
-import { ensureShim } from "./build.ts";
+import { ensureShim, prepareShimSources } from "./build.ts";
+
+// Loaded from JSR, the C++ sources live on the registry: fetch them once (a no-op in a checkout).
+if (!import.meta.url.startsWith("file:")) await prepareShimSources();
 
 /** A libtorch failure: carries libtorch's message (no C++ backtrace) and the op that failed. */
 export class TorchError extends Error {
