@@ -1,0 +1,38 @@
+// The package as JSR checks it: `deno publish --dry-run` passes (JSR itself is unreachable here, so
+// its checks are the bar) and `deno doc --lint mod.ts` finds every export documented.
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+async function deno(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  })
+    .output();
+  return {
+    code: out.code,
+    text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("deno publish --dry-run passes and ships the shim's C++ sources", async () => {
+  const { code, text } = await deno(["publish", "--dry-run", "--allow-dirty"]);
+  assert.equal(code, 0, text);
+  assert.match(text, /Success Dry run complete/);
+  for (
+    const file of ["ffi/shim.cpp", "ffi/shim.h", "ffi/conv_fast.cpp", "mod.ts", "tasks/cli.ts", "README.md"]
+  ) {
+    assert.ok(text.includes(`/${file} (`), `the package includes ${file}`);
+  }
+  assert.doesNotMatch(text, /\/tests\//, "tests stay out of the package");
+});
+
+Deno.test("deno doc --lint mod.ts finds every export documented", async () => {
+  const { code, text } = await deno(["doc", "--lint", "mod.ts"]);
+  assert.equal(code, 0, text);
+  assert.doesNotMatch(text, /error\[/);
+});
