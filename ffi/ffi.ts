@@ -189,6 +189,21 @@ const symbols = {
   nn_mse_loss: { parameters: [T, T, "i32" /* reduction */], result: T },
   nn_set_fast_paths: { parameters: ["i32" /* int enabled */], result: "i32" },
   nn_fast_paths: { parameters: [], result: "i32" },
+  // pooling, resizing, linear algebra: (x, int64_t kernel[2], stride[2], padding[2], [dilation[2],] ...)
+  nn_max_pool2d: {
+    parameters: [T, "buffer", "buffer", "buffer", "buffer", "i32" /* ceil_mode */],
+    result: T,
+  },
+  nn_avg_pool2d: {
+    parameters: [T, "buffer", "buffer", "buffer", "i32", /* ceil_mode */ "i32" /* count_include_pad */],
+    result: T,
+  },
+  nn_adaptive_avg_pool2d: { parameters: [T, "buffer" /* int64_t output_size[2] */], result: T },
+  nn_upsample_bilinear2d: {
+    parameters: [T, "buffer", /* int64_t output_size[2] */ "i32" /* align_corners */],
+    result: T,
+  },
+  t_linalg_eigh: { parameters: [T, "buffer" /* tensor out[2]: eigenvalues, eigenvectors */], result: "i32" },
   // autograd
   t_set_requires_grad: { parameters: [T, "i32"], result: "i32" },
   t_backward: {

@@ -442,4 +442,34 @@ int optim_adam_step(tensor* params, tensor* exp_avgs, tensor* exp_avg_sqs, int c
   GUARD_END(-1)
 }
 
+// ---- pooling, resizing and linear algebra (Inception-v3 features and the FID statistics) ----
+// kernel, stride, padding, dilation, output_size: int64_t[2] (height, width)
+tensor nn_max_pool2d(tensor x, const int64_t* kernel, const int64_t* stride, const int64_t* padding,
+                     const int64_t* dilation, int ceil_mode) {
+  RETURN_TENSOR(at::max_pool2d(T(x), dims_of(kernel, 2), dims_of(stride, 2), dims_of(padding, 2),
+                               dims_of(dilation, 2), ceil_mode != 0))
+}
+tensor nn_avg_pool2d(tensor x, const int64_t* kernel, const int64_t* stride, const int64_t* padding, int ceil_mode,
+                     int count_include_pad) {
+  RETURN_TENSOR(at::avg_pool2d(T(x), dims_of(kernel, 2), dims_of(stride, 2), dims_of(padding, 2), ceil_mode != 0,
+                               count_include_pad != 0, c10::nullopt))
+}
+tensor nn_adaptive_avg_pool2d(tensor x, const int64_t* output_size) {
+  RETURN_TENSOR(at::adaptive_avg_pool2d(T(x), dims_of(output_size, 2)))
+}
+// F.interpolate(x, size, mode="bilinear", align_corners): no scale factors, no antialiasing
+tensor nn_upsample_bilinear2d(tensor x, const int64_t* output_size, int align_corners) {
+  RETURN_TENSOR(at::upsample_bilinear2d(T(x), dims_of(output_size, 2), align_corners != 0, c10::nullopt,
+                                        c10::nullopt))
+}
+// torch.linalg.eigh(a, UPLO="L"): writes two new handles, out[0] eigenvalues (ascending), out[1] eigenvectors
+int t_linalg_eigh(tensor a, tensor* out) {
+  GUARD_BEGIN
+  auto result = at::linalg_eigh(T(a), "L");
+  out[0] = wrap(std::move(std::get<0>(result)));
+  out[1] = wrap(std::move(std::get<1>(result)));
+  return 0;
+  GUARD_END(-1)
+}
+
 }  // extern "C"
