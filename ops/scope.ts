@@ -9,6 +9,8 @@
 export interface Disposable {
   /** Frees the native resource; a second call is a no-op. */
   dispose(): void;
+  /** Called when the item leaves every scope alive (kept or returned), so it can arm a GC backstop. */
+  escape?(): void;
 }
 
 const scopes: Set<Disposable>[] = [];
@@ -17,9 +19,13 @@ const scopes: Set<Disposable>[] = [];
  * Records a newly created tensor in the innermost open scope, if any.
  *
  * @param item the new tensor
+ * @returns whether a scope took it (and will free it or call its `escape()`)
  */
-export function track(item: Disposable): void {
-  scopes[scopes.length - 1]?.add(item);
+export function track(item: Disposable): boolean {
+  const scope = scopes[scopes.length - 1];
+  if (scope === undefined) return false;
+  scope.add(item);
+  return true;
 }
 
 /**
@@ -44,7 +50,9 @@ export function untrack(item: Disposable): void {
  * ```
  */
 export function keep<T extends Disposable>(item: T): T {
-  untrack(item);
+  let held = false;
+  for (let i = scopes.length - 1; i >= 0; i--) held = scopes[i]!.delete(item) || held;
+  if (held) item.escape?.();
   return item;
 }
 
@@ -91,8 +99,9 @@ export function tidy<T>(fn: () => T): T {
   collect(result, returned);
   const parent = scopes[scopes.length - 1];
   for (const item of scope) {
-    if (returned.has(item)) parent?.add(item);
-    else item.dispose();
+    if (!returned.has(item)) item.dispose();
+    else if (parent) parent.add(item);
+    else item.escape?.();
   }
   return result;
 }

@@ -82,6 +82,7 @@ export class Tensor {
   #handle: Deno.PointerObject | null;
   #shape: number[] | undefined;
   #dtype: DType | undefined;
+  #armed = false;
 
   /**
    * Takes ownership of a shim handle. Most code makes tensors with `tensor()`, `zeros()` and ops.
@@ -90,8 +91,8 @@ export class Tensor {
    */
   constructor(handle: Deno.PointerObject) {
     this.#handle = handle;
-    backstop.register(this, handle, this);
-    track(this);
+    // a tensor made inside tidy() is freed by its scope; the GC backstop is armed only if it escapes
+    if (!track(this)) this.escape();
   }
 
   /** The raw shim handle, for shim calls; throws once the tensor is disposed. */
@@ -104,6 +105,13 @@ export class Tensor {
     return this.#handle;
   }
 
+  /** Arms the GC backstop: called for tensors made outside any scope, or kept or returned from one. */
+  escape(): void {
+    if (this.#armed || this.#handle === null) return;
+    this.#armed = true;
+    backstop.register(this, this.#handle, this);
+  }
+
   /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
     return this.#handle === null;
@@ -112,7 +120,7 @@ export class Tensor {
   /** Frees the native tensor now. A second call does nothing. */
   dispose(): void {
     if (this.#handle === null) return;
-    backstop.unregister(this);
+    if (this.#armed) backstop.unregister(this);
     untrack(this);
     shim().t_free(this.#handle);
     this.#handle = null;

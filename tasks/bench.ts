@@ -53,13 +53,16 @@ function peakRssMb(): number {
   return Deno.memoryUsage().rss / 2 ** 20;
 }
 
-function addOverheadUs(n = 200_000): number {
+function addOverheadUs(inScope: boolean, n = 200_000): number {
   using a = ones([1]);
   using b = ones([1]);
-  for (let i = 0; i < 10_000; i++) a.add(b).dispose();
-  const start = performance.now();
-  for (let i = 0; i < n; i++) a.add(b).dispose();
-  return ((performance.now() - start) / n) * 1000;
+  const run = () => {
+    for (let i = 0; i < 10_000; i++) a.add(b).dispose();
+    const start = performance.now();
+    for (let i = 0; i < n; i++) a.add(b).dispose();
+    return ((performance.now() - start) / n) * 1000;
+  };
+  return inScope ? tidy(run) : run();
 }
 
 function trainStepRate(cfg: StepConfig, steps: number, warmup: number): number {
@@ -182,7 +185,10 @@ export async function main(args: string[]): Promise<BenchRow[]> {
       .stdout,
   );
   const rows: BenchRow[] = [];
-  rows.push(ratioRow("tiny add (1 element), per call", "us", addOverheadUs(), torchSide.add_us, false));
+  rows.push(ratioRow("tiny add (1 element), per call", "us", addOverheadUs(false), torchSide.add_us, false));
+  rows.push(
+    ratioRow("tiny add, inside tidy() as in training", "us", addOverheadUs(true), torchSide.add_us, false),
+  );
   configs.forEach((cfg, i) => {
     const ours = trainStepRate(cfg, steps, warmup);
     const label = `DCGAN train step bs ${cfg.batch}${quick ? ` (ngf ${cfg.ngf})` : ""}`;
