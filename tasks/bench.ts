@@ -79,6 +79,38 @@ function trainStepRate(cfg: StepConfig, steps: number, warmup: number): number {
   }
 }
 
+/** RSS and live tensors before and after many steps of a small model: flat when nothing leaks. */
+function longRunMemory(
+  steps: number,
+): { rssStart: number; rssEnd: number; tensorsStart: number; tensorsEnd: number } {
+  manualSeed(0);
+  const trainer = new DcganTrainer({
+    nz: 16,
+    ngf: 8,
+    ndf: 8,
+    nc: 3,
+    imageSize: 32,
+    lr: 2e-4,
+    beta1: 0.5,
+    device: "cpu",
+  });
+  try {
+    using real = tidy(() => rand([16, 3, 32, 32]).mul(2).sub(1));
+    for (let i = 0; i < 20; i++) trainer.step(real);
+    const rssStart = Deno.memoryUsage().rss / 2 ** 20;
+    const tensorsStart = liveTensorCount();
+    for (let i = 0; i < steps; i++) trainer.step(real);
+    return {
+      rssStart,
+      rssEnd: Deno.memoryUsage().rss / 2 ** 20,
+      tensorsStart,
+      tensorsEnd: liveTensorCount(),
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
 async function runPython(args: string[]): Promise<{ stdout: string; seconds: number }> {
   const start = performance.now();
   const out = await new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped" }).output();
@@ -210,6 +242,15 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   });
   rows.push({ name: "batch assembly (shuffle + normalize)", unit: "img/s", ours: assembly.imagesPerSecond });
   rows.push(ratioRow("peak RSS", "MiB", peakRssMb(), torchSide.peak_rss_mb, false));
+  const longSteps = quick ? 100 : 2000;
+  const memory = longRunMemory(longSteps);
+  rows.push({ name: `RSS at start of ${longSteps} small steps`, unit: "MiB", ours: memory.rssStart });
+  rows.push({ name: `RSS at end of ${longSteps} small steps`, unit: "MiB", ours: memory.rssEnd });
+  rows.push({
+    name: `live tensors start -> end`,
+    unit: "count",
+    ours: memory.tensorsEnd - memory.tensorsStart,
+  });
   printTable(rows);
   const result = {
     date: new Date().toISOString(),
