@@ -201,9 +201,10 @@ tensor t_arange(double start, double end, double step, int dtype, int dt, int di
 
 // ---- metadata and readback ----
 int t_ndim(tensor a) { return static_cast<int>(T(a).dim()); }
-int t_shape(tensor a, int64_t* out) {
+// Writes at most `capacity` sizes; returns the tensor's ndim (call again with more room if larger).
+int t_shape(tensor a, int64_t* out, int capacity) {
   const auto sizes = T(a).sizes();
-  for (size_t i = 0; i < sizes.size(); i++) out[i] = sizes[i];
+  for (size_t i = 0; i < sizes.size() && i < static_cast<size_t>(capacity); i++) out[i] = sizes[i];
   return static_cast<int>(sizes.size());
 }
 int t_dtype(tensor a) { return from_scalar_type(T(a).scalar_type()); }

@@ -135,8 +135,10 @@ export class Tensor {
   get shape(): number[] {
     const handle = this.handle; // throws once disposed, even when the shape is cached
     if (this.#shape === undefined) {
-      const n = shim().t_shape(handle, shapeScratch);
-      this.#shape = Array.from(shapeScratch.subarray(0, n), Number);
+      let sizes = shapeScratch;
+      const n = shim().t_shape(handle, sizes, sizes.length);
+      if (n > sizes.length) shim().t_shape(handle, sizes = new BigInt64Array(n), n);
+      this.#shape = Array.from(sizes.subarray(0, n), Number);
     }
     return this.#shape.slice();
   }

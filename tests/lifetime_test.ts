@@ -86,3 +86,10 @@ Deno.test("the live tensor count stays flat over 1,000 conv forward/backward ite
   for (let i = 0; i < 1000; i++) step();
   assert.equal(t.liveTensorCount(), before);
 });
+
+Deno.test("shape reads tensors of more dims than the scratch buffer holds", () => {
+  using x = t.ones([1]);
+  using deep = x.reshape(Array(200).fill(1));
+  assert.equal(deep.ndim, 200);
+  assert.deepEqual(deep.shape, Array(200).fill(1));
+});

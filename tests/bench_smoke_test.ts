@@ -1,0 +1,32 @@
+// `deno task bench --quick` runs end to end and prints its table (no timing is asserted: speed
+// targets live in the bench's output, not in tests).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+Deno.test("deno task bench --quick prints the table and writes its JSON", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../tasks/bench.ts", import.meta.url).pathname,
+        "--quick",
+        "--json",
+        join(dir, "b.json"),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    for (const row of ["tiny add", "DCGAN train step", "sample cold start", "PNG decode", "peak RSS"]) {
+      assert.match(text, new RegExp(row), `the table has a "${row}" row`);
+    }
+    const json = JSON.parse(await Deno.readTextFile(join(dir, "b.json")));
+    assert.ok(json.rows.length >= 8);
+    for (const row of json.rows) assert.ok(Number.isFinite(row.ours), `${row.name} measured`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
