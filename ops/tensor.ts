@@ -206,6 +206,11 @@ export class Tensor {
    * @returns this tensor
    */
   requiresGrad_(requires = true): this {
+    if (!requires && !this.isLeaf) {
+      throw new TypeError(
+        "Cannot turn off requires_grad of a tensor computed by an op (only leaf tensors): use detach() instead",
+      );
+    }
     checkStatus("requiresGrad_", shim().t_set_requires_grad(this.handle, requires ? 1 : 0));
     return this;
   }

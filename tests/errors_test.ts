@@ -94,3 +94,9 @@ Deno.test("a missing libtorch or compiler gives one message that names what to i
     await Deno.remove(cache, { recursive: true });
   }
 });
+
+Deno.test("requiresGrad_(false) on a computed tensor is refused as in PyTorch", () => {
+  using w = t.ones([2], { requiresGrad: true });
+  using y = w.mul(2);
+  assert.throws(() => y.requiresGrad_(false), /only leaf tensors\): use detach\(\) instead/);
+});
