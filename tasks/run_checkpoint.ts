@@ -1,7 +1,8 @@
 /**
  * The training run's checkpoint: one safetensors file holding everything `--resume` needs (both
- * networks, both optimizers, the CPU generator's RNG state, the fixed noise) with the position and
- * config as metadata. One file, written atomically, so a kill at any moment leaves either the old or
+ * networks, both optimizers, the CPU generator's RNG state, the fixed noise, and with the variants the
+ * average of G's weights `netG_ema.*` and the replay buffer `replay.images`/`replay.labels`) with the
+ * position, config and the latest G update's numbers as metadata. One file, written atomically, so a kill at any moment leaves either the old or
  * the new checkpoint, never a mix.
  *
  * @module
@@ -9,11 +10,12 @@
 
 import type { AdamParamGroup, AdamStateDict } from "../models/adam.ts";
 import { loadCheckpoint, saveStateDict } from "../models/checkpoint.ts";
+import type { Module } from "../models/module.ts";
 import type { Device } from "../ops/device.ts";
 import { getRngState, setRngState } from "../ops/runtime.ts";
 import type { Tensor } from "../ops/tensor.ts";
-import type { TrainConfig } from "./train_config.ts";
-import type { DcganTrainer } from "./trainer.ts";
+import { type TrainConfig, withVariantDefaults } from "./train_config.ts";
+import type { DcganTrainer, GeneratorStats } from "./trainer.ts";
 
 /** The checkpoint's file name inside a run folder. */
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
@@ -56,6 +58,13 @@ export interface LoadedRun {
   restore(trainer: DcganTrainer, device: Device): Tensor;
 }
 
+/** The networks a checkpoint holds, by key prefix. */
+function networks(trainer: DcganTrainer): [string, Module][] {
+  const out: [string, Module][] = [["netG", trainer.netG], ["netD", trainer.netD]];
+  if (trainer.netGEma) out.push(["netG_ema", trainer.netGEma]);
+  return out;
+}
+
 function optimizerTensors(prefix: string, state: AdamStateDict, into: Record<string, Tensor>): number[] {
   const steps: number[] = [];
   for (const [index, s] of Object.entries(state.state)) {
@@ -78,7 +87,7 @@ export async function saveRunCheckpoint(path: string, run: RunState): Promise<vo
   const tensors: Record<string, Tensor> = {};
   const owned: Tensor[] = [];
   try {
-    for (const [prefix, module] of [["netG", trainer.netG], ["netD", trainer.netD]] as const) {
+    for (const [prefix, module] of networks(trainer)) {
       for (const [key, t] of Object.entries(module.stateDict())) {
         tensors[`${prefix}.${key}`] = t;
         owned.push(t);
@@ -99,14 +108,23 @@ export async function saveRunCheckpoint(path: string, run: RunState): Promise<vo
     owned.push(rng);
     tensors.rng_state = rng;
     tensors.fixed_noise = run.fixedNoise;
-    await saveStateDict(tensors, path, {
-      metadata: {
-        format: FORMAT,
-        config: JSON.stringify(run.config),
-        position: JSON.stringify(run.position),
-        optimizers: JSON.stringify(optimizers),
-      },
-    });
+    const replay = trainer.replay?.state();
+    if (replay) {
+      tensors["replay.images"] = replay.images;
+      owned.push(replay.images);
+      if (replay.labels) {
+        tensors["replay.labels"] = replay.labels;
+        owned.push(replay.labels);
+      }
+    }
+    const metadata: Record<string, string> = {
+      format: FORMAT,
+      config: JSON.stringify(run.config),
+      position: JSON.stringify(run.position),
+      optimizers: JSON.stringify(optimizers),
+    };
+    if (trainer.lastGenerator) metadata.generator_stats = JSON.stringify(trainer.lastGenerator);
+    await saveStateDict(tensors, path, { metadata });
   } finally {
     for (const t of owned) t.dispose();
   }
@@ -147,7 +165,7 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
     if (metadata.format !== FORMAT) {
       throw new TypeError(`Cannot resume from "${path}": format "${metadata.format}" is not ${FORMAT}`);
     }
-    const config = parseJson<TrainConfig>(path, metadata, "config");
+    const config = withVariantDefaults(parseJson<TrainConfig>(path, metadata, "config"));
     const position = parseJson<RunPosition>(path, metadata, "position");
     const optimizers = parseJson<Record<string, { steps: number[]; group: AdamParamGroup }>>(
       path,
@@ -162,7 +180,12 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
       position,
       restore(trainer: DcganTrainer, device: Device): Tensor {
         try {
-          for (const [prefix, module] of [["netG", trainer.netG], ["netD", trainer.netD]] as const) {
+          for (const [prefix, module] of networks(trainer)) {
+            if (!Object.keys(tensors).some((key) => key.startsWith(`${prefix}.`))) {
+              throw new TypeError(
+                `Cannot resume from "${path}": it has no ${prefix} tensors, which this run's config needs`,
+              );
+            }
             const dict: Record<string, Tensor> = {};
             for (const [key, t] of Object.entries(tensors)) {
               if (key.startsWith(`${prefix}.`)) dict[key.slice(prefix.length + 1)] = t;
@@ -188,6 +211,14 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
               state[index] = { step, exp_avg: expAvg, exp_avg_sq: expAvgSq };
             });
             optimizer.loadStateDict({ state, param_groups: [saved.group] });
+          }
+          const images = tensors["replay.images"];
+          if (trainer.replay && images) {
+            using onDevice = images.to({ device, dtype: "float32" });
+            trainer.replay.load({ images: onDevice, labels: tensors["replay.labels"] });
+          }
+          if (metadata.generator_stats !== undefined) {
+            trainer.lastGenerator = parseJson<GeneratorStats>(path, metadata, "generator_stats");
           }
           setRngState(tensors.rng_state!);
           return tensors.fixed_noise!.to({ device, dtype: "float32" });

@@ -1,6 +1,8 @@
 /**
  * `deno task train`: the DCGAN seed loop over an image data set, with per-epoch sample grids, loss
- * plot, checkpoints that `--resume` continues exactly, and a clean stop on Ctrl-C.
+ * plot, checkpoints that `--resume` continues exactly, and a clean stop on Ctrl-C. Flags pick the GAN
+ * variants of the course material (see VARIANTS_README.md): `--loss lsgan|hinge|wgan-gp`,
+ * `--n-critic`, `--label-smoothing`, `--replay`, `--ema` and `--conditional`.
  *
  * @module
  */
@@ -10,7 +12,6 @@ import { writeFileAtomic } from "../models/atomic_write.ts";
 import { saveStateDict } from "../models/checkpoint.ts";
 import { tensor } from "../ops/creation.ts";
 import type { Device } from "../ops/device.ts";
-import { noGrad } from "../ops/autograd.ts";
 import { cudaIsAvailable, manualSeed } from "../ops/runtime.ts";
 import { randn } from "../ops/creation.ts";
 import type { Tensor } from "../ops/tensor.ts";
@@ -26,6 +27,9 @@ import { writeRunVisuals } from "./visual/run_visuals.ts";
 
 /** Samples in the fixed-noise grid (8x8). */
 export const FIXED_NOISE_SAMPLES = 64;
+
+/** Samples per class (one grid row each) in a conditional run's fixed-noise grid. */
+export const FIXED_SAMPLES_PER_CLASS = 8;
 
 /** What a finished (or stopped) run leaves behind. */
 export interface TrainResult {
@@ -58,16 +62,47 @@ function imagesToTensor(images: ImageBatch, device: Device): Tensor {
   return host.to(device);
 }
 
-async function sampleGrid(trainer: DcganTrainer, fixedNoise: Tensor, path: string): Promise<void> {
-  // as the seed: netG(fixed_noise) in training mode, saved with normalize=True
-  const fake = noGrad(() => trainer.netG.forward(fixedNoise));
+function labelsToTensor(labels: Int32Array, device: Device): Tensor {
+  return tensor(BigInt64Array.from(labels, (label) => BigInt(label)), { device });
+}
+
+/** A conditional grid's labels: row r (FIXED_SAMPLES_PER_CLASS images) is class r. */
+function fixedLabels(numClasses: number, device: Device): Tensor {
+  const labels = Int32Array.from(
+    { length: numClasses * FIXED_SAMPLES_PER_CLASS },
+    (_, i) => Math.floor(i / FIXED_SAMPLES_PER_CLASS),
+  );
+  return labelsToTensor(labels, device);
+}
+
+async function sampleGrid(
+  trainer: DcganTrainer,
+  fixed: { noise: Tensor; labels?: Tensor },
+  path: string,
+): Promise<void> {
+  // as the seed: netG(fixed_noise) in training mode, saved with normalize=True (the average of G's
+  // weights with --ema; one row per class with --conditional)
+  const fake = trainer.sampleImages(fixed.noise, fixed.labels);
   try {
     await saveImageArray({ data: fake.toFloat32Array(), shape: fake.shape as ImageBatch["shape"] }, path, {
       normalize: true,
+      nrow: fixed.labels ? FIXED_SAMPLES_PER_CLASS : 8,
     });
   } finally {
     fake.dispose();
   }
+}
+
+function describeVariant(config: TrainConfig, numClasses: number): string | undefined {
+  const parts: string[] = [];
+  if (config.loss !== "bce") parts.push(`--loss ${config.loss}`);
+  if (config.nCritic !== 1) parts.push(`--n-critic ${config.nCritic}`);
+  if (config.labelSmoothing !== 1) parts.push(`--label-smoothing ${config.labelSmoothing}`);
+  if (config.replay > 0) parts.push(`--replay ${config.replay}`);
+  if (config.ema > 0) parts.push(`--ema ${config.ema}`);
+  if (config.conditional) parts.push(`--conditional (${numClasses} classes)`);
+  if (parts.length === 0) return undefined;
+  return `Variant: ${parts.join(", ")}; Adam lr ${config.lr}, betas (${config.beta1}, ${config.beta2})`;
 }
 
 /**
@@ -116,6 +151,17 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   if (dataset.count === 0) {
     throw new ConfigError("The data set is empty: pass --data with a folder of images");
   }
+  let numClasses = 0;
+  if (config.conditional) {
+    if (!dataset.labels) {
+      throw new ConfigError(
+        "--conditional needs class labels, and this data set has none: use --data fashion-mnist or the emoji set",
+      );
+    }
+    numClasses = dataset.names?.length ?? dataset.labels.reduce((a, b) => Math.max(a, b), 0) + 1;
+  }
+  const variant = describeVariant(config, numClasses);
+  if (variant) log(variant);
   const loader = new BatchLoader(dataset, { batchSize: config.batchSize, seed: config.seed });
   manualSeed(config.seed);
   const trainer = new DcganTrainer({
@@ -126,9 +172,18 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     imageSize: config.imageSize,
     lr: config.lr,
     beta1: config.beta1,
+    beta2: config.beta2,
     device,
+    loss: config.loss,
+    nCritic: config.nCritic,
+    realLabel: config.labelSmoothing,
+    replay: config.replay,
+    ema: config.ema,
+    numClasses,
   });
-  let fixedNoise = randn([FIXED_NOISE_SAMPLES, config.nz, 1, 1], { device });
+  const gridSamples = numClasses > 0 ? numClasses * FIXED_SAMPLES_PER_CLASS : FIXED_NOISE_SAMPLES;
+  let fixedNoise = randn([gridSamples, config.nz, 1, 1], { device });
+  const gridLabels = numClasses > 0 ? fixedLabels(numClasses, device) : undefined;
   let position: RunPosition = { epoch: 0, batch: 0, globalStep: 0 };
   if (resumed) {
     fixedNoise.dispose();
@@ -170,7 +225,11 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     await saveRunCheckpoint(join(config.out, CHECKPOINT_FILE), { trainer, fixedNoise, position, config });
     await saveStateDict(trainer.netG, join(config.out, "generator.safetensors"));
     await saveStateDict(trainer.netD, join(config.out, "discriminator.safetensors"));
+    if (trainer.netGEma) {
+      await saveStateDict(trainer.netGEma, join(config.out, "generator_ema.safetensors"));
+    }
   };
+  const grid = (path: string) => sampleGrid(trainer, { noise: fixedNoise, labels: gridLabels }, path);
   try {
     if (position.globalStep === 0) {
       const [first] = loader.epoch(0);
@@ -183,10 +242,12 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       for (const batch of loader.epoch(epoch)) {
         if (batchIndex++ < position.batch) continue; // resuming inside this epoch
         const real = imagesToTensor(batch.images, device);
+        const labels = numClasses > 0 ? labelsToTensor(batch.labels!, device) : undefined;
         try {
-          last = trainer.step(real);
+          last = trainer.step(real, undefined, labels);
         } finally {
           real.dispose();
+          labels?.dispose();
         }
         position = { epoch, batch: batchIndex, globalStep: position.globalStep + 1 };
         const record = { epoch, batch: batchIndex, step: position.globalStep, time: Date.now(), ...last };
@@ -217,17 +278,13 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         }
       }
       position = { epoch: epoch + 1, batch: 0, globalStep: position.globalStep };
-      await sampleGrid(
-        trainer,
-        fixedNoise,
-        join(config.out, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`),
-      );
+      await grid(join(config.out, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`));
       await checkpoint();
       await writeRunVisuals(config.out);
     }
     if (reason !== "done") {
       // stopped inside an epoch: save exactly where, so --resume continues from the next batch
-      await sampleGrid(trainer, fixedNoise, join(config.out, "fake_samples_last.png"));
+      await grid(join(config.out, "fake_samples_last.png"));
       await checkpoint();
       await writeRunVisuals(config.out);
     }
@@ -244,6 +301,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       Deno.removeSignalListener("SIGINT", onSigint);
     } catch { /* not added */ }
     fixedNoise.dispose();
+    gridLabels?.dispose();
     trainer.dispose();
   }
   const seconds = (performance.now() - started) / 1000;

@@ -6,6 +6,7 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { GAN_LOSSES, type GanLoss } from "./losses.ts";
 
 /** Everything that configures a training run; saved into the run folder as config.json. */
 export interface TrainConfig {
@@ -29,6 +30,20 @@ export interface TrainConfig {
   lr: number;
   /** Adam beta1 of both networks. */
   beta1: number;
+  /** Adam beta2 of both networks. */
+  beta2: number;
+  /** The GAN loss. */
+  loss: GanLoss;
+  /** D (critic) updates per G update. */
+  nCritic: number;
+  /** D's target for real images with bce and lsgan: 1, or e.g. 0.9 (one-sided label smoothing). */
+  labelSmoothing: number;
+  /** Capacity of the replay buffer of past fakes shown to D (0: no replay). */
+  replay: number;
+  /** Decay of the moving average of G's weights used for the sample grids (0: none). */
+  ema: number;
+  /** Train a conditional DCGAN on the data set's class labels. */
+  conditional: boolean;
   /** "cpu", "cuda" or "cuda:N". */
   device: string;
   /** Run folder for checkpoints, grids, metrics. */
@@ -58,6 +73,37 @@ export class ConfigError extends RangeError {
   }
 }
 
+/** The settings a loss brings when its flags are not given: WGAN-GP's paper uses its own. */
+const LOSS_DEFAULTS: Record<GanLoss, { lr: number; beta1: number; beta2: number; nCritic: number }> = {
+  bce: { lr: 2e-4, beta1: 0.5, beta2: 0.999, nCritic: 1 },
+  lsgan: { lr: 2e-4, beta1: 0.5, beta2: 0.999, nCritic: 1 },
+  hinge: { lr: 2e-4, beta1: 0.5, beta2: 0.999, nCritic: 1 },
+  "wgan-gp": { lr: 1e-4, beta1: 0, beta2: 0.9, nCritic: 5 },
+};
+
+/** The variant settings a config from before they existed lacks: the seed's loop. */
+const VARIANT_DEFAULTS: Pick<
+  TrainConfig,
+  "beta2" | "loss" | "nCritic" | "labelSmoothing" | "replay" | "ema" | "conditional"
+> = { beta2: 0.999, loss: "bce", nCritic: 1, labelSmoothing: 1, replay: 0, ema: 0, conditional: false };
+
+/**
+ * Fills in the variant settings that a config saved before they existed lacks (a run checkpoint's
+ * config.json), with the seed loop's values.
+ *
+ * @param saved a parsed config, possibly from an older run
+ * @returns the config with every field
+ * @example
+ * ```ts
+ * import { withVariantDefaults } from "./train_config.ts";
+ * const config = withVariantDefaults({ epochs: 1 } as never);
+ * console.log(config.loss); // "bce"
+ * ```
+ */
+export function withVariantDefaults(saved: TrainConfig): TrainConfig {
+  return { ...VARIANT_DEFAULTS, ...saved };
+}
+
 const FLAGS = {
   data: { type: "string", help: "image folder, or fashion-mnist (default: the Twitter emoji set)" },
   category: { type: "string", help: 'emoji category of the default set, e.g. "Smileys & Emotion"' },
@@ -67,8 +113,27 @@ const FLAGS = {
   nz: { type: "string", default: "128", help: "size of the latent vector z" },
   ngf: { type: "string", default: "64", help: "generator feature maps" },
   ndf: { type: "string", default: "64", help: "discriminator feature maps" },
-  lr: { type: "string", default: "0.0002", help: "Adam learning rate" },
-  beta1: { type: "string", default: "0.5", help: "Adam beta1" },
+  lr: { type: "string", help: "Adam learning rate", defaultText: "0.0002; 0.0001 with --loss wgan-gp" },
+  beta1: { type: "string", help: "Adam beta1", defaultText: "0.5; 0 with --loss wgan-gp" },
+  beta2: { type: "string", help: "Adam beta2", defaultText: "0.999; 0.9 with --loss wgan-gp" },
+  loss: { type: "string", default: "bce", help: "GAN loss: bce (the seed's), lsgan, hinge or wgan-gp" },
+  "n-critic": {
+    type: "string",
+    help: "D (critic) updates per G update",
+    defaultText: "1; 5 with --loss wgan-gp",
+  },
+  "label-smoothing": {
+    type: "string",
+    default: "1",
+    help: "D's target for real images, e.g. 0.9 (one-sided; bce and lsgan)",
+  },
+  replay: { type: "string", default: "0", help: "replay buffer of K past fakes shown to D (0: off)" },
+  ema: { type: "string", default: "0", help: "moving average of G's weights, e.g. 0.999 (0: off)" },
+  conditional: {
+    type: "boolean",
+    default: false,
+    help: "conditional DCGAN on the data's class labels (e.g. --data fashion-mnist)",
+  },
   device: { type: "string", default: "cpu", help: "cpu, cuda or cuda:N" },
   out: { type: "string", help: "run folder (default: runs/<data>-<time>)" },
   resume: { type: "boolean", default: false, help: "continue the run in --out from its checkpoint" },
@@ -93,7 +158,11 @@ export function trainHelp(): string {
   const lines = ["Usage: deno task train [flags]", "", "Trains a DCGAN (PyTorch's example, in Deno).", ""];
   for (const [name, spec] of Object.entries(FLAGS)) {
     const value = spec.type === "string" ? ` <${name === "data" || name === "out" ? "path" : "value"}>` : "";
-    const fallback = "default" in spec && spec.type === "string" ? ` (default ${spec.default})` : "";
+    const fallback = "defaultText" in spec
+      ? ` (default ${spec.defaultText})`
+      : "default" in spec && spec.type === "string"
+      ? ` (default ${spec.default})`
+      : "";
     lines.push(`  --${name}${value}`.padEnd(28) + spec.help + fallback);
   }
   return lines.join("\n");
@@ -138,6 +207,24 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
   }
   if (values.help) return undefined;
   const s = (name: keyof typeof FLAGS) => values[name] as string;
+  const loss = s("loss") as GanLoss;
+  if (!GAN_LOSSES.includes(loss)) {
+    throw new ConfigError(`--loss must be one of ${GAN_LOSSES.join(", ")}, got "${loss}"`);
+  }
+  const fallback = LOSS_DEFAULTS[loss];
+  const given = (name: keyof typeof FLAGS, value: number) =>
+    values[name] === undefined ? String(value) : s(name);
+  const labelSmoothing = number(
+    "label-smoothing",
+    s("label-smoothing"),
+    (n) => n > 0 && n <= 1,
+    "a number in (0, 1], e.g. 0.9",
+  );
+  if (labelSmoothing !== 1 && loss !== "bce" && loss !== "lsgan") {
+    throw new ConfigError(
+      `--label-smoothing sets the real target of bce and lsgan; --loss ${loss} has no target: drop one of them`,
+    );
+  }
   const imageSize = number("image-size", s("image-size"), (n) => [32, 64, 128].includes(n), "32, 64 or 128");
   const device = s("device");
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
@@ -155,8 +242,25 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
     nz: number("nz", s("nz"), positiveInt, "a positive integer"),
     ngf: number("ngf", s("ngf"), positiveInt, "a positive integer"),
     ndf: number("ndf", s("ndf"), positiveInt, "a positive integer"),
-    lr: number("lr", s("lr"), (n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0002"),
-    beta1: number("beta1", s("beta1"), (n) => n >= 0 && n < 1, "a number in [0, 1), e.g. 0.5"),
+    lr: number("lr", given("lr", fallback.lr), (n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0002"),
+    beta1: number(
+      "beta1",
+      given("beta1", fallback.beta1),
+      (n) => n >= 0 && n < 1,
+      "a number in [0, 1), e.g. 0.5",
+    ),
+    beta2: number(
+      "beta2",
+      given("beta2", fallback.beta2),
+      (n) => n >= 0 && n < 1,
+      "a number in [0, 1), e.g. 0.999",
+    ),
+    loss,
+    nCritic: number("n-critic", given("n-critic", fallback.nCritic), positiveInt, "a positive integer"),
+    labelSmoothing,
+    replay: number("replay", s("replay"), (n) => Number.isInteger(n) && n >= 0, "a non-negative integer"),
+    ema: number("ema", s("ema"), (n) => n >= 0 && n < 1, "a number in [0, 1), e.g. 0.999"),
+    conditional: values.conditional as boolean,
     device,
     out: (values.out as string | undefined) ?? `runs/${dataName}-${stamp}`,
     resume: values.resume as boolean,
