@@ -2,7 +2,9 @@
  * `deno task sample`: images from a trained generator. `sample` writes a grid of `--n` images;
  * `interpolate` walks the latent space between two seeds (slerp) as a PNG strip or a GIF.
  * The generator's shape (nz, ngf, nc, imageSize) is read off the checkpoint's tensors, so a
- * generator trained in PyTorch works as well as one trained here.
+ * generator trained in PyTorch works as well as one trained here. A conditional generator (trained with
+ * `--conditional`, recognised by its `label_emb.weight`) draws the class given by `--class N`, or with
+ * `--per-class K` a grid of one row of K images per class.
  *
  * @module
  */
@@ -10,6 +12,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { join } from "node:path";
 import { loadCheckpoint } from "../models/checkpoint.ts";
+import { ConditionalGenerator } from "../models/conditional.ts";
 import { Generator } from "../models/dcgan.ts";
 import { noGrad } from "../ops/autograd.ts";
 import { randn, tensor } from "../ops/creation.ts";
@@ -72,10 +75,12 @@ export function generatorShape(shapes: Record<string, number[]>, source: string)
 
 /**
  * Loads a generator from `generator.safetensors`, a run's `checkpoint.safetensors`, or a run folder.
+ * A state dict with `label_emb.weight` (numClasses, embedDim) is a conditional generator, whose
+ * `main.0.weight` takes nz + embedDim channels.
  *
  * @param path a file or a run folder
  * @param device where to put it
- * @returns the generator in eval mode
+ * @returns the generator (conditional or not) in eval mode
  * @throws {Error} naming the file when it is missing or not a generator
  * @example
  * ```ts ignore
@@ -83,7 +88,10 @@ export function generatorShape(shapes: Record<string, number[]>, source: string)
  * using netG = await loadGenerator("runs/emoji-1");
  * ```
  */
-export async function loadGenerator(path: string, device: Device = "cpu"): Promise<Generator> {
+export async function loadGenerator(
+  path: string,
+  device: Device = "cpu",
+): Promise<Generator | ConditionalGenerator> {
   let file = path;
   try {
     if ((await Deno.stat(path)).isDirectory) file = join(path, "generator.safetensors");
@@ -101,7 +109,16 @@ export async function loadGenerator(path: string, device: Device = "cpu"): Promi
       else if (key.startsWith("netG.")) state[key.slice(5)] = value;
     }
     const shapes = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.shape]));
-    const netG = new Generator(generatorShape(shapes, file));
+    const shape = generatorShape(shapes, file);
+    const embedding = shapes["label_emb.weight"];
+    const netG = embedding?.length === 2
+      ? new ConditionalGenerator({
+        ...shape,
+        nz: shape.nz - embedding[1]!,
+        numClasses: embedding[0]!,
+        embedDim: embedding[1]!,
+      })
+      : new Generator(shape);
     try {
       netG.loadStateDict(state);
       if (device !== "cpu") netG.to(device);
@@ -155,11 +172,50 @@ function latent(seed: number, n: number, nz: number, truncate?: number): Float32
   return clamped.toFloat32Array();
 }
 
-function generate(netG: Generator, z: Float32Array, n: number, device: Device): ImageBatch {
+function generate(
+  netG: Generator | ConditionalGenerator,
+  z: Float32Array,
+  n: number,
+  device: Device,
+  classes?: Int32Array,
+): ImageBatch {
   using host = tensor(z, { shape: [n, netG.nz, 1, 1] });
   using input = host.to(device);
-  using images = noGrad(() => netG.forward(input));
+  using labels = classes ? tensor(BigInt64Array.from(classes, BigInt), { device }) : undefined;
+  using images = noGrad(() =>
+    netG instanceof ConditionalGenerator ? netG.forward(input, labels) : netG.forward(input)
+  );
   return { data: images.toFloat32Array(), shape: images.shape as ImageBatch["shape"] };
+}
+
+/**
+ * The classes to draw: `--class N` for all, `--per-class K` for K of each in class order, else (for a
+ * conditional generator) cycling through the classes.
+ */
+function sampleClasses(
+  netG: Generator | ConditionalGenerator,
+  n: number,
+  options: { only?: number; perClass?: number },
+): Int32Array | undefined {
+  const flag = options.only !== undefined
+    ? "--class"
+    : options.perClass !== undefined
+    ? "--per-class"
+    : undefined;
+  if (!(netG instanceof ConditionalGenerator)) {
+    if (flag) throw new ConfigError(`${flag} needs a conditional generator (one trained with --conditional)`);
+    return undefined;
+  }
+  if (options.only !== undefined && options.only >= netG.numClasses) {
+    throw new ConfigError(
+      `--class must be below ${netG.numClasses}, the generator's classes, got ${options.only}`,
+    );
+  }
+  const perClass = options.perClass;
+  return Int32Array.from(
+    { length: n },
+    (_, i) => options.only ?? (perClass ? Math.floor(i / perClass) : i % netG.numClasses),
+  );
 }
 
 const FLAGS: ParseArgsOptionsConfig = {
@@ -173,6 +229,8 @@ const FLAGS: ParseArgsOptionsConfig = {
   from: { type: "string", default: "0" },
   to: { type: "string", default: "1" },
   steps: { type: "string", default: "8" },
+  class: { type: "string" },
+  "per-class": { type: "string" },
   help: { type: "boolean", default: false },
 };
 
@@ -180,6 +238,7 @@ const FLAGS: ParseArgsOptionsConfig = {
 export const SAMPLE_HELP = `Usage:
   sample --checkpoint PATH [--n 64] [--nrow 8] [--seed 0] [--truncate T] [--out samples.png] [--device cpu]
   sample interpolate --checkpoint PATH --from SEED --to SEED [--steps 8] [--out interpolation.png|.gif]
+  sample --checkpoint PATH (--class N | --per-class K) ...   (a generator trained with --conditional)
 
   --checkpoint  generator.safetensors, a run's checkpoint.safetensors, or a run folder
   --n           images in the grid (default 64)
@@ -188,7 +247,9 @@ export const SAMPLE_HELP = `Usage:
   --truncate    clamp each latent value to [-T, T] (the truncation trick)
   --out         the PNG (or, for interpolate, PNG strip or GIF) to write
   --from/--to   seeds of the two end points of an interpolation
-  --steps       images along the interpolation (default 8)`;
+  --steps       images along the interpolation (default 8)
+  --class       the class to draw (conditional generators; default: cycle through the classes)
+  --per-class   a grid of one row of K images per class (conditional generators)`;
 
 function integer(flag: string, raw: string | undefined, min: number): number {
   const value = Number(raw);
@@ -228,6 +289,13 @@ export async function main(args: string[]): Promise<number> {
       throw new ConfigError(`--truncate must be a number > 0, got "${values.truncate}"`);
     }
     using netG = await loadGenerator(checkpoint, device);
+    const only = values.class === undefined ? undefined : integer("class", values.class as string, 0);
+    const perClass = values["per-class"] === undefined
+      ? undefined
+      : integer("per-class", values["per-class"] as string, 1);
+    if (only !== undefined && perClass !== undefined) {
+      throw new ConfigError("--class and --per-class exclude each other: pass one");
+    }
     let out: string;
     if (interpolate) {
       const steps = integer("steps", values.steps as string, 2);
@@ -235,7 +303,7 @@ export async function main(args: string[]): Promise<number> {
       const b = latent(integer("to", values.to as string, 0), 1, netG.nz, truncate);
       const z = new Float32Array(steps * netG.nz);
       for (let i = 0; i < steps; i++) z.set(slerp(a, b, i / (steps - 1)), i * netG.nz);
-      const images = generate(netG, z, steps, device);
+      const images = generate(netG, z, steps, device, sampleClasses(netG, steps, { only }));
       out = (values.out as string | undefined) ?? "interpolation.png";
       if (out.toLowerCase().endsWith(".gif")) {
         const per = images.data.length / steps;
@@ -252,11 +320,13 @@ export async function main(args: string[]): Promise<number> {
         await saveImageArray(images, out, { nrow: steps, normalize: true, valueRange: [-1, 1] });
       }
     } else {
-      const n = integer("n", values.n as string, 1);
+      const classes = netG instanceof ConditionalGenerator ? netG.numClasses : 0;
+      const n = perClass !== undefined ? perClass * classes : integer("n", values.n as string, 1);
       const z = latent(integer("seed", values.seed as string, 0), n, netG.nz, truncate);
       out = (values.out as string | undefined) ?? "samples.png";
-      await saveImageArray(generate(netG, z, n, device), out, {
-        nrow: integer("nrow", values.nrow as string, 1),
+      const labels = sampleClasses(netG, n, { only, perClass });
+      await saveImageArray(generate(netG, z, n, device, labels), out, {
+        nrow: perClass ?? integer("nrow", values.nrow as string, 1),
         normalize: true,
         valueRange: [-1, 1],
       });
