@@ -108,6 +108,27 @@ export { ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/train_con
 export { type GeneratorShape, loadGenerator, slerp } from "./tasks/sample.ts";
 export type { RunPosition } from "./tasks/run_checkpoint.ts";
 
+export {
+  ConditionalDiscriminator,
+  type ConditionalDiscriminatorConfig,
+  ConditionalGenerator,
+  type ConditionalGeneratorConfig,
+} from "./models/conditional.ts";
+export { discriminatorLayers, generatorLayers } from "./models/dcgan.ts";
+export {
+  discriminatorFakeLoss,
+  discriminatorRealLoss,
+  GAN_LOSSES,
+  type GanLoss,
+  generatorLoss,
+  GP_WEIGHT,
+  gradientPenalty,
+  usesSigmoid,
+} from "./tasks/losses.ts";
+export { ReplayBuffer, type ReplaySample } from "./tasks/replay.ts";
+export { emaCopy, emaUpdate } from "./tasks/ema.ts";
+export type { GeneratorStats } from "./tasks/trainer.ts";
+
 // `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).
 if (import.meta.main) {
   const { main } = await import("./tasks/cli.ts");
