@@ -306,7 +306,7 @@ export class DcganTrainer {
         errD = errD.add(penalty);
       }
       const lossD = errD.item();
-      if (!Number.isFinite(lossD)) throw new DivergenceError("discriminator", lossD, step);
+      if (!Number.isFinite(lossD)) throw new DivergenceError(blame(), lossD, step);
       this.optimizerD.step();
       this.replay?.push(detached, labels);
       if (updateG) {

@@ -8,7 +8,7 @@ import { loadStateDictFile } from "../models/checkpoint.ts";
 import type { Module } from "../models/module.ts";
 import * as t from "../mod.ts";
 import type { GanLoss } from "../tasks/losses.ts";
-import { type DcganSpec, DcganTrainer } from "../tasks/trainer.ts";
+import { type DcganSpec, DcganTrainer, DivergenceError } from "../tasks/trainer.ts";
 import { assertClose, runTorch } from "./torch_ref.ts";
 
 const STEPS = 5;
@@ -337,6 +337,26 @@ for (const variant of VARIANTS) {
     } finally {
       t.setFastPaths(fast);
       await Deno.remove(work, { recursive: true });
+    }
+  });
+}
+
+for (const loss of ["lsgan", "hinge", "wgan-gp"] as const) {
+  Deno.test(`--loss ${loss}: a NaN generator stops the step before D's optimizer moves and names the generator`, () => {
+    t.manualSeed(0);
+    const trainer = new DcganTrainer({ ...BASE, nc: 3, lr: 2e-4, beta1: 0.5, loss });
+    try {
+      using before = trainer.netD.parameters()[0]!.clone();
+      t.noGrad(() => trainer.netG.parameters()[0]!.fill_(NaN));
+      using real = t.zeros([2, 3, 32, 32]);
+      assert.throws(
+        () => trainer.step(real),
+        (error: Error) => error instanceof DivergenceError && error.network === "generator",
+      );
+      const after = trainer.netD.parameters()[0]!; // the module's own: not disposed here
+      assert.equal(t.tidy(() => after.sub(before).abs().max().item()), 0);
+    } finally {
+      trainer.dispose();
     }
   });
 }
