@@ -105,7 +105,8 @@ export type { GridOptions } from "./tasks/visual/grid.ts";
 export { type DcganSpec, DcganTrainer, DivergenceError, type StepStats } from "./tasks/trainer.ts";
 export { train, type TrainHooks, type TrainResult } from "./tasks/train.ts";
 export { ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/train_config.ts";
-export { type GeneratorShape, loadGenerator, slerp } from "./tasks/sample.ts";
+export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/generator_file.ts";
+export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./tasks/latent.ts";
 export type { RunPosition } from "./tasks/run_checkpoint.ts";
 
 export {

@@ -10,159 +10,19 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { join } from "node:path";
-import { loadCheckpoint } from "../models/checkpoint.ts";
+import { loadCheckpoint, saveStateDict } from "../models/checkpoint.ts";
 import { ConditionalGenerator } from "../models/conditional.ts";
-import { Generator } from "../models/dcgan.ts";
+import type { Generator } from "../models/dcgan.ts";
 import { noGrad } from "../ops/autograd.ts";
 import { randn, tensor } from "../ops/creation.ts";
 import type { Device } from "../ops/device.ts";
 import { cudaIsAvailable, manualSeed } from "../ops/runtime.ts";
-import type { Tensor } from "../ops/tensor.ts";
 import { ConfigError } from "./train_config.ts";
+import { combineLatents, parseLatentExpression, slerp } from "./latent.ts";
+import { loadGenerator } from "./generator_file.ts";
 import type { ImageBatch } from "./data/types.ts";
 import { writeGridAnimation } from "./visual/gif.ts";
 import { makeGridArray, saveImageArray } from "./visual/grid.ts";
-
-/** The generator shape a checkpoint implies. */
-export interface GeneratorShape {
-  /** Latent size. */
-  nz: number;
-  /** Feature maps of the last hidden layer. */
-  ngf: number;
-  /** Image channels. */
-  nc: number;
-  /** Image side. */
-  imageSize: number;
-}
-
-/**
- * Reads a DCGAN generator's shape off its state dict: `main.0.weight` is (nz, ngf * imageSize / 8, 4, 4)
- * and the last ConvTranspose2d's weight is (ngf, nc, 4, 4).
- *
- * @param shapes each key's shape (PyTorch's key names)
- * @param source the file, for messages
- * @returns nz, ngf, nc and imageSize
- * @throws {TypeError} when the keys are not a DCGAN generator's
- * @example
- * ```ts
- * import { generatorShape } from "./sample.ts";
- * generatorShape({ "main.0.weight": [128, 512, 4, 4], "main.12.weight": [64, 3, 4, 4] }, "g.safetensors");
- * ```
- */
-export function generatorShape(shapes: Record<string, number[]>, source: string): GeneratorShape {
-  const convs = Object.entries(shapes)
-    .filter(([key, shape]) => /^main\.\d+\.weight$/.test(key) && shape.length === 4)
-    .sort(([a], [b]) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
-  const first = convs[0]?.[1];
-  const last = convs[convs.length - 1]?.[1];
-  if (!first || !last || convs[0]![0] !== "main.0.weight") {
-    throw new TypeError(
-      `"${source}" is not a DCGAN generator checkpoint: it has no main.0.weight of 4 dims; ` +
-        "pass generator.safetensors from a run folder",
-    );
-  }
-  const [nz, top] = [first[0]!, first[1]!];
-  const [ngf, nc] = [last[0]!, last[1]!];
-  const imageSize = (top / ngf) * 8;
-  if (![32, 64, 128].includes(imageSize)) {
-    throw new TypeError(
-      `"${source}" has main.0.weight ${JSON.stringify(first)} that fits no image size of 32, 64 or 128`,
-    );
-  }
-  return { nz, ngf, nc, imageSize };
-}
-
-/**
- * Loads a generator from `generator.safetensors`, a run's `checkpoint.safetensors`, or a run folder.
- * A state dict with `label_emb.weight` (numClasses, embedDim) is a conditional generator, whose
- * `main.0.weight` takes nz + embedDim channels.
- *
- * @param path a file or a run folder
- * @param device where to put it
- * @returns the generator (conditional or not) in eval mode
- * @throws {Error} naming the file when it is missing or not a generator
- * @example
- * ```ts ignore
- * import { loadGenerator } from "./sample.ts";
- * using netG = await loadGenerator("runs/emoji-1");
- * ```
- */
-export async function loadGenerator(
-  path: string,
-  device: Device = "cpu",
-): Promise<Generator | ConditionalGenerator> {
-  let file = path;
-  try {
-    if ((await Deno.stat(path)).isDirectory) file = join(path, "generator.safetensors");
-  } catch {
-    throw new Error(
-      `Cannot load the generator: "${path}" does not exist; pass --checkpoint with a generator.safetensors`,
-    );
-  }
-  const { tensors } = await loadCheckpoint(file);
-  try {
-    const prefixed = "netG.main.0.weight" in tensors;
-    const state: Record<string, Tensor> = {};
-    for (const [key, value] of Object.entries(tensors)) {
-      if (!prefixed) state[key] = value;
-      else if (key.startsWith("netG.")) state[key.slice(5)] = value;
-    }
-    const shapes = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.shape]));
-    const shape = generatorShape(shapes, file);
-    const embedding = shapes["label_emb.weight"];
-    const netG = embedding?.length === 2
-      ? new ConditionalGenerator({
-        ...shape,
-        nz: shape.nz - embedding[1]!,
-        numClasses: embedding[0]!,
-        embedDim: embedding[1]!,
-      })
-      : new Generator(shape);
-    try {
-      netG.loadStateDict(state);
-      if (device !== "cpu") netG.to(device);
-      netG.eval();
-      return netG;
-    } catch (error) {
-      netG.dispose();
-      throw error;
-    }
-  } finally {
-    for (const value of Object.values(tensors)) value.dispose();
-  }
-}
-
-/**
- * Spherical interpolation between two latent vectors, as used for GAN latent walks.
- *
- * @param a the start vector
- * @param b the end vector
- * @param t where to stop, from 0 (a) to 1 (b)
- * @returns the interpolated vector
- * @example
- * ```ts
- * import { slerp } from "./sample.ts";
- * slerp(Float32Array.of(1, 0), Float32Array.of(0, 1), 0.5); // [0.707, 0.707]
- * ```
- */
-export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  const omega = Math.acos(Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb))));
-  const so = Math.sin(omega);
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    out[i] = so < 1e-6
-      ? (1 - t) * a[i]! + t * b[i]!
-      : (Math.sin((1 - t) * omega) / so) * a[i]! + (Math.sin(t * omega) / so) * b[i]!;
-  }
-  return out;
-}
 
 function latent(seed: number, n: number, nz: number, truncate?: number): Float32Array {
   manualSeed(seed);
@@ -231,6 +91,9 @@ const FLAGS: ParseArgsOptionsConfig = {
   steps: { type: "string", default: "8" },
   class: { type: "string" },
   "per-class": { type: "string" },
+  "save-z": { type: "string" },
+  z: { type: "string" },
+  expr: { type: "string" },
   help: { type: "boolean", default: false },
 };
 
@@ -238,6 +101,7 @@ const FLAGS: ParseArgsOptionsConfig = {
 export const SAMPLE_HELP = `Usage:
   sample --checkpoint PATH [--n 64] [--nrow 8] [--seed 0] [--truncate T] [--out samples.png] [--device cpu]
   sample interpolate --checkpoint PATH --from SEED --to SEED [--steps 8] [--out interpolation.png|.gif]
+  sample arithmetic --checkpoint PATH --z z.safetensors --expr "1,4,7 - 2,5 + 3" [--out arithmetic.png]
   sample --checkpoint PATH (--class N | --per-class K) ...   (a generator trained with --conditional)
 
   --checkpoint  generator.safetensors, a run's checkpoint.safetensors, or a run folder
@@ -246,8 +110,11 @@ export const SAMPLE_HELP = `Usage:
   --seed        seed of the latent vectors (default 0)
   --truncate    clamp each latent value to [-T, T] (the truncation trick)
   --out         the PNG (or, for interpolate, PNG strip or GIF) to write
+  --save-z      also write the grid's latent vectors (n, nz, 1, 1) to this safetensors file
   --from/--to   seeds of the two end points of an interpolation
   --steps       images along the interpolation (default 8)
+  --z, --expr   latent arithmetic over vectors saved with --save-z: each term averages the listed
+                samples; the output row shows each term's mean, then the result
   --class       the class to draw (conditional generators; default: cycle through the classes)
   --per-class   a grid of one row of K images per class (conditional generators)`;
 
@@ -259,6 +126,104 @@ function integer(flag: string, raw: string | undefined, min: number): number {
   return value;
 }
 
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** What every subcommand shares: the generator, its device, the truncation and the class choice. */
+interface SampleContext {
+  netG: Generator | ConditionalGenerator;
+  device: Device;
+  truncate?: number;
+  only?: number;
+  perClass?: number;
+}
+
+const RANGE: [number, number] = [-1, 1];
+
+async function sampleGrid(ctx: SampleContext, values: Values): Promise<string> {
+  const { netG, device, perClass } = ctx;
+  const classes = netG instanceof ConditionalGenerator ? netG.numClasses : 0;
+  const n = perClass !== undefined ? perClass * classes : integer("n", values.n as string, 1);
+  const z = latent(integer("seed", values.seed as string, 0), n, netG.nz, ctx.truncate);
+  const out = (values.out as string | undefined) ?? "samples.png";
+  const labels = sampleClasses(netG, n, { only: ctx.only, perClass });
+  const nrow = perClass ?? integer("nrow", values.nrow as string, 1);
+  await saveImageArray(generate(netG, z, n, device, labels), out, {
+    nrow,
+    normalize: true,
+    valueRange: RANGE,
+  });
+  if (values["save-z"]) {
+    using saved = tensor(z, { shape: [n, netG.nz, 1, 1] });
+    await saveStateDict({ z: saved }, values["save-z"] as string);
+  }
+  return out;
+}
+
+async function sampleInterpolation(ctx: SampleContext, values: Values): Promise<string> {
+  const { netG, device } = ctx;
+  const steps = integer("steps", values.steps as string, 2);
+  const a = latent(integer("from", values.from as string, 0), 1, netG.nz, ctx.truncate);
+  const b = latent(integer("to", values.to as string, 0), 1, netG.nz, ctx.truncate);
+  const z = new Float32Array(steps * netG.nz);
+  for (let i = 0; i < steps; i++) z.set(slerp(a, b, i / (steps - 1)), i * netG.nz);
+  const images = generate(netG, z, steps, device, sampleClasses(netG, steps, { only: ctx.only }));
+  const out = (values.out as string | undefined) ?? "interpolation.png";
+  if (!out.toLowerCase().endsWith(".gif")) {
+    await saveImageArray(images, out, { nrow: steps, normalize: true, valueRange: RANGE });
+    return out;
+  }
+  const per = images.data.length / steps;
+  const frameShape = [1, ...images.shape.slice(1)] as ImageBatch["shape"];
+  const frames = Array.from(
+    { length: steps },
+    (_, i) =>
+      makeGridArray({ data: images.data.subarray(i * per, (i + 1) * per), shape: frameShape }, {
+        normalize: true,
+        valueRange: RANGE,
+      }),
+  );
+  await writeGridAnimation(frames, out, { delayMs: 150, lastDelayMs: 150 });
+  return out;
+}
+
+async function sampleArithmetic(ctx: SampleContext, values: Values): Promise<string> {
+  const { netG, device } = ctx;
+  const zPath = values.z as string | undefined;
+  const expression = values.expr as string | undefined;
+  if (!zPath || !expression) {
+    throw new ConfigError(
+      'arithmetic needs --z (from sample --save-z) and --expr, e.g. --expr "1,4 - 2 + 3"',
+    );
+  }
+  const { tensors } = await loadCheckpoint(zPath);
+  let z: Float32Array;
+  try {
+    const saved = tensors.z;
+    if (!saved || saved.shape[1] !== netG.nz) {
+      throw new TypeError(
+        `"${zPath}" holds no latent vectors "z" of size ${netG.nz}: write them with sample --save-z`,
+      );
+    }
+    z = saved.toFloat32Array();
+  } finally {
+    Object.values(tensors).forEach((t) => t.dispose());
+  }
+  const terms = parseLatentExpression(expression, z.length / netG.nz);
+  const n = terms.length + 1;
+  const images = generate(
+    netG,
+    combineLatents(z, netG.nz, terms),
+    n,
+    device,
+    sampleClasses(netG, n, { only: ctx.only }),
+  );
+  const out = (values.out as string | undefined) ?? "arithmetic.png";
+  await saveImageArray(images, out, { nrow: n, normalize: true, valueRange: RANGE });
+  return out;
+}
+
+const COMMANDS = { grid: sampleGrid, interpolate: sampleInterpolation, arithmetic: sampleArithmetic };
+
 /**
  * The `sample` command line.
  *
@@ -267,8 +232,12 @@ function integer(flag: string, raw: string | undefined, min: number): number {
  */
 export async function main(args: string[]): Promise<number> {
   try {
-    const interpolate = args[0] === "interpolate";
-    const { values } = parseArgs({ args: interpolate ? args.slice(1) : args, options: FLAGS, strict: true });
+    const command = args[0] === "interpolate" || args[0] === "arithmetic" ? args[0] : "grid";
+    const { values } = parseArgs({
+      args: command === "grid" ? args : args.slice(1),
+      options: FLAGS,
+      strict: true,
+    });
     if (values.help) {
       console.log(SAMPLE_HELP);
       return 0;
@@ -288,7 +257,6 @@ export async function main(args: string[]): Promise<number> {
     if (truncate !== undefined && !(truncate > 0)) {
       throw new ConfigError(`--truncate must be a number > 0, got "${values.truncate}"`);
     }
-    using netG = await loadGenerator(checkpoint, device);
     const only = values.class === undefined ? undefined : integer("class", values.class as string, 0);
     const perClass = values["per-class"] === undefined
       ? undefined
@@ -296,42 +264,8 @@ export async function main(args: string[]): Promise<number> {
     if (only !== undefined && perClass !== undefined) {
       throw new ConfigError("--class and --per-class exclude each other: pass one");
     }
-    let out: string;
-    if (interpolate) {
-      const steps = integer("steps", values.steps as string, 2);
-      const a = latent(integer("from", values.from as string, 0), 1, netG.nz, truncate);
-      const b = latent(integer("to", values.to as string, 0), 1, netG.nz, truncate);
-      const z = new Float32Array(steps * netG.nz);
-      for (let i = 0; i < steps; i++) z.set(slerp(a, b, i / (steps - 1)), i * netG.nz);
-      const images = generate(netG, z, steps, device, sampleClasses(netG, steps, { only }));
-      out = (values.out as string | undefined) ?? "interpolation.png";
-      if (out.toLowerCase().endsWith(".gif")) {
-        const per = images.data.length / steps;
-        const frames = Array.from(
-          { length: steps },
-          (_, i) =>
-            makeGridArray({
-              data: images.data.subarray(i * per, (i + 1) * per),
-              shape: [1, ...images.shape.slice(1)] as ImageBatch["shape"],
-            }, { normalize: true, valueRange: [-1, 1] }),
-        );
-        await writeGridAnimation(frames, out, { delayMs: 150, lastDelayMs: 150 });
-      } else {
-        await saveImageArray(images, out, { nrow: steps, normalize: true, valueRange: [-1, 1] });
-      }
-    } else {
-      const classes = netG instanceof ConditionalGenerator ? netG.numClasses : 0;
-      const n = perClass !== undefined ? perClass * classes : integer("n", values.n as string, 1);
-      const z = latent(integer("seed", values.seed as string, 0), n, netG.nz, truncate);
-      out = (values.out as string | undefined) ?? "samples.png";
-      const labels = sampleClasses(netG, n, { only, perClass });
-      await saveImageArray(generate(netG, z, n, device, labels), out, {
-        nrow: perClass ?? integer("nrow", values.nrow as string, 1),
-        normalize: true,
-        valueRange: [-1, 1],
-      });
-    }
-    console.log(out);
+    using netG = await loadGenerator(checkpoint, device);
+    console.log(await COMMANDS[command]({ netG, device, truncate, only, perClass }, values));
     return 0;
   } catch (error) {
     const usage = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false;

@@ -7,7 +7,8 @@ import { saveStateDict } from "../models/checkpoint.ts";
 import { ConditionalDiscriminator, ConditionalGenerator } from "../models/conditional.ts";
 import { Generator } from "../models/dcgan.ts";
 import * as t from "../mod.ts";
-import { loadGenerator, main as sample } from "../tasks/sample.ts";
+import { loadGenerator } from "../tasks/generator_file.ts";
+import { main as sample } from "../tasks/sample.ts";
 import { train } from "../tasks/train.ts";
 import { parseTrainArgs } from "../tasks/train_config.ts";
 
