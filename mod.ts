@@ -110,6 +110,48 @@ export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from ".
 export type { RunPosition } from "./tasks/run_checkpoint.ts";
 
 export {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  type AvgPool2dOptions,
+  interpolate,
+  type InterpolateOptions,
+  linalgEigh,
+  maxPool2d,
+  type MaxPool2dOptions,
+} from "./ops/functional.ts";
+export {
+  INCEPTION_EXPORT_HELP,
+  InceptionV3,
+  type InceptionV3Options,
+  type InceptionVariant,
+  loadInception,
+  type LoadInceptionOptions,
+} from "./models/inception.ts";
+export {
+  BasicConv2d,
+  InceptionA,
+  InceptionAux,
+  InceptionB,
+  InceptionC,
+  InceptionD,
+  InceptionE,
+  type PoolKind,
+} from "./models/inception_blocks.ts";
+export { type EvalReport, evaluate } from "./tasks/eval.ts";
+export { type EvalConfig, parseEvalArgs } from "./tasks/eval/config.ts";
+export { FeatureStats, featureStats, type FrechetDistance, frechetDistance } from "./tasks/eval/fid.ts";
+export {
+  kernelInceptionDistance,
+  type KidOptions,
+  type KidResult,
+  type PolynomialKernel,
+  polynomialMmd,
+} from "./tasks/eval/kid.ts";
+export { type MemorizationReport, memorizationReport, type NearestEntry } from "./tasks/eval/memorization.ts";
+export { type NearestImages, nearestImages } from "./tasks/eval/nearest.ts";
+export type { ImageBatch, ImageDataset, SkippedFile } from "./tasks/data/types.ts";
+
+export {
   ConditionalDiscriminator,
   type ConditionalDiscriminatorConfig,
   ConditionalGenerator,
