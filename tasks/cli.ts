@@ -15,7 +15,8 @@ Usage: deno run -A jsr:@gan/dcgan <command> [flags]
 Commands:
   sample        write a grid of generated images (sample --help)
   sample interpolate   a latent walk between two seeds, as a PNG strip or GIF
-  train         train a DCGAN (train --help)`;
+  train         train a DCGAN (train --help)
+  eval          FID, KID and a memorization report for a generator (eval --help)`;
 
 /**
  * Runs a command of the CLI.
@@ -35,6 +36,8 @@ export async function main(args: string[]): Promise<number> {
       return (await import("./sample.ts")).main(rest);
     case "train":
       return (await import("./train.ts")).main(rest);
+    case "eval":
+      return (await import("./eval.ts")).main(rest);
     case "--version":
       console.log(denoJson.version);
       return 0;

@@ -23,6 +23,7 @@ import { CHECKPOINT_FILE, loadRunCheckpoint, type RunPosition, saveRunCheckpoint
 import { ConfigError, parseTrainArgs, type TrainConfig, trainHelp } from "./train_config.ts";
 import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
 import { saveImageArray } from "./visual/grid.ts";
+import { writeRealVsFake } from "./visual/real_vs_fake.ts";
 import { writeRunVisuals } from "./visual/run_visuals.ts";
 
 /** Samples in the fixed-noise grid (8x8). */
@@ -88,6 +89,29 @@ async function sampleGrid(
       normalize: true,
       nrow: fixed.labels ? FIXED_SAMPLES_PER_CLASS : 8,
     });
+  } finally {
+    fake.dispose();
+  }
+}
+
+/** A real batch beside fixed-noise fakes: how close the run got, at a glance. */
+async function realVsFake(
+  trainer: DcganTrainer,
+  fixed: { noise: Tensor; labels?: Tensor },
+  loader: BatchLoader,
+  path: string,
+): Promise<void> {
+  const [first] = loader.epoch(0);
+  if (!first) return;
+  const fake = trainer.sampleImages(fixed.noise, fixed.labels);
+  try {
+    const [count, c, h, w] = first.images.shape;
+    const n = Math.min(count, fake.shape[0]!, FIXED_NOISE_SAMPLES);
+    const take = (data: Float32Array) => data.subarray(0, n * c * h * w);
+    await writeRealVsFake({
+      real: { data: take(first.images.data), shape: [n, c, h, w] },
+      fake: { data: take(fake.toFloat32Array()), shape: [n, c, h, w] },
+    }, path);
   } finally {
     fake.dispose();
   }
@@ -288,6 +312,12 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       await checkpoint();
       await writeRunVisuals(config.out);
     }
+    await realVsFake(
+      trainer,
+      { noise: fixedNoise, labels: gridLabels },
+      loader,
+      join(config.out, "real_vs_fake.png"),
+    );
   } catch (error) {
     if (error instanceof DivergenceError) {
       progress.clear();

@@ -139,6 +139,7 @@ Deno.test("train --dry-run on the default emoji set leaves grids, checkpoints, p
         "metrics.jsonl",
         "real_samples.png",
         "fake_samples_last.png",
+        "real_vs_fake.png",
         "generator.safetensors",
         "discriminator.safetensors",
         CHECKPOINT_FILE,
