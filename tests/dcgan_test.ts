@@ -13,106 +13,19 @@ const NC = 3;
 const BATCH = 4;
 const SEED = 999;
 
-/** Generator and Discriminator as in pytorch/examples dcgan/main.py (without ngpu), and safetensors I/O. */
+/**
+ * Generator, Discriminator and weights_init as in pytorch/examples dcgan/main.py (without ngpu),
+ * safetensors I/O, and the state dict's keys, shapes and dtypes as JSON bytes.
+ */
 const EXAMPLE = `
-import struct
-
-class Generator(nn.Module):
-    def __init__(self, nz, ngf, nc):
-        super(Generator, self).__init__()
-        self.main = nn.Sequential(
-            # input is Z, going into a convolution
-            nn.ConvTranspose2d(     nz, ngf * 8, 4, 1, 0, bias=False),
-            nn.BatchNorm2d(ngf * 8),
-            nn.ReLU(True),
-            # state size. (ngf*8) x 4 x 4
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf * 4),
-            nn.ReLU(True),
-            # state size. (ngf*4) x 8 x 8
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf * 2),
-            nn.ReLU(True),
-            # state size. (ngf*2) x 16 x 16
-            nn.ConvTranspose2d(ngf * 2,     ngf, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ngf),
-            nn.ReLU(True),
-            # state size. (ngf) x 32 x 32
-            nn.ConvTranspose2d(    ngf,      nc, 4, 2, 1, bias=False),
-            nn.Tanh()
-            # state size. (nc) x 64 x 64
-        )
-
-    def forward(self, input):
-        return self.main(input)
-
-class Discriminator(nn.Module):
-    def __init__(self, ndf, nc):
-        super(Discriminator, self).__init__()
-        self.main = nn.Sequential(
-            # input is (nc) x 64 x 64
-            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
-            nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf) x 32 x 32
-            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ndf * 2),
-            nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf*2) x 16 x 16
-            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ndf * 4),
-            nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf*4) x 8 x 8
-            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ndf * 8),
-            nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf*8) x 4 x 4
-            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
-            nn.Sigmoid()
-        )
-
-    def forward(self, input):
-        output = self.main(input)
-        return output.view(-1, 1).squeeze(1)
-
-def weights_init(m):
-    classname = m.__class__.__name__
-    if classname.find('Conv') != -1:
-        torch.nn.init.normal_(m.weight, 0.0, 0.02)
-    elif classname.find('BatchNorm') != -1:
-        torch.nn.init.normal_(m.weight, 1.0, 0.02)
-        torch.nn.init.zeros_(m.bias)
+from torch_reference import Generator, Discriminator, weights_init
+from safetensors_io import read_safetensors, save_safetensors
 
 def text(value):
     return torch.tensor(list(json.dumps(value).encode()), dtype=torch.uint8)
 
 def describe(module):
     return text([[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in module.state_dict().items()])
-
-ST_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    header.pop("__metadata__", None)
-    return {
-        k: torch.from_numpy(np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=ST_DTYPES[v["dtype"]]).reshape(v["shape"]).copy())
-        for k, v in header.items()
-    }
-
-def write_safetensors(path, state):
-    names = {torch.float32: "F32", torch.float16: "F16", torch.int64: "I64"}
-    header, chunks, offset = {}, [], 0
-    for k, v in state.items():
-        raw = v.detach().contiguous().numpy().tobytes()
-        header[k] = {"dtype": names[v.dtype], "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    head = json.dumps(header).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head + b"".join(chunks))
 `;
 
 /** The example's classes followed by `snippet` (dedented to match them). */
@@ -334,7 +247,7 @@ Deno.test("a state dict saved by PyTorch loads into our Generator and gives PyTo
       netG(torch.randn(${BATCH}, ${NZ}, 1, 1))
       netG(torch.randn(${BATCH}, ${NZ}, 1, 1))
       netG.eval()
-      write_safetensors(${JSON.stringify(path)}, netG.state_dict())
+      save_safetensors(${JSON.stringify(path)}, netG.state_dict())
       out["fake"] = netG(inp["noise"])
     `),
       { noise },

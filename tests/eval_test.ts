@@ -258,8 +258,8 @@ Deno.test("generatedBatches do not depend on the batch size, and realBatches sam
 
 /** A random Inception-v3 with calibrated BatchNorm statistics (features of order 1), as safetensors. */
 const RANDOM_INCEPTION = `
-import struct
 from torchvision.models import inception_v3
+from safetensors_io import save_safetensors
 torch.manual_seed(1)
 net = inception_v3(weights=None, aux_logits=False, init_weights=True)
 for m in net.modules():
@@ -269,20 +269,7 @@ for m in net.modules():
 net.train()
 with torch.no_grad():
     net(torch.rand(2, 3, 299, 299) * 2 - 1)
-header, blobs, offset = {"__metadata__": {"variant": "fid"}}, [], 0
-for k, v in net.state_dict().items():
-    b = v.contiguous().numpy().tobytes()
-    header[k] = {"dtype": "I64" if v.dtype == torch.int64 else "F32", "shape": list(v.shape),
-                 "data_offsets": [offset, offset + len(b)]}
-    offset += len(b)
-    blobs.append(b)
-h = json.dumps(header).encode()
-h += b" " * ((8 - len(h) % 8) % 8)
-with open(PATH, "wb") as f:
-    f.write(struct.pack("<Q", len(h)))
-    f.write(h)
-    for b in blobs:
-        f.write(b)
+save_safetensors(PATH, net.state_dict(), metadata={"variant": "fid"})
 `;
 
 const EVAL = new URL("../tasks/eval.ts", import.meta.url).pathname;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Image } from "imagescript";
-import { PYTHON } from "./torch_ref.ts";
+import { PYTHON, REFERENCE_DIR } from "./torch_ref.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -24,19 +24,13 @@ Deno.test("examples/load_pytorch_checkpoint.ts samples from a generator PyTorch 
   const dir = await Deno.makeTempDir();
   try {
     const script = `
-import json, struct, sys, torch
-sys.path.insert(0, ${JSON.stringify(join(ROOT, "tasks/bench"))})
+import sys, torch
+sys.path.insert(0, ${JSON.stringify(REFERENCE_DIR)})
 from torch_reference import Generator, weights_init
+from safetensors_io import save_safetensors
 torch.manual_seed(3)
 netG = Generator(32, 8, 3); netG.apply(weights_init)
-header, blobs, offset = {}, [], 0
-for k, v in netG.state_dict().items():
-    b = v.contiguous().numpy().tobytes()
-    header[k] = {"dtype": "I64" if v.dtype == torch.int64 else "F32", "shape": list(v.shape), "data_offsets": [offset, offset + len(b)]}
-    offset += len(b); blobs.append(b)
-h = json.dumps(header).encode(); h += b" " * ((8 - len(h) % 8) % 8)
-with open(${JSON.stringify(join(dir, "netG.safetensors"))}, "wb") as f:
-    f.write(struct.pack("<Q", len(h))); f.write(h); [f.write(b) for b in blobs]
+save_safetensors(${JSON.stringify(join(dir, "netG.safetensors"))}, netG.state_dict())
 `;
     const py = await new Deno.Command(PYTHON, { args: ["-c", script], stderr: "piped" }).output();
     assert.ok(py.success, new TextDecoder().decode(py.stderr));

@@ -122,26 +122,10 @@ Deno.test("linalgEigh matches torch.linalg.eigh: eigenvalues, and the matrix reb
 
 /** torchvision's inception_v3 with BatchNorm statistics calibrated on a random batch, exported and run. */
 const TORCHVISION_INCEPTION = `
-import struct, types
+import types
 from torchvision.models import inception_v3
 from torchvision.models.inception import InceptionA, InceptionC, InceptionE
-
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for k, v in tensors.items():
-        a = v.detach().contiguous().numpy()
-        b = a.tobytes()
-        header[k] = {"dtype": {"float32": "F32", "int64": "I64"}[str(a.dtype)], "shape": list(a.shape),
-                     "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+from safetensors_io import save_safetensors
 
 # pytorch-fid's FID Inception blocks (pytorch_fid/inception.py): TensorFlow's pooling
 class FIDInceptionA(InceptionA):

@@ -4,6 +4,9 @@
  *
  * The snippet sees `inp` (a dict of torch tensors built from `inputs`), `torch`, `F` (torch.nn.functional)
  * and `nn`, and stores results in the dict `out`; values come back as float64 arrays with their shapes.
+ * {@link REFERENCE_DIR} is on its `sys.path`, so it can `from torch_reference import Generator,
+ * Discriminator, weights_init` (pytorch/examples dcgan/main.py's) and `from safetensors_io import
+ * save_safetensors, read_safetensors`.
  *
  * @module
  */
@@ -23,6 +26,12 @@ export interface TorchValue {
   data: Float64Array;
 }
 
+/**
+ * tasks/bench, the PyTorch reference modules shared by the bench and the tests: torch_reference.py
+ * (the DCGAN example's networks and init) and safetensors_io.py (json + struct safetensors I/O).
+ */
+export const REFERENCE_DIR = new URL("../tasks/bench/", import.meta.url).pathname;
+
 type Input = Tensor | { data: Float32Array | Float64Array | BigInt64Array; shape: number[] } | number;
 
 const PRELUDE = `
@@ -32,6 +41,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 torch.set_num_threads(int(os.environ.get("DCGAN_NUM_THREADS", "2")))
+sys.path.insert(0, ${JSON.stringify(REFERENCE_DIR)})
 _dir = sys.argv[1]
 _manifest = json.load(open(os.path.join(_dir, "inputs.json")))
 inp = {}

@@ -12,54 +12,10 @@ const STEPS = 5;
 const SPEC = { nz: 16, ngf: 8, ndf: 8, nc: 3, imageSize: 64, lr: 2e-4, beta1: 0.5, device: "cpu" as const };
 const BATCH = 6;
 
-/** pytorch/examples dcgan/main.py's classes and loop, plus a safetensors writer (json + struct). */
+/** pytorch/examples dcgan/main.py's loop on its classes, the initial weights saved as safetensors. */
 const SEED_LOOP = `
-import struct
-class Generator(nn.Module):
-    def __init__(self, nz, ngf, nc):
-        super().__init__()
-        self.main = nn.Sequential(
-            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
-    def forward(self, x):
-        return self.main(x)
-class Discriminator(nn.Module):
-    def __init__(self, ndf, nc):
-        super().__init__()
-        self.main = nn.Sequential(
-            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
-    def forward(self, x):
-        return self.main(x).view(-1, 1).squeeze(1)
-def weights_init(m):
-    classname = m.__class__.__name__
-    if classname.find('Conv') != -1:
-        torch.nn.init.normal_(m.weight, 0.0, 0.02)
-    elif classname.find('BatchNorm') != -1:
-        torch.nn.init.normal_(m.weight, 1.0, 0.02)
-        torch.nn.init.zeros_(m.bias)
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for k, v in tensors.items():
-        a = v.detach().contiguous().numpy()
-        b = a.tobytes()
-        header[k] = {"dtype": {"float32": "F32", "int64": "I64"}[str(a.dtype)], "shape": list(a.shape),
-                     "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+from torch_reference import Generator, Discriminator, weights_init
+from safetensors_io import save_safetensors
 torch.manual_seed(42)
 netG = Generator(inp['nz'], inp['ngf'], inp['nc']); netG.apply(weights_init)
 netD = Discriminator(inp['ndf'], inp['nc']); netD.apply(weights_init)

@@ -17,7 +17,9 @@ const BASE = { nz: 16, ngf: 8, ndf: 8, imageSize: 32, device: "cpu" as const };
 
 /** The DCGAN at any size, the conditional networks, the four losses and the variants' loop. */
 const VARIANT_LOOP = `
-import copy, struct
+import copy
+from torch_reference import weights_init
+from safetensors_io import save_safetensors
 def g_layers(nz, ngf, nc, size):
     top = size // 8
     layers = [nn.ConvTranspose2d(nz, ngf * top, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * top), nn.ReLU(True)]
@@ -64,29 +66,6 @@ class Discriminator(nn.Module):
         if self.classes:
             x = torch.cat([x, self.label_emb(y).view(x.size(0), 1, self.size, self.size)], 1)
         return self.main(x).view(-1, 1).squeeze(1)
-def weights_init(m):
-    classname = m.__class__.__name__
-    if classname.find('Conv') != -1:
-        torch.nn.init.normal_(m.weight, 0.0, 0.02)
-    elif classname.find('BatchNorm') != -1:
-        torch.nn.init.normal_(m.weight, 1.0, 0.02)
-        torch.nn.init.zeros_(m.bias)
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for k, v in tensors.items():
-        a = v.detach().contiguous().numpy()
-        b = a.tobytes()
-        header[k] = {"dtype": {"float32": "F32", "int64": "I64"}[str(a.dtype)], "shape": list(a.shape),
-                     "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 def d_real(out):
     if LOSS == 'bce': return F.binary_cross_entropy(out, torch.full_like(out, REAL_LABEL))
     if LOSS == 'lsgan': return F.mse_loss(out, torch.full_like(out, REAL_LABEL))

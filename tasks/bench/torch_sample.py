@@ -2,31 +2,13 @@
 
 Usage: python3 torch_sample.py GENERATOR.safetensors N OUT.png
 """
-import json
-import struct
 import sys
 
-import numpy as np
 import torch
 import torchvision.utils as vutils
 
+from safetensors_io import read_safetensors
 from torch_reference import Generator
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    body = data[8 + n:]
-    dtypes = {"F32": np.float32, "I64": np.int64, "F16": np.float16}
-    out = {}
-    for key, entry in header.items():
-        begin, end = entry["data_offsets"]
-        array = np.frombuffer(body[begin:end], dtype=dtypes[entry["dtype"]]).reshape(entry["shape"])
-        out[key] = torch.from_numpy(array.copy())
-    return out
 
 
 def main():
