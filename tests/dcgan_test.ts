@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as t from "../mod.ts";
 import type { Module, Tensor } from "../mod.ts";
-import { assertClose, runTorch, type Tolerance, type TorchValue } from "./torch_ref.ts";
+import { DiffLog, runTorch, type Tolerance, type TorchValue } from "./torch_ref.ts";
 
 const NZ = 16;
 const NGF = 8;
@@ -50,7 +50,7 @@ function disposeAll(record: Record<string, Tensor>): void {
   for (const tensor of Object.values(record)) tensor.dispose();
 }
 
-const diffs = new Map<string, number>();
+const diffs = new DiffLog();
 
 function close(
   actual: Tensor,
@@ -58,10 +58,8 @@ function close(
   label: string,
   tolerance: Tolerance = {},
 ): void {
-  assertClose(actual, expected, tolerance, label);
-  const ours = actual.to("float64").toArray() as Float64Array;
-  diffs.set(label, ours.reduce((m, v, i) => Math.max(m, Math.abs(v - expected!.data[i]!)), 0));
-  if (Deno.env.get("DCGAN_SHOW_DIFFS") === "1") console.log(`${label}: max |diff| ${diffs.get(label)}`);
+  const largest = diffs.close(actual, expected, label, tolerance);
+  if (Deno.env.get("DCGAN_SHOW_DIFFS") === "1") console.log(`${label}: max |diff| ${largest}`);
 }
 
 /** Our netG and netD as main.py builds them: seed, netG + weights_init, netD + weights_init. */

@@ -4,22 +4,10 @@
 import assert from "node:assert/strict";
 import * as t from "../mod.ts";
 import type { Module, Tensor } from "../mod.ts";
-import { assertClose, runTorch, type Tolerance, type TorchValue } from "./torch_ref.ts";
+import { DiffLog, runTorch, type TorchValue } from "./torch_ref.ts";
 
 /** Largest |ours - PyTorch's| per label, printed when DCGAN_SHOW_DIFFS=1. */
-const diffs = new Map<string, number>();
-
-function close(
-  actual: Tensor,
-  expected: TorchValue | undefined,
-  label: string,
-  tolerance: Tolerance = {},
-): void {
-  assertClose(actual, expected, tolerance, label);
-  const ours = actual.to("float64").toArray() as Float64Array;
-  const worst = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - expected!.data[i]!)), 0);
-  diffs.set(label, worst);
-}
+const diffs = new DiffLog();
 
 function disposeAll(...records: Record<string, Tensor>[]): void {
   for (const record of records) for (const tensor of Object.values(record)) tensor.dispose();
@@ -27,7 +15,7 @@ function disposeAll(...records: Record<string, Tensor>[]): void {
 
 function showDiffs(title: string): void {
   if (Deno.env.get("DCGAN_SHOW_DIFFS") !== "1") return;
-  console.log(title, Math.max(...diffs.values()), Object.fromEntries(diffs));
+  console.log(title, Math.max(...diffs.largest.values()), Object.fromEntries(diffs.largest));
 }
 
 interface LayerCase {
@@ -185,13 +173,13 @@ for (const [i, c] of CASES.entries()) {
   Deno.test(`${c.name}: forward, input and parameter gradients, and buffers match torch.nn`, async () => {
     const { ours, torch } = await compareAll();
     const { y, inputGrad, paramGrads, buffers } = ours[i]!;
-    close(y, torch[`${c.name}.y`], `${c.name} forward`);
-    if (inputGrad) close(inputGrad, torch[`${c.name}.x_grad`], `${c.name} input grad`);
+    diffs.close(y, torch[`${c.name}.y`], `${c.name} forward`);
+    if (inputGrad) diffs.close(inputGrad, torch[`${c.name}.x_grad`], `${c.name} input grad`);
     for (const [name, grad] of paramGrads) {
-      close(grad, torch[`${c.name}.grad.${name}`], `${c.name} ${name}.grad`);
+      diffs.close(grad, torch[`${c.name}.grad.${name}`], `${c.name} ${name}.grad`);
     }
     for (const [name, buffer] of buffers) {
-      close(buffer, torch[`${c.name}.buffer.${name}`], `${c.name} ${name}`);
+      diffs.close(buffer, torch[`${c.name}.buffer.${name}`], `${c.name} ${name}`);
     }
     if (i === CASES.length - 1) showDiffs("layers vs torch.nn, max |diff|:");
   });
@@ -220,7 +208,7 @@ Deno.test("default init equals PyTorch's after the same seed (Conv2d, ConvTransp
       Object.keys(torch).filter((k) => k.startsWith(`${i}.`)).map((k) => k.slice(2)),
     );
     for (const [key, value] of Object.entries(state)) {
-      close(value, torch[`${i}.${key}`], `init ${i}.${key}`, { rtol: 0, atol: 0 });
+      diffs.close(value, torch[`${i}.${key}`], `init ${i}.${key}`, { rtol: 0, atol: 0 });
     }
     disposeAll(state);
     layer.dispose();
@@ -253,10 +241,10 @@ Deno.test("BatchNorm2d tracks running stats and num_batches_tracked in training,
       { b0: batches[0]!, b1: batches[1]!, b2: batches[2]!, probe },
     );
     const label = `BatchNorm2d momentum ${momentum}`;
-    close(bn.running_mean, torch.running_mean, `${label} running_mean`);
-    close(bn.running_var, torch.running_var, `${label} running_var`);
-    close(bn.num_batches_tracked, torch.tracked, `${label} num_batches_tracked`, { rtol: 0, atol: 0 });
-    close(evalOut, torch.eval, `${label} eval forward`);
+    diffs.close(bn.running_mean, torch.running_mean, `${label} running_mean`);
+    diffs.close(bn.running_var, torch.running_var, `${label} running_var`);
+    diffs.close(bn.num_batches_tracked, torch.tracked, `${label} num_batches_tracked`, { rtol: 0, atol: 0 });
+    diffs.close(evalOut, torch.eval, `${label} eval forward`);
     batches.forEach((b) => b.dispose());
   }
 });

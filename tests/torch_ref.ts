@@ -177,3 +177,41 @@ export function assertClose(
     });
   }
 }
+
+/**
+ * Compares ours with PyTorch's like {@link assertClose} and keeps the largest |ours - PyTorch's| of each
+ * label, for the reports that `DCGAN_SHOW_DIFFS=1` prints.
+ *
+ * @example
+ * ```ts
+ * const diffs = new DiffLog({ rtol: 1e-6 });
+ * diffs.close(ours, expected.y, "forward");
+ * console.log(Math.max(...diffs.largest.values()));
+ * ```
+ */
+export class DiffLog {
+  /** The largest |actual - expected| of each label compared so far. */
+  readonly largest = new Map<string, number>();
+
+  /**
+   * @param tolerance what {@link DiffLog.close} uses when it is given none
+   */
+  constructor(readonly tolerance: Tolerance = {}) {}
+
+  /**
+   * Asserts that `actual` matches `expected` (see {@link assertClose}) and records the largest difference.
+   *
+   * @param actual our tensor
+   * @param expected PyTorch's value
+   * @param label what is compared: the message's prefix and the key in {@link DiffLog.largest}
+   * @param tolerance rtol and atol, this log's by default
+   * @returns the largest |actual - expected|
+   */
+  close(actual: Tensor, expected: TorchValue | undefined, label: string, tolerance = this.tolerance): number {
+    assertClose(actual, expected, tolerance, label);
+    const ours = actual.to("float64").toArray() as Float64Array;
+    const largest = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - expected!.data[i]!)), 0);
+    this.largest.set(label, largest);
+    return largest;
+  }
+}
