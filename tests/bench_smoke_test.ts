@@ -2,26 +2,23 @@
 // targets live in the bench's output, not in tests).
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runDeno } from "./fixtures.ts";
 
 Deno.test("deno task bench --quick prints the table and writes its JSON", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../tasks/bench.ts", import.meta.url).pathname,
-        "--quick",
-        "--json",
-        join(dir, "b.json"),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const bench = new URL("../tasks/bench.ts", import.meta.url).pathname;
+    const { code, stdout, stderr } = await runDeno([
+      "run",
+      "-A",
+      bench,
+      "--quick",
+      "--json",
+      join(dir, "b.json"),
+    ]);
+    assert.equal(code, 0, stderr);
     for (const row of ["tiny add", "DCGAN train step", "sample cold start", "PNG decode", "peak RSS"]) {
-      assert.match(text, new RegExp(row), `the table has a "${row}" row`);
+      assert.match(stdout, new RegExp(row), `the table has a "${row}" row`);
     }
     const json = JSON.parse(await Deno.readTextFile(join(dir, "b.json")));
     assert.ok(json.rows.length >= 8);

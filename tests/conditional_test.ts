@@ -2,7 +2,6 @@
 // --resume, and sample --class / --per-class on what it saved.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Image } from "imagescript";
 import { saveStateDict } from "../models/checkpoint.ts";
 import { ConditionalDiscriminator, ConditionalGenerator } from "../models/conditional.ts";
 import { Generator } from "../models/dcgan.ts";
@@ -11,6 +10,7 @@ import { loadGenerator } from "../tasks/generator_file.ts";
 import { main as sample } from "../tasks/sample.ts";
 import { train } from "../tasks/train.ts";
 import { parseTrainArgs } from "../tasks/train_config.ts";
+import { imageSize } from "./fixtures.ts";
 
 const TINY = ["--image-size", "32", "--ngf", "4", "--ndf", "4", "--nz", "8", "--batch-size", "4"];
 const quiet = { log: () => {} };
@@ -57,11 +57,6 @@ Deno.test("loadGenerator recognises a conditional generator by its label_emb and
   }
 });
 
-async function size(path: string): Promise<[number, number]> {
-  const image = await Image.decode(await Deno.readFile(path));
-  return [image.width, image.height];
-}
-
 Deno.test("train --conditional on Fashion-MNIST resumes exactly, and sample draws one class or a row per class", async () => {
   const straight = await Deno.makeTempDir();
   const split = await Deno.makeTempDir();
@@ -84,18 +79,18 @@ Deno.test("train --conditional on Fashion-MNIST resumes exactly, and sample draw
       }
     }
     // the fixed grid: one row of 8 per class
-    assert.deepEqual(await size(join(straight, "fake_samples_last.png")), [8 * 34 + 2, 10 * 34 + 2]);
+    assert.deepEqual(await imageSize(join(straight, "fake_samples_last.png")), [8 * 34 + 2, 10 * 34 + 2]);
 
     const one = join(straight, "class3.png");
     assert.equal(
       await sample(["--checkpoint", straight, "--class", "3", "--n", "4", "--nrow", "4", "--out", one]),
       0,
     );
-    assert.deepEqual(await size(one), [4 * 34 + 2, 34 + 2]);
+    assert.deepEqual(await imageSize(one), [4 * 34 + 2, 34 + 2]);
     const rows = join(straight, "rows.png");
     const ema = join(straight, "generator_ema.safetensors");
     assert.equal(await sample(["--checkpoint", ema, "--per-class", "2", "--out", rows]), 0);
-    assert.deepEqual(await size(rows), [2 * 34 + 2, 10 * 34 + 2]);
+    assert.deepEqual(await imageSize(rows), [2 * 34 + 2, 10 * 34 + 2]);
     const errors: string[] = [];
     const error = console.error;
     console.error = (line: string) => errors.push(line);

@@ -10,6 +10,7 @@ import { readSafetensors } from "../models/safetensors.ts";
 import { createRng } from "../tasks/data/prng.ts";
 import { CHECKPOINT_FILE, loadRunCheckpoint } from "../tasks/run_checkpoint.ts";
 import { DcganTrainer } from "../tasks/trainer.ts";
+import { makeImageFolder } from "./fixtures.ts";
 
 const TRAIN = new URL("../tasks/train.ts", import.meta.url).pathname;
 const TINY = [
@@ -37,20 +38,6 @@ const FRAME = /^fake_samples_epoch_\d+\.png$/;
 /** What a run folder holds; a temporary file must belong to one of these. */
 const OUTPUT =
   /^(config\.json|(checkpoint|generator|discriminator)\.safetensors|real_samples\.png|fake_samples_(epoch_\d+|last)\.png|loss_plot\.png|progress\.gif)$/;
-
-async function makeImageFolder(count: number): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "dcgan-crash-images-" });
-  for (let i = 0; i < count; i++) {
-    const image = new Image(40, 36);
-    for (let y = 1; y <= 36; y++) {
-      for (let x = 1; x <= 40; x++) {
-        image.setPixelAt(x, y, Image.rgbaToColor((x * 6 + i * 20) % 256, (y * 7) % 256, (i * 50) % 256, 255));
-      }
-    }
-    await Deno.writeFile(join(dir, `img_${i}.png`), await image.encode());
-  }
-  return dir;
-}
 
 /** A training run with its output collected as it runs. */
 class TrainProcess {
@@ -189,7 +176,7 @@ async function assertRunReadable(out: string, moment: string): Promise<number> {
 }
 
 Deno.test("kill -9 at any moment leaves the last complete checkpoint readable, and --resume continues", async () => {
-  const data = await makeImageFolder(4); // 2 batches per epoch: a checkpoint every two steps
+  const data = await makeImageFolder(4, { prefix: "dcgan-crash-images-" }); // 2 batches per epoch: a checkpoint every two steps
   const out = await Deno.makeTempDir({ prefix: "dcgan-crash-run-" });
   const args = ["--data", data, "--out", out, ...TINY];
   const rng = createRng(SEED);

@@ -18,26 +18,7 @@ import { BatchLoader, NORMALIZE_TABLE } from "../tasks/data/loader.ts";
 import { createRng, permutation } from "../tasks/data/prng.ts";
 import { centerCrop, resizeCenterCrop, resizedSize } from "../tasks/data/resize.ts";
 import type { ImageDataset } from "../tasks/data/types.ts";
-
-const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
-
-/** Runs a Python script with `dir` as its working directory; fails with its stderr. */
-async function python(dir: string, script: string): Promise<void> {
-  await Deno.writeTextFile(join(dir, "script.py"), script);
-  const result = await new Deno.Command(PYTHON, { args: ["script.py"], cwd: dir, stderr: "piped" }).output();
-  if (!result.success) {
-    throw new Error(`Python reference failed:\n${new TextDecoder().decode(result.stderr)}`);
-  }
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "dcgan-data-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { python, withTempDir } from "./fixtures.ts";
 
 /** Largest absolute difference between two byte arrays of equal length. */
 function maxDiff(a: Uint8Array, b: Uint8Array): number {

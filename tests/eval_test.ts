@@ -12,6 +12,7 @@ import { generatedBatches, quantizeImages, realBatches } from "../tasks/eval/ima
 import { kernelInceptionDistance, kidSubsets, polynomialMmd } from "../tasks/eval/kid.ts";
 import { nearestImages } from "../tasks/eval/nearest.ts";
 import { makeGridArray, saveImageArray, toPixels } from "../tasks/visual/grid.ts";
+import { runDeno } from "./fixtures.ts";
 import { assertClose, runTorch } from "./torch_ref.ts";
 
 /** pytorch-fid's calculate_frechet_distance (pytorch_fid/fid_score.py), on np.mean / np.cov statistics. */
@@ -274,11 +275,7 @@ save_safetensors(PATH, net.state_dict(), metadata={"variant": "fid"})
 
 const EVAL = new URL("../tasks/eval.ts", import.meta.url).pathname;
 
-async function runEval(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", EVAL, ...args] }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+const runEval = (args: string[]) => runDeno(["run", "-A", EVAL, ...args]);
 
 Deno.test("deno task eval: FID ~0 and each sample's own image as nearest when the data are the samples", async () => {
   const work = await Deno.makeTempDir({ prefix: "dcgan-eval-" });

@@ -2,16 +2,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Image } from "imagescript";
-import { PYTHON, REFERENCE_DIR } from "./torch_ref.ts";
+import { PYTHON, runDeno } from "./fixtures.ts";
+import { REFERENCE_DIR } from "./torch_ref.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
+/** Runs `deno args` in `cwd` and returns its stdout; fails with its stderr on a non-zero exit. */
 async function deno(args: string[], cwd = ROOT) {
-  const out = await new Deno.Command(Deno.execPath(), { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, `deno ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
-  return text;
+  const { code, stdout, stderr } = await runDeno(args, { cwd });
+  assert.equal(code, 0, `deno ${args.join(" ")} failed:\n${stderr}`);
+  return stdout;
 }
 
 Deno.test("examples/gan_2d_points.ts learns the ring", async () => {

@@ -9,17 +9,7 @@ import { Image } from "imagescript";
 import { createRng } from "../tasks/data/prng.ts";
 import type { ImageBatch } from "../tasks/data/types.ts";
 import { type GridOptions, makeGridArray, saveImageArray } from "../tasks/visual/grid.ts";
-
-const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
-
-/** Runs a Python script in `dir` (its working directory); fails with its stderr. */
-async function python(dir: string, script: string): Promise<void> {
-  await Deno.writeTextFile(join(dir, "script.py"), script);
-  const result = await new Deno.Command(PYTHON, { args: ["script.py"], cwd: dir, stderr: "piped" }).output();
-  if (!result.success) {
-    throw new Error(`Python reference failed:\n${new TextDecoder().decode(result.stderr)}`);
-  }
-}
+import { python } from "./fixtures.ts";
 
 function randomBatch(shape: [number, number, number, number], seed: number, lo = -1.3, hi = 1.3): ImageBatch {
   const rng = createRng(seed);

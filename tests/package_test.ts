@@ -1,22 +1,14 @@
 // The package as JSR checks it: `deno publish --dry-run` passes (JSR itself is unreachable here, so
 // its checks are the bar) and `deno doc --lint mod.ts` finds every export documented.
 import assert from "node:assert/strict";
+import { runDeno } from "./fixtures.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
+/** Runs `deno args` in the package root without colours; returns the exit code and stdout + stderr. */
 async function deno(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  })
-    .output();
-  return {
-    code: out.code,
-    text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
-  };
+  const { code, stdout, stderr } = await runDeno(args, { cwd: ROOT, env: { NO_COLOR: "1" } });
+  return { code, text: stdout + stderr };
 }
 
 Deno.test("deno publish --dry-run passes and ships the shim's C++ sources", async () => {

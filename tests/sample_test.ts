@@ -2,9 +2,10 @@
 // errors a user meets; plus the latent-space math it uses.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { GIF, Image } from "imagescript";
+import { GIF } from "imagescript";
 import * as t from "../mod.ts";
 import { main as sample } from "../tasks/sample.ts";
+import { imageSize } from "./fixtures.ts";
 
 async function withGenerator(fn: (dir: string, checkpoint: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "dcgan-sample-" });
@@ -30,11 +31,6 @@ async function quietly(args: string[]): Promise<{ code: number; errors: string[]
   }
 }
 
-async function size(path: string): Promise<[number, number]> {
-  const image = await Image.decode(await Deno.readFile(path));
-  return [image.width, image.height];
-}
-
 Deno.test("sample writes an n-image grid, reproducible by seed, from a file or a run folder", async () => {
   await withGenerator(async (dir, checkpoint) => {
     assert.equal(
@@ -42,7 +38,7 @@ Deno.test("sample writes an n-image grid, reproducible by seed, from a file or a
         .code,
       0,
     );
-    assert.deepEqual(await size(join(dir, "a.png")), [3 * 34 + 2, 2 * 34 + 2]);
+    assert.deepEqual(await imageSize(join(dir, "a.png")), [3 * 34 + 2, 2 * 34 + 2]);
     assert.equal(
       (await quietly(["--checkpoint", dir, "--n", "6", "--nrow", "3", "--out", join(dir, "b.png")])).code,
       0,
@@ -68,7 +64,7 @@ Deno.test("sample interpolate writes a strip or a GIF with one frame per step", 
   await withGenerator(async (dir, checkpoint) => {
     const base = ["interpolate", "--checkpoint", checkpoint, "--from", "1", "--to", "2", "--steps", "5"];
     assert.equal((await quietly([...base, "--out", join(dir, "walk.png")])).code, 0);
-    assert.deepEqual(await size(join(dir, "walk.png")), [5 * 34 + 2, 34 + 2]);
+    assert.deepEqual(await imageSize(join(dir, "walk.png")), [5 * 34 + 2, 34 + 2]);
     assert.equal((await quietly([...base, "--out", join(dir, "walk.gif")])).code, 0);
     const gif = await GIF.decode(await Deno.readFile(join(dir, "walk.gif")));
     assert.equal(gif.length, 5);
@@ -94,7 +90,7 @@ Deno.test("sample --save-z then arithmetic averages and combines saved latent ve
       join(dir, "ar.png"),
     ]);
     assert.equal(ok.code, 0, ok.errors.join("\n"));
-    assert.deepEqual(await size(join(dir, "ar.png")), [4 * 34 + 2, 34 + 2]);
+    assert.deepEqual(await imageSize(join(dir, "ar.png")), [4 * 34 + 2, 34 + 2]);
     const bad = await quietly(["arithmetic", "--checkpoint", checkpoint, "--z", z, "--expr", "1 + 9"]);
     assert.equal(bad.code, 2);
     assert.match(bad.errors[0]!, /sample 9 does not exist; indices go from 0 to 7/);

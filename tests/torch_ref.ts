@@ -14,9 +14,7 @@
 import { AssertionError } from "node:assert";
 import { join } from "node:path";
 import { Tensor } from "../ops/tensor.ts";
-
-/** The interpreter with torch: Debian's, not the `python3` first on PATH. */
-export const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
+import { PYTHON } from "./fixtures.ts";
 
 /** A value that came back from PyTorch. */
 export interface TorchValue {

@@ -5,6 +5,7 @@ import { Image } from "imagescript";
 import { train } from "../tasks/train.ts";
 import { parseTrainArgs } from "../tasks/train_config.ts";
 import { CHECKPOINT_FILE, loadRunCheckpoint } from "../tasks/run_checkpoint.ts";
+import { makeImageFolder, readMetrics } from "./fixtures.ts";
 
 const TRAIN = new URL("../tasks/train.ts", import.meta.url).pathname;
 const TINY = [
@@ -22,19 +23,8 @@ const TINY = [
   "1",
 ];
 
-async function makeImageFolder(count: number): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "dcgan-images-" });
-  for (let i = 0; i < count; i++) {
-    const image = new Image(40, 36);
-    for (let y = 1; y <= 36; y++) {
-      for (let x = 1; x <= 40; x++) {
-        image.setPixelAt(x, y, Image.rgbaToColor((x * 6 + i * 20) % 256, (y * 7) % 256, (i * 50) % 256, 255));
-      }
-    }
-    await Deno.writeFile(join(dir, `img_${i}.png`), await image.encode());
-  }
-  return dir;
-}
+/** A line of metrics.jsonl. */
+type Metric = { lossD: number; lossG: number; step: number };
 
 async function runTrain(args: string[], options: { signalAfterLines?: number } = {}) {
   const child = new Deno.Command(Deno.execPath(), {
@@ -58,11 +48,6 @@ async function runTrain(args: string[], options: { signalAfterLines?: number } =
   const status = await child.status;
   await reading;
   return { code: status.code, stdout, stderr: await stderrText };
-}
-
-async function readMetrics(out: string): Promise<{ lossD: number; lossG: number; step: number }[]> {
-  const text = await Deno.readTextFile(join(out, "metrics.jsonl"));
-  return text.trim().split("\n").map((line) => JSON.parse(line));
 }
 
 Deno.test("train --help lists every flag with its default", async () => {
@@ -168,8 +153,8 @@ Deno.test("a resumed run gives the same losses as an uninterrupted run of the sa
     const saved = await loadRunCheckpoint(join(split, CHECKPOINT_FILE));
     assert.deepEqual(saved.position, { epoch: 1, batch: 1, globalStep: 4 }); // 3 batches per epoch
     await train(parseTrainArgs([...base, "--out", split, "--resume"])!, quiet);
-    const a = await readMetrics(straight);
-    const b = await readMetrics(split);
+    const a = await readMetrics<Metric>(straight);
+    const b = await readMetrics<Metric>(split);
     assert.equal(a.length, 9);
     assert.deepEqual(b.map((m) => m.step), a.map((m) => m.step));
     for (let i = 0; i < a.length; i++) {
@@ -198,13 +183,13 @@ Deno.test("Ctrl-C saves a consistent checkpoint at the current batch and --resum
     const { code } = await runTrain(args, { signalAfterLines: 2 });
     assert.equal(code, 130);
     const saved = await loadRunCheckpoint(join(out, CHECKPOINT_FILE));
-    const steps = (await readMetrics(out)).length;
+    const steps = (await readMetrics<Metric>(out)).length;
     assert.ok(steps >= 2);
     assert.equal(saved.position.globalStep, steps);
     const resumed = await runTrain([...args, "--resume", "--max-steps", String(steps + 2)]);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`Resuming .* step ${steps}`));
-    assert.equal((await readMetrics(out)).length, steps + 2);
+    assert.equal((await readMetrics<Metric>(out)).length, steps + 2);
   } finally {
     await Deno.remove(data, { recursive: true });
     await Deno.remove(out, { recursive: true });

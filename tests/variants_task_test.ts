@@ -3,33 +3,14 @@
 // carried G loss of the critic-only steps are in the checkpoint).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Image } from "imagescript";
 import { loadCheckpoint, loadStateDictFile } from "../models/checkpoint.ts";
 import { train } from "../tasks/train.ts";
 import { parseTrainArgs, trainHelp } from "../tasks/train_config.ts";
 import { CHECKPOINT_FILE } from "../tasks/run_checkpoint.ts";
+import { makeImageFolder, readMetrics } from "./fixtures.ts";
 
 const TINY = ["--image-size", "32", "--ngf", "4", "--ndf", "4", "--nz", "8", "--batch-size", "4"];
 const quiet = { log: () => {} };
-
-async function makeImageFolder(count: number): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "dcgan-images-" });
-  for (let i = 0; i < count; i++) {
-    const image = new Image(36, 36);
-    for (let y = 1; y <= 36; y++) {
-      for (let x = 1; x <= 36; x++) {
-        image.setPixelAt(x, y, Image.rgbaToColor((x * 6 + i * 20) % 256, (y * 7) % 256, (i * 50) % 256, 255));
-      }
-    }
-    await Deno.writeFile(join(dir, `img_${i}.png`), await image.encode());
-  }
-  return dir;
-}
-
-async function readMetrics(out: string): Promise<Record<string, number>[]> {
-  const text = await Deno.readTextFile(join(out, "metrics.jsonl"));
-  return text.trim().split("\n").map((line) => JSON.parse(line));
-}
 
 Deno.test("--loss wgan-gp brings the paper's Adam settings and 5 critic steps; flags still override", () => {
   const seed = parseTrainArgs([])!;
@@ -108,7 +89,7 @@ const DRY_RUNS: { flags: string[]; files?: string[]; keys?: string[] }[] = [
 
 for (const { flags, files = [], keys = [] } of DRY_RUNS) {
   Deno.test(`train --dry-run ${flags.join(" ")} takes a step and saves the variant's state`, async () => {
-    const data = flags.includes("--data") ? undefined : await makeImageFolder(6);
+    const data = flags.includes("--data") ? undefined : await makeImageFolder(6, { width: 36 });
     const out = await Deno.makeTempDir({ prefix: "dcgan-variant-run-" });
     try {
       const args = [...TINY, ...flags, "--dry-run", "--out", out, ...(data ? ["--data", data] : [])];
@@ -142,7 +123,7 @@ for (const { flags, files = [], keys = [] } of DRY_RUNS) {
 }
 
 Deno.test("a resumed WGAN-GP run with replay and EMA gives the same losses and EMA weights as a straight one", async () => {
-  const data = await makeImageFolder(10);
+  const data = await makeImageFolder(10, { width: 36 });
   const straight = await Deno.makeTempDir();
   const split = await Deno.makeTempDir();
   try {
@@ -197,7 +178,7 @@ Deno.test("a resumed WGAN-GP run with replay and EMA gives the same losses and E
 });
 
 Deno.test("--conditional on a data set without labels says which data sets have them", async () => {
-  const data = await makeImageFolder(4);
+  const data = await makeImageFolder(4, { width: 36 });
   const out = await Deno.makeTempDir();
   try {
     await assert.rejects(

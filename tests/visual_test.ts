@@ -12,15 +12,7 @@ import { writeGridAnimation } from "../tasks/visual/gif.ts";
 import { type ImageArray, makeGridArray, saveImageArray, toPixels } from "../tasks/visual/grid.ts";
 import { type LossHistory, SERIES_COLORS, writeLossPlot } from "../tasks/visual/plot.ts";
 import { renderRealVsFake, writeRealVsFake } from "../tasks/visual/real_vs_fake.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "dcgan-visual-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "./fixtures.ts";
 
 async function listDir(dir: string): Promise<string[]> {
   const names = [];
