@@ -125,7 +125,7 @@ function tensorOf(entry: TensorEntry, name: string, path: string): Tensor {
  * Reads a safetensors file into tensors (float16 entries stay float16; `loadStateDict` converts) and
  * its metadata.
  *
- * @param path the file
+ * @param path the file (a path, a file: URL, or an http(s) URL of a file shipped in a package)
  * @returns the tensors by name, and the `__metadata__` strings (`{}` when there are none)
  * @throws {SafetensorsError} naming the file when it is not a valid safetensors file
  * @throws {Error} naming the file when it cannot be read
@@ -142,12 +142,14 @@ function tensorOf(entry: TensorEntry, name: string, path: string): Tensor {
  * ```
  */
 export async function loadCheckpoint(
-  path: string,
+  path: string | URL,
 ): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
   const file = await readSafetensors(path);
   const tensors: Record<string, Tensor> = {};
   try {
-    for (const [name, entry] of Object.entries(file.tensors)) tensors[name] = tensorOf(entry, name, path);
+    for (const [name, entry] of Object.entries(file.tensors)) {
+      tensors[name] = tensorOf(entry, name, String(path));
+    }
   } catch (error) {
     for (const t of Object.values(tensors)) t.dispose();
     throw error;

@@ -367,15 +367,24 @@ function readEntryInfo(
  * ```
  */
 export async function readSafetensors(
-  path: string,
+  path: string | URL,
 ): Promise<{ tensors: Record<string, TensorEntry>; metadata: Record<string, string> }> {
+  const source = String(path);
   let bytes: Uint8Array;
+  if (path instanceof URL && path.protocol !== "file:") {
+    // a file shipped inside a package loaded from a registry (e.g. the pretrained generator on JSR)
+    const response = await fetch(path).catch((error) => {
+      throw new Error(`Cannot download "${source}": ${error.message}`, { cause: error });
+    });
+    if (!response.ok) throw new Error(`Cannot download "${source}": HTTP ${response.status}`);
+    return parseSafetensors(new Uint8Array(await response.arrayBuffer()), source);
+  }
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
-    throw new Error(describeReadFailure(path, error), { cause: error });
+    throw new Error(describeReadFailure(source, error), { cause: error });
   }
-  return parseSafetensors(bytes, path);
+  return parseSafetensors(bytes, source);
 }
 
 /**

@@ -66,7 +66,7 @@ export function generatorShape(shapes: Record<string, number[]>, source: string)
  * A state dict with `label_emb.weight` (numClasses, embedDim) is a conditional generator, whose
  * `main.0.weight` takes nz + embedDim channels.
  *
- * @param path a file or a run folder
+ * @param path a file or a run folder, or a URL (file: or http(s):, e.g. a file shipped in the package)
  * @param device where to put it
  * @returns the generator (conditional or not) in eval mode
  * @throws {Error} naming the file when it is missing or not a generator
@@ -77,16 +77,18 @@ export function generatorShape(shapes: Record<string, number[]>, source: string)
  * ```
  */
 export async function loadGenerator(
-  path: string,
+  path: string | URL,
   device: Device = "cpu",
 ): Promise<Generator | ConditionalGenerator> {
   let file = path;
-  try {
-    if ((await Deno.stat(path)).isDirectory) file = join(path, "generator.safetensors");
-  } catch {
-    throw new Error(
-      `Cannot load the generator: "${path}" does not exist; pass --checkpoint with a generator.safetensors`,
-    );
+  if (typeof path === "string") {
+    try {
+      if ((await Deno.stat(path)).isDirectory) file = join(path, "generator.safetensors");
+    } catch {
+      throw new Error(
+        `Cannot load the generator: "${path}" does not exist; pass --checkpoint with a generator.safetensors`,
+      );
+    }
   }
   const { tensors } = await loadCheckpoint(file);
   try {
@@ -97,7 +99,7 @@ export async function loadGenerator(
       else if (key.startsWith("netG.")) state[key.slice(5)] = value;
     }
     const shapes = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.shape]));
-    const shape = generatorShape(shapes, file);
+    const shape = generatorShape(shapes, String(file));
     const embedding = shapes["label_emb.weight"];
     const netG = embedding?.length === 2
       ? new ConditionalGenerator({

@@ -78,6 +78,15 @@ function sampleClasses(
   );
 }
 
+/**
+ * The generator shipped with the package, used when `--checkpoint` is not given: a 32x32 DCGAN trained
+ * with `deno task train` on the emoji set (float16; see models/pretrained/README.md).
+ */
+export const PRETRAINED_GENERATOR: URL = new URL(
+  "../models/pretrained/emoji_32.safetensors",
+  import.meta.url,
+);
+
 const FLAGS: ParseArgsOptionsConfig = {
   checkpoint: { type: "string" },
   n: { type: "string", default: "64" },
@@ -99,12 +108,13 @@ const FLAGS: ParseArgsOptionsConfig = {
 
 /** The `sample` command's help. */
 export const SAMPLE_HELP = `Usage:
-  sample --checkpoint PATH [--n 64] [--nrow 8] [--seed 0] [--truncate T] [--out samples.png] [--device cpu]
+  sample [--checkpoint PATH] [--n 64] [--nrow 8] [--seed 0] [--truncate T] [--out samples.png] [--device cpu]
   sample interpolate --checkpoint PATH --from SEED --to SEED [--steps 8] [--out interpolation.png|.gif]
   sample arithmetic --checkpoint PATH --z z.safetensors --expr "1,4,7 - 2,5 + 3" [--out arithmetic.png]
   sample --checkpoint PATH (--class N | --per-class K) ...   (a generator trained with --conditional)
 
   --checkpoint  generator.safetensors, a run's checkpoint.safetensors, or a run folder
+                (default: the pretrained 32x32 emoji generator shipped with the package)
   --n           images in the grid (default 64)
   --nrow        images per grid row (default 8)
   --seed        seed of the latent vectors (default 0)
@@ -242,9 +252,11 @@ export async function main(args: string[]): Promise<number> {
       console.log(SAMPLE_HELP);
       return 0;
     }
-    const checkpoint = values.checkpoint as string | undefined;
-    if (!checkpoint) {
-      throw new ConfigError("--checkpoint is required: pass a generator.safetensors or a run folder");
+    const checkpoint = (values.checkpoint as string | undefined) ?? PRETRAINED_GENERATOR;
+    if (checkpoint === PRETRAINED_GENERATOR) {
+      console.error(
+        "Using the pretrained emoji generator shipped with @gan/dcgan (--checkpoint picks yours)",
+      );
     }
     const device = values.device as Device;
     if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {

@@ -52,6 +52,10 @@ Deno.test("loaded over HTTP, the package fetches and compiles its shim and runs 
     assert.match(stderr, /Compiling the libtorch shim/);
     assert.equal(new TextDecoder().decode(sample.stdout).trim(), "samples.png");
     await Deno.stat(join(dir, "samples.png"));
+    // with no --checkpoint, the pretrained generator is downloaded from the package
+    const pretrained = await run(["sample", "--n", "4", "--out", join(dir, "pre.png")]);
+    assert.equal(pretrained.code, 0, new TextDecoder().decode(pretrained.stderr));
+    await Deno.stat(join(dir, "pre.png"));
     for (const name of ["shim.cpp", "shim.h"]) {
       const [downloaded] = [...Deno.readDirSync(join(dir, "cache", "src"))];
       const copy = await Deno.readTextFile(join(dir, "cache", "src", downloaded!.name, name));

@@ -100,7 +100,6 @@ Deno.test("sample --save-z then arithmetic averages and combines saved latent ve
 Deno.test("sample's errors name the problem and the fix", async () => {
   await withGenerator(async (dir, checkpoint) => {
     const cases: [string[], number, RegExp][] = [
-      [[], 2, /--checkpoint is required/],
       [["--checkpoint", join(dir, "none")], 1, /does not exist; pass --checkpoint/],
       [["--checkpoint", checkpoint, "--n", "0"], 2, /--n must be an integer >= 1/],
       [["--checkpoint", checkpoint, "--truncate=-1"], 2, /--truncate must be a number > 0/],
@@ -115,6 +114,20 @@ Deno.test("sample's errors name the problem and the fix", async () => {
       assert.match(result.errors.join("\n"), message);
     }
   });
+});
+
+Deno.test("sample without --checkpoint draws from the pretrained generator shipped with the package", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const result = await quietly(["--n", "4", "--nrow", "2", "--out", join(dir, "pre.png")]);
+    assert.equal(result.code, 0, result.errors.join("\n"));
+    assert.match(result.errors.join("\n"), /pretrained emoji generator/);
+    assert.deepEqual(await imageSize(join(dir, "pre.png")), [2 * 34 + 2, 2 * 34 + 2]);
+    using netG = await t.loadGenerator(new URL("../models/pretrained/emoji_32.safetensors", import.meta.url));
+    assert.deepEqual([netG.nz, netG.ngf, netG.imageSize], [128, 48, 32]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("slerp keeps the ends and the norm; latent expressions parse and combine", () => {
