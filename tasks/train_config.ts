@@ -5,8 +5,11 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { ConfigError, flagNumber, parseFlags } from "./flags.ts";
 import { GAN_LOSSES, type GanLoss } from "./losses.ts";
+
+// ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
+export { ConfigError };
 
 /** Everything that configures a training run; saved into the run folder as config.json. */
 export interface TrainConfig {
@@ -58,19 +61,6 @@ export interface TrainConfig {
   maxSteps: number;
   /** Print a log line every this many steps. */
   logEvery: number;
-}
-
-/** A flag's value is out of range or malformed; the message names the flag and the fix. */
-export class ConfigError extends RangeError {
-  /**
-   * Reports a bad flag.
-   *
-   * @param message what is wrong and how to fix it
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
 }
 
 /** The settings a loss brings when its flags are not given: WGAN-GP's paper uses its own. */
@@ -168,14 +158,6 @@ export function trainHelp(): string {
   return lines.join("\n");
 }
 
-function number(flag: string, raw: string, check: (n: number) => boolean, expected: string): number {
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || !check(value)) {
-    throw new ConfigError(`--${flag} must be ${expected}, got "${raw}"`);
-  }
-  return value;
-}
-
 const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
 
 /**
@@ -191,20 +173,7 @@ const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
  * ```
  */
 export function parseTrainArgs(args: string[]): TrainConfig | undefined {
-  const options: ParseArgsOptionsConfig = {};
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    options[name] = spec.type === "boolean"
-      ? { type: "boolean", default: spec.default }
-      : "default" in spec
-      ? { type: "string", default: spec.default }
-      : { type: "string" };
-  }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message.replace(/\.$/, "")}: see --help for the flags`);
-  }
+  const values = parseFlags(FLAGS, args);
   if (values.help) return undefined;
   const s = (name: keyof typeof FLAGS) => values[name] as string;
   const loss = s("loss") as GanLoss;
@@ -214,7 +183,7 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
   const fallback = LOSS_DEFAULTS[loss];
   const given = (name: keyof typeof FLAGS, value: number) =>
     values[name] === undefined ? String(value) : s(name);
-  const labelSmoothing = number(
+  const labelSmoothing = flagNumber(
     "label-smoothing",
     s("label-smoothing"),
     (n) => n > 0 && n <= 1,
@@ -225,7 +194,12 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
       `--label-smoothing sets the real target of bce and lsgan; --loss ${loss} has no target: drop one of them`,
     );
   }
-  const imageSize = number("image-size", s("image-size"), (n) => [32, 64, 128].includes(n), "32, 64 or 128");
+  const imageSize = flagNumber(
+    "image-size",
+    s("image-size"),
+    (n) => [32, 64, 128].includes(n),
+    "32, 64 or 128",
+  );
   const device = s("device");
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw new ConfigError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
@@ -236,42 +210,42 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
   return {
     data,
     category: values.category as string | undefined,
-    epochs: number("epochs", s("epochs"), positiveInt, "a positive integer"),
-    batchSize: number("batch-size", s("batch-size"), positiveInt, "a positive integer"),
+    epochs: flagNumber("epochs", s("epochs"), positiveInt, "a positive integer"),
+    batchSize: flagNumber("batch-size", s("batch-size"), positiveInt, "a positive integer"),
     imageSize,
-    nz: number("nz", s("nz"), positiveInt, "a positive integer"),
-    ngf: number("ngf", s("ngf"), positiveInt, "a positive integer"),
-    ndf: number("ndf", s("ndf"), positiveInt, "a positive integer"),
-    lr: number("lr", given("lr", fallback.lr), (n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0002"),
-    beta1: number(
+    nz: flagNumber("nz", s("nz"), positiveInt, "a positive integer"),
+    ngf: flagNumber("ngf", s("ngf"), positiveInt, "a positive integer"),
+    ndf: flagNumber("ndf", s("ndf"), positiveInt, "a positive integer"),
+    lr: flagNumber("lr", given("lr", fallback.lr), (n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0002"),
+    beta1: flagNumber(
       "beta1",
       given("beta1", fallback.beta1),
       (n) => n >= 0 && n < 1,
       "a number in [0, 1), e.g. 0.5",
     ),
-    beta2: number(
+    beta2: flagNumber(
       "beta2",
       given("beta2", fallback.beta2),
       (n) => n >= 0 && n < 1,
       "a number in [0, 1), e.g. 0.999",
     ),
     loss,
-    nCritic: number("n-critic", given("n-critic", fallback.nCritic), positiveInt, "a positive integer"),
+    nCritic: flagNumber("n-critic", given("n-critic", fallback.nCritic), positiveInt, "a positive integer"),
     labelSmoothing,
-    replay: number("replay", s("replay"), (n) => Number.isInteger(n) && n >= 0, "a non-negative integer"),
-    ema: number("ema", s("ema"), (n) => n >= 0 && n < 1, "a number in [0, 1), e.g. 0.999"),
+    replay: flagNumber("replay", s("replay"), (n) => Number.isInteger(n) && n >= 0, "a non-negative integer"),
+    ema: flagNumber("ema", s("ema"), (n) => n >= 0 && n < 1, "a number in [0, 1), e.g. 0.999"),
     conditional: values.conditional as boolean,
     device,
     out: (values.out as string | undefined) ?? `runs/${dataName}-${stamp}`,
     resume: values.resume as boolean,
-    seed: number("seed", s("seed"), (n) => Number.isSafeInteger(n) && n >= 0, "a non-negative integer"),
+    seed: flagNumber("seed", s("seed"), (n) => Number.isSafeInteger(n) && n >= 0, "a non-negative integer"),
     dryRun: values["dry-run"] as boolean,
-    maxSteps: number(
+    maxSteps: flagNumber(
       "max-steps",
       s("max-steps"),
       (n) => Number.isInteger(n) && n >= 0,
       "a non-negative integer",
     ),
-    logEvery: number("log-every", s("log-every"), positiveInt, "a positive integer"),
+    logEvery: flagNumber("log-every", s("log-every"), positiveInt, "a positive integer"),
   };
 }

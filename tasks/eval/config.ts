@@ -5,9 +5,8 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { INCEPTION_EXPORT_HELP, type InceptionVariant } from "../../models/inception.ts";
-import { ConfigError } from "../train_config.ts";
+import { ConfigError, flagNumber, parseFlags } from "../flags.ts";
 
 /** Everything that configures an evaluation. */
 export interface EvalConfig {
@@ -85,12 +84,12 @@ export function evalHelp(): string {
 }
 
 function integer(values: Record<string, unknown>, flag: keyof typeof FLAGS, min: number): number {
-  const raw = String(values[flag]);
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isSafeInteger(value) || value < min) {
-    throw new ConfigError(`--${flag} must be an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
+  return flagNumber(
+    flag,
+    String(values[flag]),
+    (n) => Number.isSafeInteger(n) && n >= min,
+    `an integer >= ${min}`,
+  );
 }
 
 /**
@@ -106,20 +105,7 @@ function integer(values: Record<string, unknown>, flag: keyof typeof FLAGS, min:
  * ```
  */
 export function parseEvalArgs(args: string[]): EvalConfig | undefined {
-  const options: ParseArgsOptionsConfig = {};
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    options[name] = spec.type === "boolean"
-      ? { type: "boolean", default: spec.default }
-      : "default" in spec
-      ? { type: "string", default: spec.default }
-      : { type: "string" };
-  }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message.replace(/\.$/, "")}: see --help for the flags`);
-  }
+  const values = parseFlags(FLAGS, args);
   if (values.help) return undefined;
   const checkpoint = values.checkpoint as string | undefined;
   if (!checkpoint) {
