@@ -13,7 +13,7 @@ import { kernelInceptionDistance, kidSubsets, polynomialMmd } from "../tasks/eva
 import { nearestImages } from "../tasks/eval/nearest.ts";
 import { makeGridArray, saveImageArray, toPixels } from "../tasks/visual/grid.ts";
 import { runDeno } from "./fixtures.ts";
-import { assertClose, runTorch } from "./torch_ref.ts";
+import { assertClose, CALIBRATED_INCEPTION, runTorch } from "./torch_ref.ts";
 
 /** pytorch-fid's calculate_frechet_distance (pytorch_fid/fid_score.py), on np.mean / np.cov statistics. */
 const PYTORCH_FID = `
@@ -258,18 +258,9 @@ Deno.test("generatedBatches do not depend on the batch size, and realBatches sam
 });
 
 /** A random Inception-v3 with calibrated BatchNorm statistics (features of order 1), as safetensors. */
-const RANDOM_INCEPTION = `
-from torchvision.models import inception_v3
+const RANDOM_INCEPTION = `${CALIBRATED_INCEPTION}
 from safetensors_io import save_safetensors
-torch.manual_seed(1)
-net = inception_v3(weights=None, aux_logits=False, init_weights=True)
-for m in net.modules():
-    if isinstance(m, nn.BatchNorm2d):
-        m.momentum = None
-        m.reset_running_stats()
-net.train()
-with torch.no_grad():
-    net(torch.rand(2, 3, 299, 299) * 2 - 1)
+net = calibrated_inception(1)
 save_safetensors(PATH, net.state_dict(), metadata={"variant": "fid"})
 `;
 

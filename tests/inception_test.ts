@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { INCEPTION_FEATURES, InceptionV3, loadInception } from "../models/inception.ts";
 import * as t from "../mod.ts";
 import { adaptiveAvgPool2d, avgPool2d, interpolate, linalgEigh, maxPool2d } from "../ops/functional.ts";
-import { assertClose, runTorch, type TorchValue } from "./torch_ref.ts";
+import { assertClose, CALIBRATED_INCEPTION, runTorch, type TorchValue } from "./torch_ref.ts";
 
 type Case = {
   name: string;
@@ -123,7 +123,7 @@ Deno.test("linalgEigh matches torch.linalg.eigh: eigenvalues, and the matrix reb
 /** torchvision's inception_v3 with BatchNorm statistics calibrated on a random batch, exported and run. */
 const TORCHVISION_INCEPTION = `
 import types
-from torchvision.models import inception_v3
+${CALIBRATED_INCEPTION}
 from torchvision.models.inception import InceptionA, InceptionC, InceptionE
 from safetensors_io import save_safetensors
 
@@ -158,16 +158,7 @@ def fid_e(pool):
         return torch.cat([branch1x1, b3, d, branch_pool], 1)
     return forward
 
-torch.manual_seed(0)
-net = inception_v3(weights=None, aux_logits=False, init_weights=True)
-for m in net.modules():
-    if isinstance(m, nn.BatchNorm2d):
-        m.momentum = None
-        m.reset_running_stats()
-net.train()
-with torch.no_grad():
-    net(torch.rand(2, 3, 299, 299) * 2 - 1)
-net.eval()
+net = calibrated_inception(0)
 save_safetensors(WORK + "/inception.safetensors", net.state_dict())
 json.dump({k: list(v.shape) for k, v in inception_v3(weights=None, aux_logits=True, init_weights=False).state_dict().items()},
           open(WORK + "/aux_keys.json", "w"))

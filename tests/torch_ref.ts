@@ -30,6 +30,26 @@ export interface TorchValue {
  */
 export const REFERENCE_DIR = new URL("../tasks/bench/", import.meta.url).pathname;
 
+/**
+ * Python for the Inception tests, to put before a {@link runTorch} script: `calibrated_inception(seed)`
+ * builds torchvision's inception_v3 with random weights, sets its BatchNorm statistics from one random
+ * batch (so that features are of order 1) and returns it in eval mode.
+ */
+export const CALIBRATED_INCEPTION = `
+from torchvision.models import inception_v3
+def calibrated_inception(seed):
+    torch.manual_seed(seed)
+    net = inception_v3(weights=None, aux_logits=False, init_weights=True)
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = None
+            m.reset_running_stats()
+    net.train()
+    with torch.no_grad():
+        net(torch.rand(2, 3, 299, 299) * 2 - 1)
+    return net.eval()
+`;
+
 type Input = Tensor | { data: Float32Array | Float64Array | BigInt64Array; shape: number[] } | number;
 
 const PRELUDE = `
