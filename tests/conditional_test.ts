@@ -10,9 +10,9 @@ import { loadGenerator } from "../tasks/generator_file.ts";
 import { main as sample } from "../tasks/sample.ts";
 import { train } from "../tasks/train.ts";
 import { parseTrainArgs } from "../tasks/train_config.ts";
-import { imageSize } from "./fixtures.ts";
+import { imageSize, TINY_NETWORKS } from "./fixtures.ts";
 
-const TINY = ["--image-size", "32", "--ngf", "4", "--ndf", "4", "--nz", "8", "--batch-size", "4"];
+const TINY = [...TINY_NETWORKS, "--batch-size", "4"];
 const quiet = { log: () => {} };
 
 Deno.test("ConditionalGenerator and ConditionalDiscriminator take labels and name their tensors as PyTorch", () => {

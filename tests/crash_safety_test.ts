@@ -10,25 +10,10 @@ import { readSafetensors } from "../models/safetensors.ts";
 import { createRng } from "../tasks/data/prng.ts";
 import { CHECKPOINT_FILE, loadRunCheckpoint } from "../tasks/run_checkpoint.ts";
 import { DcganTrainer } from "../tasks/trainer.ts";
-import { makeImageFolder } from "./fixtures.ts";
+import { makeImageFolder, TINY_NETWORKS } from "./fixtures.ts";
 
 const TRAIN = new URL("../tasks/train.ts", import.meta.url).pathname;
-const TINY = [
-  "--image-size",
-  "32",
-  "--ngf",
-  "4",
-  "--ndf",
-  "4",
-  "--nz",
-  "8",
-  "--batch-size",
-  "2",
-  "--epochs",
-  "200",
-  "--log-every",
-  "1",
-];
+const TINY = [...TINY_NETWORKS, "--batch-size", "2", "--epochs", "200", "--log-every", "1"];
 /** The kill moments come from this seed; change it to explore other moments. */
 const SEED = 7;
 /** A temporary file of writeFileAtomic: `<path>.tmp-<8 hex digits>`. */

@@ -5,23 +5,10 @@ import { Image } from "imagescript";
 import { train } from "../tasks/train.ts";
 import { parseTrainArgs } from "../tasks/train_config.ts";
 import { CHECKPOINT_FILE, loadRunCheckpoint } from "../tasks/run_checkpoint.ts";
-import { makeImageFolder, readMetrics } from "./fixtures.ts";
+import { makeImageFolder, readMetrics, TINY_NETWORKS } from "./fixtures.ts";
 
 const TRAIN = new URL("../tasks/train.ts", import.meta.url).pathname;
-const TINY = [
-  "--image-size",
-  "32",
-  "--ngf",
-  "4",
-  "--ndf",
-  "4",
-  "--nz",
-  "8",
-  "--batch-size",
-  "4",
-  "--log-every",
-  "1",
-];
+const TINY = [...TINY_NETWORKS, "--batch-size", "4", "--log-every", "1"];
 
 /** A line of metrics.jsonl. */
 type Metric = { lossD: number; lossG: number; step: number };

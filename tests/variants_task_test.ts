@@ -7,9 +7,9 @@ import { loadCheckpoint, loadStateDictFile } from "../models/checkpoint.ts";
 import { train } from "../tasks/train.ts";
 import { parseTrainArgs, trainHelp } from "../tasks/train_config.ts";
 import { CHECKPOINT_FILE } from "../tasks/run_checkpoint.ts";
-import { makeImageFolder, readMetrics } from "./fixtures.ts";
+import { makeImageFolder, readMetrics, TINY_NETWORKS } from "./fixtures.ts";
 
-const TINY = ["--image-size", "32", "--ngf", "4", "--ndf", "4", "--nz", "8", "--batch-size", "4"];
+const TINY = [...TINY_NETWORKS, "--batch-size", "4"];
 const quiet = { log: () => {} };
 
 Deno.test("--loss wgan-gp brings the paper's Adam settings and 5 critic steps; flags still override", () => {
