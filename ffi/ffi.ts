@@ -67,7 +67,7 @@ const symbols = {
   },
   // metadata and readback
   t_ndim: { parameters: [T], result: "i32" },
-  t_shape: { parameters: [T, "buffer" /* int64_t* out */, "i32" /* int capacity */], result: "i32" },
+  t_shape: { parameters: [T, "buffer", /* int64_t* out */ "i32" /* int capacity */], result: "i32" },
   t_dtype: { parameters: [T], result: "i32" },
   t_device_type: { parameters: [T], result: "i32" },
   t_device_index: { parameters: [T], result: "i32" },
