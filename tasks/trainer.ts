@@ -312,9 +312,18 @@ export class DcganTrainer {
       if (updateG) {
         // (2) Update G network: maximize log(D(G(z))) (or the variant's loss)
         netG.zeroGrad();
-        const output = this.#discriminate(fake, labels);
-        const errG = criterion(() => generatorLoss(loss, output), output, blame, step);
-        errG.backward();
+        // D's weight gradients of this pass are never used (the seed zeroes them before D's next update),
+        // so D's parameters stop recording here: backward then computes only what reaches G (~8% of a step)
+        const dParameters = netD.parameters();
+        dParameters.forEach((p) => p.requiresGrad_(false));
+        let output: Tensor, errG: Tensor;
+        try {
+          output = this.#discriminate(fake, labels);
+          errG = criterion(() => generatorLoss(loss, output), output, blame, step);
+          errG.backward();
+        } finally {
+          dParameters.forEach((p) => p.requiresGrad_(true));
+        }
         const dgz2 = output.mean().item();
         const lossG = errG.item();
         if (!Number.isFinite(lossG)) throw new DivergenceError("generator", lossG, step);
