@@ -247,7 +247,7 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   rows.push({ name: `RSS at start of ${longSteps} small steps`, unit: "MiB", ours: memory.rssStart });
   rows.push({ name: `RSS at end of ${longSteps} small steps`, unit: "MiB", ours: memory.rssEnd });
   rows.push({
-    name: `live tensors start -> end`,
+    name: `live tensors gained over ${longSteps} small steps`,
     unit: "count",
     ours: memory.tensorsEnd - memory.tensorsStart,
   });
