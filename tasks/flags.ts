@@ -63,30 +63,59 @@ export function parseFlags(flags: Readonly<Record<string, FlagSpec>>, args: stri
   }
 }
 
+/** Which numbers a flag accepts, and how its error message names them. */
+export interface NumberRule {
+  /** Whether the number is allowed. */
+  check(n: number): boolean;
+  /** What is allowed, for the message: `a positive integer`. */
+  expected: string;
+}
+
+/** Integers above zero. */
+export const POSITIVE_INTEGER: NumberRule = {
+  check: (n) => Number.isInteger(n) && n > 0,
+  expected: "a positive integer",
+};
+
+/** Integers from zero up. */
+export const NON_NEGATIVE_INTEGER: NumberRule = {
+  check: (n) => Number.isSafeInteger(n) && n >= 0,
+  expected: "a non-negative integer",
+};
+
 /**
- * Reads a flag's value as a number and checks it.
+ * Integers from `min` up.
+ *
+ * @param min the smallest allowed value
+ * @returns the rule
+ * @example
+ * ```ts
+ * import { flagNumber, integerAtLeast } from "./flags.ts";
+ * const steps = flagNumber("steps", "8", integerAtLeast(2));
+ * ```
+ */
+export function integerAtLeast(min: number): NumberRule {
+  return { check: (n) => Number.isSafeInteger(n) && n >= min, expected: `an integer >= ${min}` };
+}
+
+/**
+ * Reads a flag's value as a number and checks it against a rule.
  *
  * @param flag the flag's name, without the dashes
  * @param raw the value as given
- * @param check whether the number is allowed
- * @param expected what is allowed, for the message: `a positive integer`
+ * @param rule which numbers are allowed, and how to name them
  * @returns the number
  * @throws {ConfigError} `--flag must be <expected>, got "<raw>"` for an empty, non-numeric or refused value
  * @example
  * ```ts
- * import { flagNumber } from "./flags.ts";
- * const epochs = flagNumber("epochs", "25", (n) => Number.isInteger(n) && n > 0, "a positive integer");
+ * import { flagNumber, POSITIVE_INTEGER } from "./flags.ts";
+ * const epochs = flagNumber("epochs", "25", POSITIVE_INTEGER);
  * ```
  */
-export function flagNumber(
-  flag: string,
-  raw: string,
-  check: (n: number) => boolean,
-  expected: string,
-): number {
+export function flagNumber(flag: string, raw: string, rule: NumberRule): number {
   const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || !check(value)) {
-    throw new ConfigError(`--${flag} must be ${expected}, got "${raw}"`);
+  if (raw.trim() === "" || !Number.isFinite(value) || !rule.check(value)) {
+    throw new ConfigError(`--${flag} must be ${rule.expected}, got "${raw}"`);
   }
   return value;
 }

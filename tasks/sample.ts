@@ -17,7 +17,7 @@ import { noGrad } from "../ops/autograd.ts";
 import { randn, tensor } from "../ops/creation.ts";
 import type { Device } from "../ops/device.ts";
 import { cudaIsAvailable, manualSeed } from "../ops/runtime.ts";
-import { ConfigError, flagNumber } from "./flags.ts";
+import { ConfigError, flagNumber, integerAtLeast } from "./flags.ts";
 import { combineLatents, parseLatentExpression, slerp } from "./latent.ts";
 import { loadGenerator } from "./generator_file.ts";
 import type { ImageBatch } from "./data/types.ts";
@@ -129,7 +129,7 @@ export const SAMPLE_HELP = `Usage:
   --per-class   a grid of one row of K images per class (conditional generators)`;
 
 function integer(flag: string, raw: string | undefined, min: number): number {
-  return flagNumber(flag, raw ?? "", (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
+  return flagNumber(flag, raw ?? "", integerAtLeast(min));
 }
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError, flagNumber, parseFlags } from "./flags.ts";
+import { ConfigError, flagNumber, NON_NEGATIVE_INTEGER, parseFlags, POSITIVE_INTEGER } from "./flags.ts";
 import { GAN_LOSSES, type GanLoss } from "./losses.ts";
 
 // ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
@@ -158,8 +158,6 @@ export function trainHelp(): string {
   return lines.join("\n");
 }
 
-const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
-
 /**
  * Parses and validates the training flags.
  *
@@ -183,23 +181,19 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
   const fallback = LOSS_DEFAULTS[loss];
   const given = (name: keyof typeof FLAGS, value: number) =>
     values[name] === undefined ? String(value) : s(name);
-  const labelSmoothing = flagNumber(
-    "label-smoothing",
-    s("label-smoothing"),
-    (n) => n > 0 && n <= 1,
-    "a number in (0, 1], e.g. 0.9",
-  );
+  const labelSmoothing = flagNumber("label-smoothing", s("label-smoothing"), {
+    check: (n) => n > 0 && n <= 1,
+    expected: "a number in (0, 1], e.g. 0.9",
+  });
   if (labelSmoothing !== 1 && loss !== "bce" && loss !== "lsgan") {
     throw new ConfigError(
       `--label-smoothing sets the real target of bce and lsgan; --loss ${loss} has no target: drop one of them`,
     );
   }
-  const imageSize = flagNumber(
-    "image-size",
-    s("image-size"),
-    (n) => [32, 64, 128].includes(n),
-    "32, 64 or 128",
-  );
+  const imageSize = flagNumber("image-size", s("image-size"), {
+    check: (n) => [32, 64, 128].includes(n),
+    expected: "32, 64 or 128",
+  });
   const device = s("device");
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw new ConfigError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
@@ -210,42 +204,39 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
   return {
     data,
     category: values.category as string | undefined,
-    epochs: flagNumber("epochs", s("epochs"), positiveInt, "a positive integer"),
-    batchSize: flagNumber("batch-size", s("batch-size"), positiveInt, "a positive integer"),
+    epochs: flagNumber("epochs", s("epochs"), POSITIVE_INTEGER),
+    batchSize: flagNumber("batch-size", s("batch-size"), POSITIVE_INTEGER),
     imageSize,
-    nz: flagNumber("nz", s("nz"), positiveInt, "a positive integer"),
-    ngf: flagNumber("ngf", s("ngf"), positiveInt, "a positive integer"),
-    ndf: flagNumber("ndf", s("ndf"), positiveInt, "a positive integer"),
-    lr: flagNumber("lr", given("lr", fallback.lr), (n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0002"),
-    beta1: flagNumber(
-      "beta1",
-      given("beta1", fallback.beta1),
-      (n) => n >= 0 && n < 1,
-      "a number in [0, 1), e.g. 0.5",
-    ),
-    beta2: flagNumber(
-      "beta2",
-      given("beta2", fallback.beta2),
-      (n) => n >= 0 && n < 1,
-      "a number in [0, 1), e.g. 0.999",
-    ),
+    nz: flagNumber("nz", s("nz"), POSITIVE_INTEGER),
+    ngf: flagNumber("ngf", s("ngf"), POSITIVE_INTEGER),
+    ndf: flagNumber("ndf", s("ndf"), POSITIVE_INTEGER),
+    lr: flagNumber("lr", given("lr", fallback.lr), {
+      check: (n) => n > 0 && n < 1,
+      expected: "a number in (0, 1), e.g. 0.0002",
+    }),
+    beta1: flagNumber("beta1", given("beta1", fallback.beta1), {
+      check: (n) => n >= 0 && n < 1,
+      expected: "a number in [0, 1), e.g. 0.5",
+    }),
+    beta2: flagNumber("beta2", given("beta2", fallback.beta2), {
+      check: (n) => n >= 0 && n < 1,
+      expected: "a number in [0, 1), e.g. 0.999",
+    }),
     loss,
-    nCritic: flagNumber("n-critic", given("n-critic", fallback.nCritic), positiveInt, "a positive integer"),
+    nCritic: flagNumber("n-critic", given("n-critic", fallback.nCritic), POSITIVE_INTEGER),
     labelSmoothing,
-    replay: flagNumber("replay", s("replay"), (n) => Number.isInteger(n) && n >= 0, "a non-negative integer"),
-    ema: flagNumber("ema", s("ema"), (n) => n >= 0 && n < 1, "a number in [0, 1), e.g. 0.999"),
+    replay: flagNumber("replay", s("replay"), NON_NEGATIVE_INTEGER),
+    ema: flagNumber("ema", s("ema"), {
+      check: (n) => n >= 0 && n < 1,
+      expected: "a number in [0, 1), e.g. 0.999",
+    }),
     conditional: values.conditional as boolean,
     device,
     out: (values.out as string | undefined) ?? `runs/${dataName}-${stamp}`,
     resume: values.resume as boolean,
-    seed: flagNumber("seed", s("seed"), (n) => Number.isSafeInteger(n) && n >= 0, "a non-negative integer"),
+    seed: flagNumber("seed", s("seed"), NON_NEGATIVE_INTEGER),
     dryRun: values["dry-run"] as boolean,
-    maxSteps: flagNumber(
-      "max-steps",
-      s("max-steps"),
-      (n) => Number.isInteger(n) && n >= 0,
-      "a non-negative integer",
-    ),
-    logEvery: flagNumber("log-every", s("log-every"), positiveInt, "a positive integer"),
+    maxSteps: flagNumber("max-steps", s("max-steps"), NON_NEGATIVE_INTEGER),
+    logEvery: flagNumber("log-every", s("log-every"), POSITIVE_INTEGER),
   };
 }

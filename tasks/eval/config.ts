@@ -6,7 +6,7 @@
  */
 
 import { INCEPTION_EXPORT_HELP, type InceptionVariant } from "../../models/inception.ts";
-import { ConfigError, flagNumber, parseFlags } from "../flags.ts";
+import { ConfigError, flagNumber, integerAtLeast, parseFlags } from "../flags.ts";
 
 /** Everything that configures an evaluation. */
 export interface EvalConfig {
@@ -84,12 +84,7 @@ export function evalHelp(): string {
 }
 
 function integer(values: Record<string, unknown>, flag: keyof typeof FLAGS, min: number): number {
-  return flagNumber(
-    flag,
-    String(values[flag]),
-    (n) => Number.isSafeInteger(n) && n >= min,
-    `an integer >= ${min}`,
-  );
+  return flagNumber(flag, String(values[flag]), integerAtLeast(min));
 }
 
 /**
