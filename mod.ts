@@ -71,6 +71,7 @@ export { fanInUniform, kaimingUniform } from "./models/default_init.ts";
 export {
   Conv2d,
   type Conv2dLayerOptions,
+  ConvNd,
   ConvTranspose2d,
   type ConvTranspose2dLayerOptions,
 } from "./models/conv.ts";

@@ -28,56 +28,106 @@ export interface ConvTranspose2dLayerOptions extends ConvTranspose2dOptions {
   bias?: boolean;
 }
 
-interface ConvSettings {
-  kernelSize: [number, number];
-  stride: [number, number];
-  padding: [number, number];
-  dilation: [number, number];
-  groups: number;
-}
-
-function settings(
-  layer: string,
-  inChannels: number,
-  outChannels: number,
-  kernelSize: number | readonly [number, number],
-  options: Conv2dOptions,
-): ConvSettings {
+function checkChannels(layer: string, inChannels: number, outChannels: number, groups: number): void {
   positiveInteger(`${layer} inChannels`, inChannels);
   positiveInteger(`${layer} outChannels`, outChannels);
-  const groups = positiveInteger(`${layer} groups`, options.groups ?? 1);
   if (inChannels % groups !== 0 || outChannels % groups !== 0) {
     throw new RangeError(
       `${layer} groups must divide inChannels (${inChannels}) and outChannels (${outChannels}), got ${groups}`,
     );
   }
-  return {
-    kernelSize: pairOf(`${layer} kernelSize`, kernelSize, 1),
-    stride: pairOf(`${layer} stride`, options.stride ?? 1, 1),
-    padding: pairOf(`${layer} padding`, options.padding ?? 0, 0),
-    dilation: pairOf(`${layer} dilation`, options.dilation ?? 1, 1),
-    groups,
-  };
 }
 
-function checkInput(layer: string, input: Tensor, channels: number): void {
-  const shape = input.shape;
-  if (shape.length !== 4 || shape[1] !== channels) {
-    throw new TypeError(`${layer} expects input of shape [N, ${channels}, H, W], got [${shape.join(", ")}]`);
+/**
+ * What Conv2d and ConvTranspose2d share, as PyTorch's `_ConvNd`: the settings, the checks, the input
+ * check and the printout. Subclasses give the weight's shape and apply the functional.
+ */
+export abstract class ConvNd extends Module {
+  /** The learned filters; see the subclass for the layout. */
+  weight: Tensor;
+  /** The learned per-channel bias, or undefined with `bias: false`. */
+  bias: Tensor | undefined;
+  /** Input channels. */
+  readonly inChannels: number;
+  /** Output channels. */
+  readonly outChannels: number;
+  /** [kH, kW]. */
+  readonly kernelSize: [number, number];
+  /** [height, width] stride. */
+  readonly stride: [number, number];
+  /** [height, width] zero padding (for ConvTranspose2d: removed from the output). */
+  readonly padding: [number, number];
+  /** [height, width] dilation. */
+  readonly dilation: [number, number];
+  /** Channel groups. */
+  readonly groups: number;
+  readonly #layer: string;
+
+  /**
+   * Checks the settings and makes the parameters with PyTorch's default init.
+   *
+   * @param layer the layer's name, for messages
+   * @param channels [inChannels, outChannels]
+   * @param kernelSize the filter size, once or as [kH, kW]
+   * @param options stride (1), padding (0), dilation (1), groups (1), bias (true), and `transposed`:
+   *   whether the weight is (in, out / groups, kH, kW) with its fan-in from the second dim
+   * @throws {RangeError} for a size that is not a positive integer (padding: not >= 0)
+   */
+  protected constructor(
+    layer: string,
+    channels: [number, number],
+    kernelSize: number | readonly [number, number],
+    options: Conv2dOptions & { bias?: boolean; transposed: boolean },
+  ) {
+    super();
+    const [inChannels, outChannels] = channels;
+    this.#layer = layer;
+    this.groups = positiveInteger(`${layer} groups`, options.groups ?? 1);
+    checkChannels(layer, inChannels, outChannels, this.groups);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = pairOf(`${layer} kernelSize`, kernelSize, 1);
+    this.stride = pairOf(`${layer} stride`, options.stride ?? 1, 1);
+    this.padding = pairOf(`${layer} padding`, options.padding ?? 0, 0);
+    this.dilation = pairOf(`${layer} dilation`, options.dilation ?? 1, 1);
+    const [first, second] = options.transposed ? [inChannels, outChannels] : [outChannels, inChannels];
+    const fanIn = (second / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+    this.weight = this.param(kaimingUniform([first, second / this.groups, ...this.kernelSize], fanIn));
+    this.bias = options.bias ?? true ? this.param(fanInUniform([outChannels], fanIn)) : undefined;
   }
-}
 
-function repr(layer: Conv2d | ConvTranspose2d, outputPadding?: [number, number]): string {
-  const parts = [
-    `${layer.inChannels}, ${layer.outChannels}, kernel_size=${pairText(layer.kernelSize)}`,
-    `stride=${pairText(layer.stride)}`,
-  ];
-  if (layer.padding.some((p) => p !== 0)) parts.push(`padding=${pairText(layer.padding)}`);
-  if (layer.dilation.some((d) => d !== 1)) parts.push(`dilation=${pairText(layer.dilation)}`);
-  if (outputPadding?.some((p) => p !== 0)) parts.push(`output_padding=${pairText(outputPadding)}`);
-  if (layer.groups !== 1) parts.push(`groups=${layer.groups}`);
-  if (layer.bias === undefined) parts.push("bias=False");
-  return parts.join(", ");
+  /**
+   * Throws unless the input is (N, inChannels, H, W).
+   *
+   * @param input the layer's input
+   */
+  protected checkInput(input: Tensor): void {
+    const shape = input.shape;
+    if (shape.length !== 4 || shape[1] !== this.inChannels) {
+      throw new TypeError(
+        `${this.#layer} expects input of shape [N, ${this.inChannels}, H, W], got [${shape.join(", ")}]`,
+      );
+    }
+  }
+
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
+  override extraRepr(): string {
+    const parts = [
+      `${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}`,
+      `stride=${pairText(this.stride)}`,
+    ];
+    if (this.padding.some((p) => p !== 0)) parts.push(`padding=${pairText(this.padding)}`);
+    if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${pairText(this.dilation)}`);
+    const outputPadding = this instanceof ConvTranspose2d ? this.outputPadding : undefined;
+    if (outputPadding?.some((p) => p !== 0)) parts.push(`output_padding=${pairText(outputPadding)}`);
+    if (this.groups !== 1) parts.push(`groups=${this.groups}`);
+    if (this.bias === undefined) parts.push("bias=False");
+    return parts.join(", ");
+  }
 }
 
 /**
@@ -91,26 +141,7 @@ function repr(layer: Conv2d | ConvTranspose2d, outputPadding?: [number, number])
  * using y = conv.forward(randn([2, 3, 32, 32])); // [2, 8, 16, 16]
  * ```
  */
-export class Conv2d extends Module {
-  /** The learned filters, (outChannels, inChannels / groups, kH, kW). */
-  weight: Tensor;
-  /** The learned per-channel bias, or undefined with `bias: false`. */
-  bias: Tensor | undefined;
-  /** Input channels. */
-  readonly inChannels: number;
-  /** Output channels. */
-  readonly outChannels: number;
-  /** [kH, kW]. */
-  readonly kernelSize: [number, number];
-  /** [height, width] stride. */
-  readonly stride: [number, number];
-  /** [height, width] zero padding. */
-  readonly padding: [number, number];
-  /** [height, width] dilation. */
-  readonly dilation: [number, number];
-  /** Channel groups. */
-  readonly groups: number;
-
+export class Conv2d extends ConvNd {
   /**
    * Makes the layer with PyTorch's default init.
    *
@@ -126,18 +157,7 @@ export class Conv2d extends Module {
     kernelSize: number | readonly [number, number],
     options: Conv2dLayerOptions = {},
   ) {
-    super();
-    const s = settings("Conv2d", inChannels, outChannels, kernelSize, options);
-    this.inChannels = inChannels;
-    this.outChannels = outChannels;
-    this.kernelSize = s.kernelSize;
-    this.stride = s.stride;
-    this.padding = s.padding;
-    this.dilation = s.dilation;
-    this.groups = s.groups;
-    const fanIn = (inChannels / s.groups) * s.kernelSize[0] * s.kernelSize[1];
-    this.weight = this.param(kaimingUniform([outChannels, inChannels / s.groups, ...s.kernelSize], fanIn));
-    this.bias = options.bias ?? true ? this.param(fanInUniform([outChannels], fanIn)) : undefined;
+    super("Conv2d", [inChannels, outChannels], kernelSize, { ...options, transposed: false });
   }
 
   /**
@@ -148,18 +168,9 @@ export class Conv2d extends Module {
    * @throws {TypeError} when the input is not 4-D with inChannels channels
    */
   override forward(input: Tensor): Tensor {
-    checkInput("Conv2d", input, this.inChannels);
+    this.checkInput(input);
     const { stride, padding, dilation, groups } = this;
     return conv2d(input, this.weight, this.bias, { stride, padding, dilation, groups });
-  }
-
-  /**
-   * The layer's settings, as PyTorch prints them.
-   *
-   * @returns the settings as PyTorch prints them
-   */
-  override extraRepr(): string {
-    return repr(this);
   }
 }
 
@@ -175,27 +186,9 @@ export class Conv2d extends Module {
  * using y = up.forward(randn([2, 16, 4, 4])); // [2, 8, 8, 8]
  * ```
  */
-export class ConvTranspose2d extends Module {
-  /** The learned filters, (inChannels, outChannels / groups, kH, kW). */
-  weight: Tensor;
-  /** The learned per-channel bias, or undefined with `bias: false`. */
-  bias: Tensor | undefined;
-  /** Input channels. */
-  readonly inChannels: number;
-  /** Output channels. */
-  readonly outChannels: number;
-  /** [kH, kW]. */
-  readonly kernelSize: [number, number];
-  /** [height, width] stride. */
-  readonly stride: [number, number];
-  /** [height, width] padding removed from the output. */
-  readonly padding: [number, number];
+export class ConvTranspose2d extends ConvNd {
   /** [height, width] size added to one side of the output. */
   readonly outputPadding: [number, number];
-  /** [height, width] dilation. */
-  readonly dilation: [number, number];
-  /** Channel groups. */
-  readonly groups: number;
 
   /**
    * Makes the layer with PyTorch's default init.
@@ -212,19 +205,8 @@ export class ConvTranspose2d extends Module {
     kernelSize: number | readonly [number, number],
     options: ConvTranspose2dLayerOptions = {},
   ) {
-    super();
-    const s = settings("ConvTranspose2d", inChannels, outChannels, kernelSize, options);
-    this.inChannels = inChannels;
-    this.outChannels = outChannels;
-    this.kernelSize = s.kernelSize;
-    this.stride = s.stride;
-    this.padding = s.padding;
+    super("ConvTranspose2d", [inChannels, outChannels], kernelSize, { ...options, transposed: true });
     this.outputPadding = pairOf("ConvTranspose2d outputPadding", options.outputPadding ?? 0, 0);
-    this.dilation = s.dilation;
-    this.groups = s.groups;
-    const fanIn = (outChannels / s.groups) * s.kernelSize[0] * s.kernelSize[1];
-    this.weight = this.param(kaimingUniform([inChannels, outChannels / s.groups, ...s.kernelSize], fanIn));
-    this.bias = options.bias ?? true ? this.param(fanInUniform([outChannels], fanIn)) : undefined;
   }
 
   /**
@@ -235,7 +217,7 @@ export class ConvTranspose2d extends Module {
    * @throws {TypeError} when the input is not 4-D with inChannels channels
    */
   override forward(input: Tensor): Tensor {
-    checkInput("ConvTranspose2d", input, this.inChannels);
+    this.checkInput(input);
     const { stride, padding, outputPadding, dilation, groups } = this;
     return convTranspose2d(input, this.weight, this.bias, {
       stride,
@@ -244,14 +226,5 @@ export class ConvTranspose2d extends Module {
       dilation,
       groups,
     });
-  }
-
-  /**
-   * The layer's settings, as PyTorch prints them.
-   *
-   * @returns the settings as PyTorch prints them
-   */
-  override extraRepr(): string {
-    return repr(this, this.outputPadding);
   }
 }
