@@ -20,6 +20,9 @@ const files = [...Deno.readDirSync(root)]
   .sort();
 const jobs = Number(Deno.env.get("DCGAN_TEST_JOBS") ?? 2);
 
+// decoded test image folders go to a cache of this run, not the user's (the shim's cache is shared)
+const dataCache = Deno.env.get("DCGAN_DATA_CACHE") ?? await Deno.makeTempDir({ prefix: "dcgan-test-data-" });
+
 let passed = 0;
 let failed = 0;
 const failedFiles: string[] = [];
@@ -28,7 +31,11 @@ const started = performance.now();
 async function runFile(name: string): Promise<void> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["test", "-A", `${root}${name}`],
-    env: { DCGAN_NUM_THREADS: Deno.env.get("DCGAN_NUM_THREADS") ?? "1", NO_COLOR: "1" },
+    env: {
+      DCGAN_NUM_THREADS: Deno.env.get("DCGAN_NUM_THREADS") ?? "1",
+      DCGAN_DATA_CACHE: dataCache,
+      NO_COLOR: "1",
+    },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -50,6 +57,7 @@ await Promise.all(
   }),
 );
 
+if (!Deno.env.get("DCGAN_DATA_CACHE")) await Deno.remove(dataCache, { recursive: true });
 const seconds = ((performance.now() - started) / 1000).toFixed(0);
 console.log(
   `\n${files.length} test files in ${seconds}s${

@@ -30,7 +30,8 @@ function readEnv(name: string): string | undefined {
 }
 
 /**
- * The cache folder: `$DCGAN_CACHE`, else `$XDG_CACHE_HOME/gan-dcgan`, else `~/.cache/gan-dcgan`.
+ * The folder for decoded data sets: `$DCGAN_DATA_CACHE`, else the package's cache folder (`$DCGAN_CACHE`,
+ * else `$XDG_CACHE_HOME/gan-dcgan`, else `~/.cache/gan-dcgan`).
  *
  * @returns the folder path (it may not exist yet)
  * @throws {Error} When none of DCGAN_CACHE, XDG_CACHE_HOME and HOME is set
@@ -41,6 +42,8 @@ function readEnv(name: string): string | undefined {
  * ```
  */
 export function defaultCacheDir(): string {
+  const data = readEnv("DCGAN_DATA_CACHE");
+  if (data) return data;
   const explicit = readEnv("DCGAN_CACHE");
   if (explicit) return explicit;
   const xdg = readEnv("XDG_CACHE_HOME");
