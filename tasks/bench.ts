@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { Generator } from "../models/dcgan.ts";
 import { saveStateDict } from "../models/checkpoint.ts";
 import { weightsInit } from "../models/init.ts";
-import { ones, rand } from "../ops/creation.ts";
+import { ones, rand, randn } from "../ops/creation.ts";
+import { conv2d } from "../ops/functional.ts";
 import { getNumThreads, liveTensorCount, manualSeed } from "../ops/runtime.ts";
 import { tidy } from "../ops/scope.ts";
 import { measureBatchAssembly, measureDecode } from "./data/bench_data.ts";
@@ -63,6 +64,23 @@ function addOverheadUs(inScope: boolean, n = 200_000): number {
     return ((performance.now() - start) / n) * 1000;
   };
   return inScope ? tidy(run) : run();
+}
+
+/** Forward+backward of one DCGAN discriminator layer: conv 64->128, 4x4, stride 2, padding 1. */
+function conv2dMs(batch: number, repeats = 5): number {
+  manualSeed(0);
+  using x = randn([batch, 64, 32, 32], { requiresGrad: true });
+  using w = randn([128, 64, 4, 4], { requiresGrad: true });
+  const step = () =>
+    tidy(() => {
+      conv2d(x, w, undefined, { stride: 2, padding: 1 }).sum().backward();
+      x.zeroGrad();
+      w.zeroGrad();
+    });
+  step();
+  const start = performance.now();
+  for (let i = 0; i < repeats; i++) step();
+  return (performance.now() - start) / repeats;
 }
 
 function trainStepRate(cfg: StepConfig, steps: number, warmup: number): number {
@@ -212,7 +230,7 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   const torchSide = JSON.parse(
     (await runPython([
       join(HERE, "bench", "torch_reference.py"),
-      JSON.stringify({ threads, steps, warmup, configs }),
+      JSON.stringify({ threads, steps, warmup, configs, conv_batch: quick ? 8 : 64 }),
     ]))
       .stdout,
   );
@@ -220,6 +238,16 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   rows.push(ratioRow("tiny add (1 element), per call", "us", addOverheadUs(false), torchSide.add_us, false));
   rows.push(
     ratioRow("tiny add, inside tidy() as in training", "us", addOverheadUs(true), torchSide.add_us, false),
+  );
+  const convBatch = quick ? 8 : 64;
+  rows.push(
+    ratioRow(
+      `conv2d 64->128 4x4/2 fwd+bwd, batch ${convBatch}`,
+      "ms",
+      conv2dMs(convBatch),
+      torchSide.conv2d_ms,
+      false,
+    ),
   );
   configs.forEach((cfg, i) => {
     const ours = trainStepRate(cfg, steps, warmup);

@@ -139,11 +139,24 @@ def add_overhead_us(n=200000):
     return (time.perf_counter() - start) / n * 1e6
 
 
+def conv2d_ms(batch, repeats=5):
+    """Forward+backward of one DCGAN discriminator layer: conv 64->128, 4x4, stride 2, padding 1."""
+    x = torch.randn(batch, 64, 32, 32, requires_grad=True)
+    w = torch.randn(128, 64, 4, 4, requires_grad=True)
+    step = lambda: torch.nn.functional.conv2d(x, w, stride=2, padding=1).sum().backward()
+    step()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return (time.perf_counter() - start) / repeats * 1000
+
+
 def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
     result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "add_us": add_overhead_us(), "steps": []}
+    result["conv2d_ms"] = conv2d_ms(spec.get("conv_batch", 64))
     for cfg in spec.get("configs", []):
         rate = train_step_rate(cfg["batch"], cfg["nz"], cfg["ngf"], cfg["ndf"], cfg["nc"], spec["steps"], spec["warmup"])
         result["steps"].append({**cfg, "img_per_s": rate})
