@@ -72,6 +72,7 @@ const symbols = {
   t_device_type: { parameters: [T], result: "i32" },
   t_device_index: { parameters: [T], result: "i32" },
   t_requires_grad: { parameters: [T], result: "i32" },
+  t_has_grad: { parameters: [T], result: "i32" },
   t_is_leaf: { parameters: [T], result: "i32" },
   t_numel: { parameters: [T], result: "i64" },
   t_copy_to_host: { parameters: [T, "buffer", /* void* out */ "i64" /* nbytes */], result: "i32" },

@@ -211,6 +211,7 @@ int t_dtype(tensor a) { return from_scalar_type(T(a).scalar_type()); }
 int t_device_type(tensor a) { return T(a).device().is_cuda() ? 1 : 0; }
 int t_device_index(tensor a) { return T(a).device().index(); }
 int t_requires_grad(tensor a) { return T(a).requires_grad() ? 1 : 0; }
+int t_has_grad(tensor a) { return T(a).grad().defined() ? 1 : 0; }
 int t_is_leaf(tensor a) { return T(a).is_leaf() ? 1 : 0; }
 int64_t t_numel(tensor a) { return T(a).numel(); }
 int t_copy_to_host(tensor a, void* out, int64_t nbytes) {

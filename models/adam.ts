@@ -188,9 +188,7 @@ export class Adam {
   step(): void {
     const ready: number[] = [];
     this.#params.forEach((p, i) => {
-      const grad = p.grad;
-      if (grad === undefined) return;
-      grad.dispose();
+      if (!p.hasGrad) return;
       this.#stateFor(i).step += 1;
       ready.push(i);
     });

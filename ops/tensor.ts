@@ -194,6 +194,11 @@ export class Tensor {
     return new Tensor(handle);
   }
 
+  /** Whether `.grad` is defined (PyTorch's `x.grad is not None`), without making a handle for it. */
+  get hasGrad(): boolean {
+    return shim().t_has_grad(this.handle) !== 0;
+  }
+
   /** Drops the accumulated gradient (PyTorch's `zero_grad(set_to_none=True)`). */
   zeroGrad(): void {
     checkStatus("zeroGrad", shim().t_zero_grad(this.handle));

@@ -30,6 +30,7 @@ const CANNOT_FAIL: Partial<Record<Entry, string>> = {
   t_device_type: "a metadata read",
   t_device_index: "a metadata read (-1 is the CPU's index, not an error)",
   t_requires_grad: "a metadata read",
+  t_has_grad: "a metadata read",
   t_is_leaf: "a metadata read",
   t_numel: "a metadata read",
   t_shallow_clone: "copies the handle (a refcount bump), no new storage",
