@@ -66,7 +66,6 @@ const symbols = {
     result: T,
   },
   // metadata and readback
-  t_ndim: { parameters: [T], result: "i32" },
   t_shape: { parameters: [T, "buffer", /* int64_t* out */ "i32" /* int capacity */], result: "i32" },
   t_dtype: { parameters: [T], result: "i32" },
   t_device_type: { parameters: [T], result: "i32" },
@@ -83,7 +82,6 @@ const symbols = {
   t_clone: { parameters: [T], result: T },
   t_detach: { parameters: [T], result: T },
   t_contiguous: { parameters: [T], result: T },
-  t_contiguous_channels_last: { parameters: [T], result: T },
   t_reshape: { parameters: [T, "buffer", /* dims */ "i32"], result: T },
   t_view: { parameters: [T, "buffer", "i32"], result: T },
   t_permute: { parameters: [T, "buffer", "i32"], result: T },

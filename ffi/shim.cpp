@@ -200,7 +200,6 @@ tensor t_arange(double start, double end, double step, int dtype, int dt, int di
 }
 
 // ---- metadata and readback ----
-int t_ndim(tensor a) { return static_cast<int>(T(a).dim()); }
 // Writes at most `capacity` sizes; returns the tensor's ndim (call again with more room if larger).
 int t_shape(tensor a, int64_t* out, int capacity) {
   const auto sizes = T(a).sizes();
@@ -240,9 +239,6 @@ tensor t_shallow_clone(tensor a) { RETURN_TENSOR(at::Tensor(T(a))) }
 UNARY(t_clone, T(a).clone())
 UNARY(t_detach, T(a).detach())
 UNARY(t_contiguous, T(a).contiguous())
-tensor t_contiguous_channels_last(tensor a) {
-  RETURN_TENSOR(T(a).contiguous(at::MemoryFormat::ChannelsLast))
-}
 tensor t_reshape(tensor a, const int64_t* dims, int ndims) { RETURN_TENSOR(T(a).reshape(dims_of(dims, ndims))) }
 tensor t_view(tensor a, const int64_t* dims, int ndims) { RETURN_TENSOR(T(a).view(dims_of(dims, ndims))) }
 tensor t_permute(tensor a, const int64_t* dims, int ndims) { RETURN_TENSOR(T(a).permute(dims_of(dims, ndims))) }

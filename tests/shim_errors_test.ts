@@ -24,7 +24,6 @@ const CANNOT_FAIL: Partial<Record<Entry, string>> = {
   t_set_grad_enabled: "sets the thread-local grad mode",
   t_manual_seed: "every uint64 is a valid seed",
   t_rng_get_state: "copies the CPU generator's state, which always exists",
-  t_ndim: "a metadata read",
   t_shape: "a metadata read (the caller sizes the buffer)",
   t_dtype: "a metadata read (-1 is an unsupported dtype, not an error)",
   t_device_type: "a metadata read",
@@ -289,13 +288,6 @@ const ROWS: Row[] = [
     what: "a 2^62-byte copy",
     run: () => huge().contiguous(),
     message: OOM,
-  },
-  {
-    entry: "t_contiguous_channels_last",
-    raw: true,
-    what: "a 1-D tensor",
-    run: () => shim().t_contiguous_channels_last(t.ones([3]).handle),
-    message: /required rank 4 tensor to use channels_last format/,
   },
   {
     entry: "t_reshape",
