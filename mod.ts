@@ -11,7 +11,7 @@
  */
 
 export { TorchError } from "./ffi/ffi.ts";
-export { type BackwardOptions, type ReduceOptions, Tensor } from "./ops/tensor.ts";
+export { type BackwardOptions, type MemoryFormat, type ReduceOptions, Tensor } from "./ops/tensor.ts";
 export type { DType, HostArray } from "./ops/dtype.ts";
 export type { Device } from "./ops/device.ts";
 export {
@@ -57,15 +57,30 @@ export { enableGrad, grad, isGradEnabled, noGrad } from "./ops/autograd.ts";
 export { type Disposable, keep, tidy } from "./ops/scope.ts";
 export {
   cudaIsAvailable,
+  type CudnnFlags,
   fastPathsEnabled,
   getNumThreads,
   getRngState,
   liveTensorCount,
   manualSeed,
+  setCudnn,
   setFastPaths,
   setNumThreads,
   setRngState,
 } from "./ops/runtime.ts";
+export {
+  autocast,
+  type AutocastDType,
+  cudaExtensionLoaded,
+  CudaGraph,
+  type CudaMemoryStats,
+  cudaMemoryStats,
+  CudaUnavailableError,
+  isCapturing,
+  onSideStream,
+  resetPeakMemoryStats,
+  synchronize,
+} from "./ops/cuda.ts";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module } from "./models/module.ts";
 export { fanInUniform, kaimingUniform } from "./models/default_init.ts";
 export {
@@ -172,6 +187,7 @@ export {
 export { ReplayBuffer, type ReplaySample } from "./tasks/replay.ts";
 export { emaCopy, emaUpdate } from "./tasks/ema.ts";
 export type { GeneratorStats } from "./tasks/trainer.ts";
+export { CudaGraphStep, type CudaGraphStepOptions } from "./tasks/cuda_graph_step.ts";
 
 // `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).
 if (import.meta.main) {

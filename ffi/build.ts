@@ -36,6 +36,8 @@ export class ShimBuildError extends Error {
 
 const SHIM_URL = new URL(".", import.meta.url);
 const SHIM_SOURCES = ["shim.cpp", "shim.h", "conv_fast.cpp"];
+/** The CUDA-only source, compiled where libtorch has CUDA (see {@linkcode cudaExtensionApplies}). */
+const CUDA_SOURCE = "cuda.cpp";
 /** Where the C++ sources are read from: this folder, or a download of them when loaded from JSR. */
 let shimDir = SHIM_URL.protocol === "file:" ? dirname(new URL(import.meta.url).pathname) : "";
 
@@ -64,6 +66,9 @@ function readVersion(includeDirs: string[]): string {
       const text = Deno.readTextFileSync(path);
       const match = text.match(/TORCH_VERSION\s+\\?\s*"([^"]+)"/);
       if (match?.[1]) return match[1];
+      // newer headers spell it as numbers only: TORCH_VERSION_MAJOR 2, _MINOR 11, _PATCH 0
+      const part = (name: string) => text.match(new RegExp(`TORCH_VERSION_${name}\\s+(\\d+)`))?.[1];
+      if (part("MAJOR") && part("MINOR")) return `${part("MAJOR")}.${part("MINOR")}.${part("PATCH") ?? 0}`;
     }
   }
   return "unknown";
@@ -74,11 +79,17 @@ function fromRoot(source: string, root: string): Libtorch | undefined {
   const libDir = join(root, "lib");
   if (!exists(join(include, "ATen/ATen.h")) || !exists(join(libDir, "libtorch_cpu.so"))) return undefined;
   const includeDirs = [include, join(include, "torch/csrc/api/include")];
+  let version = readVersion(includeDirs);
+  if (version === "unknown" && exists(join(root, "version.py"))) {
+    // a PyTorch install's torch/version.py: __version__ = '2.11.0+cu130'
+    const match = Deno.readTextFileSync(join(root, "version.py")).match(/__version__\s*=\s*['"]([\d.]+)/);
+    if (match?.[1]) version = match[1];
+  }
   return {
     source,
     includeDirs,
     libDir,
-    version: readVersion(includeDirs),
+    version,
     cuda: exists(join(libDir, "libtorch_cuda.so")),
   };
 }
@@ -182,11 +193,30 @@ function cacheRoot(): string {
   return join(home, ".cache", "gan-dcgan");
 }
 
+/**
+ * Whether the CUDA-only source (graphs, streams, autocast, capturable Adam) can be compiled: libtorch
+ * has CUDA, is PyTorch 2.4 or newer (its device-typed autocast API and tensor-lr fused Adam), and CUDA's
+ * headers are found (`$CUDA_HOME/include`, else `/usr/local/cuda/include`).
+ *
+ * @param torch the libtorch in use
+ * @returns the CUDA header folder, or undefined when the CUDA part is left out
+ */
+export function cudaExtensionApplies(torch: Libtorch): string | undefined {
+  if (!torch.cuda) return undefined;
+  const [major, minor] = torch.version.split(".").map(Number);
+  if (!(major! > 2 || (major === 2 && minor! >= 4))) return undefined;
+  for (const root of [env("CUDA_HOME"), env("CUDA_PATH"), "/usr/local/cuda"]) {
+    if (root && exists(join(root, "include", "cuda_runtime_api.h"))) return join(root, "include");
+  }
+  return undefined;
+}
+
 function compileArgs(torch: Libtorch, sources: string[], output: string): string[] {
   const args = ["-O2", "-shared", "-fPIC", "-std=c++17", "-w"];
   if (torch.source !== "Debian") args.push("-D_GLIBCXX_USE_CXX11_ABI=1");
   for (const dir of torch.includeDirs) args.push(`-I${dir}`);
-  if (torch.cuda) args.push("-I/usr/local/cuda/include", "-DDCGAN_WITH_CUDA=1");
+  const cudaInclude = cudaExtensionApplies(torch);
+  if (cudaInclude) args.push(`-I${cudaInclude}`);
   args.push(...sources, "-o", output, `-L${torch.libDir}`, "-Wl,--no-as-needed");
   args.push("-ltorch", "-ltorch_cpu", "-lc10");
   if (torch.cuda) args.push("-ltorch_cuda", "-lc10_cuda");
@@ -219,9 +249,8 @@ export function ensureShim(options: { quiet?: boolean } = {}): string {
     );
   }
   const sources = SHIM_SOURCES.map((name) => join(shimDir, name)).filter(exists);
-  if (torch.cuda && exists(join(shimDir, "cuda_graphs.cpp"))) {
-    sources.push(join(shimDir, "cuda_graphs.cpp"));
-  }
+  const cudaInclude = cudaExtensionApplies(torch);
+  if (cudaInclude && exists(join(shimDir, CUDA_SOURCE))) sources.push(join(shimDir, CUDA_SOURCE));
   const key = keyOf(torch, sources);
   const dir = join(cacheRoot(), "shim", key);
   const output = join(dir, "libdcgan_shim.so");
@@ -272,7 +301,7 @@ export async function prepareShimSources(): Promise<string> {
   const version = SHIM_URL.pathname.split("/").filter(Boolean).slice(-2, -1)[0] ?? "remote";
   const dir = join(cacheRoot(), "src", version.replace(/[^\w.-]/g, "_"));
   Deno.mkdirSync(dir, { recursive: true });
-  for (const name of [...SHIM_SOURCES, "cuda_graphs.cpp"]) {
+  for (const name of [...SHIM_SOURCES, CUDA_SOURCE]) {
     const target = join(dir, name);
     if (exists(target)) continue;
     const url = new URL(name, SHIM_URL);
@@ -284,7 +313,7 @@ export async function prepareShimSources(): Promise<string> {
         cause: error,
       });
     }
-    if (response.status === 404 && name === "cuda_graphs.cpp") {
+    if (response.status === 404 && name === CUDA_SOURCE) {
       await response.body?.cancel();
       continue; // optional
     }

@@ -37,6 +37,7 @@ const symbols = {
   t_live_count: { parameters: [], result: "i64" },
   t_set_num_threads: { parameters: ["i32" /* int n */], result: "i32" },
   t_get_num_threads: { parameters: [], result: "i32" },
+  t_set_cudnn: { parameters: ["i32", /* deterministic */ "i32" /* benchmark */], result: "void" },
   t_cuda_is_available: { parameters: [], result: "i32" },
   t_cuda_device_count: { parameters: [], result: "i32" },
   t_grad_enabled: { parameters: [], result: "i32" },
@@ -72,6 +73,8 @@ const symbols = {
   t_device_index: { parameters: [T], result: "i32" },
   t_requires_grad: { parameters: [T], result: "i32" },
   t_has_grad: { parameters: [T], result: "i32" },
+  t_is_contiguous_format: { parameters: [T, "i32" /* 0 contiguous, 1 channels_last */], result: "i32" },
+  t_contiguous_format: { parameters: [T, "i32" /* 0 contiguous, 1 channels_last */], result: T },
   t_is_leaf: { parameters: [T], result: "i32" },
   t_numel: { parameters: [T], result: "i64" },
   t_copy_to_host: { parameters: [T, "buffer", /* void* out */ "i64" /* nbytes */], result: "i32" },
@@ -238,6 +241,44 @@ const symbols = {
       "i64", /* step */
     ],
     result: "i32",
+  },
+  // ffi/cuda.cpp: present only in a shim built against a CUDA libtorch (PyTorch >= 2.4); null elsewhere
+  cuda_synchronize: { parameters: [], result: "i32", optional: true },
+  cuda_graph_new: { parameters: [], result: "pointer", optional: true },
+  cuda_graph_free: { parameters: ["pointer"], result: "void", optional: true },
+  cuda_graph_capture_begin: { parameters: ["pointer"], result: "i32", optional: true },
+  cuda_graph_capture_end: { parameters: ["pointer"], result: "i32", optional: true },
+  cuda_graph_capture_abort: { parameters: ["pointer"], result: "i32", optional: true },
+  cuda_graph_replay: { parameters: ["pointer"], result: "i32", optional: true },
+  cuda_stream_enter: { parameters: [], result: "i32", optional: true },
+  cuda_stream_exit: { parameters: [], result: "i32", optional: true },
+  cuda_autocast_enter: {
+    parameters: ["i32", /* enabled */ "i32", /* dtype code */ "buffer" /* int previous[2] */],
+    result: "i32",
+    optional: true,
+  },
+  cuda_autocast_exit: {
+    parameters: ["i32", /* enabled */ "i32" /* dtype code */],
+    result: "i32",
+    optional: true,
+  },
+  cuda_memory_stats: { parameters: ["buffer" /* int64_t out[3] */], result: "i32", optional: true },
+  cuda_reset_peak_memory: { parameters: [], result: "i32", optional: true },
+  optim_adam_step_capturable: {
+    parameters: [
+      "buffer", /* tensor* params */
+      "buffer", /* tensor* exp_avgs */
+      "buffer", /* tensor* exp_avg_sqs */
+      "i32", /* count */
+      T, /* lr: float32 scalar on the GPU */
+      "f64", /* beta1 */
+      "f64", /* beta2 */
+      "f64", /* eps */
+      "f64", /* weight_decay */
+      T, /* step: float32 scalar on the GPU, incremented by the call */
+    ],
+    result: "i32",
+    optional: true,
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 

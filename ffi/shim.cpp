@@ -10,6 +10,8 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <atomic>
@@ -123,6 +125,8 @@ extern "C" {
 
 // ---- errors, lifetime, runtime ----
 const char* t_last_error() { return last_error.c_str(); }
+// For ffi/cuda.cpp (the CUDA-only part), which shares this slot.
+void t_set_last_error(const char* message) { set_error(message); }
 void t_set_backtrace(int enabled) { with_backtrace = enabled != 0; }
 void t_free(tensor a) {
   if (a == nullptr) return;
@@ -132,6 +136,11 @@ void t_free(tensor a) {
 int64_t t_live_count() { return live_tensors.load(std::memory_order_relaxed); }
 int t_set_num_threads(int n) { RETURN_STATUS(at::set_num_threads(n)) }
 int t_get_num_threads() { return at::get_num_threads(); }
+// torch.backends.cudnn.deterministic and .benchmark (both off by default; no effect without CUDA).
+void t_set_cudnn(int deterministic, int benchmark) {
+  at::globalContext().setDeterministicCuDNN(deterministic != 0);
+  at::globalContext().setBenchmarkCuDNN(benchmark != 0);
+}
 int t_cuda_is_available() {
   try { return at::hasCUDA() ? 1 : 0; } catch (...) { return 0; }
 }
@@ -210,6 +219,15 @@ int t_dtype(tensor a) { return from_scalar_type(T(a).scalar_type()); }
 int t_device_type(tensor a) { return T(a).device().is_cuda() ? 1 : 0; }
 int t_device_index(tensor a) { return T(a).device().index(); }
 int t_requires_grad(tensor a) { return T(a).requires_grad() ? 1 : 0; }
+// Memory formats: 0 contiguous (NCHW), 1 channels_last (NHWC strides, the same logical shape).
+int t_is_contiguous_format(tensor a, int format) {
+  GUARD_BEGIN
+  return T(a).is_contiguous(format == 1 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous) ? 1 : 0;
+  GUARD_END(-1)
+}
+tensor t_contiguous_format(tensor a, int format) {
+  RETURN_TENSOR(T(a).contiguous(format == 1 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous))
+}
 int t_has_grad(tensor a) { return T(a).grad().defined() ? 1 : 0; }
 int t_is_leaf(tensor a) { return T(a).is_leaf() ? 1 : 0; }
 int64_t t_numel(tensor a) { return T(a).numel(); }

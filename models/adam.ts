@@ -10,6 +10,7 @@ import { noGrad } from "../ops/autograd.ts";
 import { zeros } from "../ops/creation.ts";
 import { keep } from "../ops/scope.ts";
 import { handles, Tensor } from "../ops/tensor.ts";
+import { CudaUnavailableError } from "../ops/cuda.ts";
 
 /** Hyperparameters of {@linkcode Adam}. */
 export interface AdamOptions {
@@ -23,6 +24,13 @@ export interface AdamOptions {
   weightDecay?: number;
   /** Update all parameters in one shim call (default true); false runs the plain TypeScript update. */
   fused?: boolean;
+  /**
+   * Keep the step count and lr as GPU tensors and update with libtorch's fused CUDA kernel, so that the
+   * step can be captured in a {@linkcode CudaGraph} and replayed with the right bias correction, as
+   * `torch.optim.Adam(capturable=True, fused=True)`. CUDA parameters only; every parameter must have a
+   * gradient at each step. Default false.
+   */
+  capturable?: boolean;
 }
 
 /** One parameter's optimizer state, as torch.optim keeps it. */
@@ -51,12 +59,12 @@ export interface AdamParamGroup {
   maximize: false;
   /** torch.optim's default. */
   foreach: null;
-  /** torch.optim's default. */
-  capturable: false;
+  /** Whether the step count and lr live on the GPU (our `capturable` option). */
+  capturable: boolean;
   /** torch.optim's default. */
   differentiable: false;
-  /** torch.optim's CUDA-fused kernel flag: always false (our fused path is separate). */
-  fused: false;
+  /** torch.optim's CUDA-fused kernel flag: true with `capturable` (libtorch's fused kernel runs). */
+  fused: boolean;
   /** Indices of the group's parameters, 0..n-1. */
   params: number[];
 }
@@ -98,6 +106,17 @@ function checkHyperparameters(h: Hyperparameters): Hyperparameters {
   return { lr, betas: [betas[0], betas[1]], eps, weightDecay };
 }
 
+/**
+ * `t` laid out as `param` (channels_last or not), as torch.optim's `zeros_like(p, memory_format=
+ * torch.preserve_format)`: the fused kernels need state, gradient and parameter strides to agree.
+ * Takes ownership of `t`.
+ */
+function sameLayout(t: Tensor, param: Tensor): Tensor {
+  if (param.shape.length !== 4 || param.isContiguous() || !param.isContiguous("channels_last")) return t;
+  using owned = t;
+  return owned.contiguous("channels_last");
+}
+
 function shapeText(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
 }
@@ -125,6 +144,12 @@ export class Adam {
   #h: Hyperparameters;
   /** Whether `step()` uses the one-call shim update (true) or the plain TypeScript one. */
   readonly fused: boolean;
+  /** Whether the step count and lr live on the GPU, for CUDA graph capture (see {@linkcode AdamOptions}). */
+  readonly capturable: boolean;
+  /** With `capturable`: the step count shared by every parameter, a float32 scalar on the GPU. */
+  #stepTensor?: Tensor;
+  /** With `capturable`: the learning rate, a float32 scalar on the GPU. */
+  #lrTensor?: Tensor;
 
   /**
    * Makes the optimizer; state is allocated on the first step.
@@ -142,6 +167,7 @@ export class Adam {
       weightDecay: options.weightDecay ?? 0,
     });
     this.fused = options.fused ?? true;
+    this.capturable = options.capturable ?? false;
     this.#params = [...params];
     this.#params.forEach((p, i) => {
       if (!(p instanceof Tensor) || !p.isLeaf || !p.requiresGrad) {
@@ -151,6 +177,17 @@ export class Adam {
       }
     });
     this.#state = this.#params.map(() => undefined);
+    if (this.capturable) {
+      const device = this.#params[0]?.device ?? "cpu";
+      if (device === "cpu" || this.#params.some((p) => p.device !== device)) {
+        throw new TypeError(
+          "Adam capturable needs every parameter on one CUDA device: move the module first",
+        );
+      }
+      if (shim().optim_adam_step_capturable === null) throw new CudaUnavailableError("Adam capturable");
+      this.#stepTensor = keep(zeros([], { device }));
+      this.#lrTensor = keep(zeros([], { device }).fill_(this.#h.lr));
+    }
   }
 
   /** The learning rate; set it to schedule (checked as in the constructor). */
@@ -160,10 +197,11 @@ export class Adam {
 
   set lr(value: number) {
     this.#h = checkHyperparameters({ ...this.#h, lr: value });
+    this.#lrTensor?.fill_(value);
   }
 
   /** The hyperparameters in use, as passed to the constructor (or loaded by `loadStateDict`). */
-  get options(): Required<Omit<AdamOptions, "fused">> {
+  get options(): Required<Omit<AdamOptions, "fused" | "capturable">> {
     const { lr, betas, eps, weightDecay } = this.#h;
     return { lr, betas: [betas[0], betas[1]], eps, weightDecay };
   }
@@ -177,8 +215,8 @@ export class Adam {
     let state = this.#state[i];
     if (state === undefined) {
       const p = this.#params[i]!;
-      const like = { dtype: p.dtype, device: p.device };
-      state = { step: 0, exp_avg: keep(zeros(p.shape, like)), exp_avg_sq: keep(zeros(p.shape, like)) };
+      const zero = () => keep(sameLayout(zeros(p.shape, { dtype: p.dtype, device: p.device }), p));
+      state = { step: 0, exp_avg: zero(), exp_avg_sq: zero() };
       this.#state[i] = state;
     }
     return state;
@@ -186,6 +224,7 @@ export class Adam {
 
   /** Updates every parameter that has a gradient by one Adam step. */
   step(): void {
+    if (this.capturable) return this.#capturableStep();
     const ready: number[] = [];
     this.#params.forEach((p, i) => {
       if (!p.hasGrad) return;
@@ -237,6 +276,44 @@ export class Adam {
     }
   }
 
+  /**
+   * Every parameter in one fused CUDA launch, reading the step count and lr from the GPU (nothing here
+   * waits for the GPU, so it can be captured in a graph).
+   */
+  #capturableStep(): void {
+    const missing = this.#params.findIndex((p) => !p.hasGrad);
+    if (missing >= 0) {
+      throw new Error(
+        `Adam capturable: parameter ${missing} has no gradient; every parameter must have one at each step ` +
+          "(freeze parameters by leaving them out of the optimizer)",
+      );
+    }
+    const indices = this.#params.map((_, i) => i);
+    indices.forEach((i) => this.#stateFor(i));
+    const status = shim().optim_adam_step_capturable!(
+      handles(this.#params),
+      handles(indices.map((i) => this.#state[i]!.exp_avg)),
+      handles(indices.map((i) => this.#state[i]!.exp_avg_sq)),
+      indices.length,
+      this.#lrTensor!.handle,
+      this.#h.betas[0],
+      this.#h.betas[1],
+      this.#h.eps,
+      this.#h.weightDecay,
+      this.#stepTensor!.handle,
+    );
+    checkStatus("Adam.step", status);
+  }
+
+  /** With `capturable`, the GPU's step count copied into each parameter's state (one wait for the GPU). */
+  #syncSteps(): void {
+    if (!this.#stepTensor) return;
+    const step = this.#stepTensor.item();
+    this.#state.forEach((s) => {
+      if (s !== undefined) s.step = step;
+    });
+  }
+
   /** Drops every parameter's gradient (`zero_grad(set_to_none=True)`). */
   zeroGrad(): void {
     for (const p of this.#params) p.zeroGrad();
@@ -257,6 +334,7 @@ export class Adam {
    * ```
    */
   stateDict(): AdamStateDict {
+    this.#syncSteps();
     const state: Record<number, AdamParamState> = {};
     this.#state.forEach((s, i) => {
       if (s !== undefined) {
@@ -272,9 +350,9 @@ export class Adam {
       amsgrad: false,
       maximize: false,
       foreach: null,
-      capturable: false,
+      capturable: this.capturable,
       differentiable: false,
-      fused: false,
+      fused: this.capturable,
       params: this.#params.map((_, i) => i),
     };
     return { state, param_groups: [group] };
@@ -330,16 +408,28 @@ export class Adam {
         }
       }
     }
+    const steps = new Set(entries.map(([, s]) => s.step));
+    if (this.capturable && steps.size > 1) {
+      throw new RangeError(
+        `Cannot load Adam state dict into a capturable Adam: its parameters have different step counts (${
+          [
+            ...steps,
+          ].join(", ")
+        }); capturable Adam keeps one count for all`,
+      );
+    }
     this.#disposeState();
     this.#h = h;
     for (const [i, s] of entries) {
       const { dtype, device } = this.#params[i]!;
       const copy = (t: Tensor): Tensor => {
         using moved = t.to({ dtype, device });
-        return keep(moved.clone()); // a copy even when `to` changed nothing
+        return keep(sameLayout(moved.clone(), this.#params[i]!)); // a copy even when `to` changed nothing
       };
       this.#state[i] = { step: s.step, exp_avg: copy(s.exp_avg), exp_avg_sq: copy(s.exp_avg_sq) };
     }
+    this.#lrTensor?.fill_(h.lr);
+    this.#stepTensor?.fill_(entries[0]?.[1].step ?? 0);
   }
 
   #disposeState(): void {
@@ -353,6 +443,8 @@ export class Adam {
   /** Frees the optimizer's state (not the parameters). */
   dispose(): void {
     this.#disposeState();
+    this.#stepTensor?.dispose();
+    this.#lrTensor?.dispose();
   }
 
   /** Frees the optimizer's state at the end of a `using` block. */

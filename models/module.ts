@@ -12,7 +12,7 @@
 import { noGrad } from "../ops/autograd.ts";
 import type { Device } from "../ops/device.ts";
 import { keep } from "../ops/scope.ts";
-import { Tensor } from "../ops/tensor.ts";
+import { type MemoryFormat, Tensor } from "../ops/tensor.ts";
 
 /** Tensors that `Module.param()` marked as trainable parameters. */
 const PARAMETERS = new WeakSet<Tensor>();
@@ -246,19 +246,31 @@ export abstract class Module {
   }
 
   /**
-   * Moves every parameter and buffer to `device` (new tensors replace the fields; gradients are
-   * dropped). Make the optimizer after moving, as in PyTorch.
+   * Moves every parameter and buffer to `device`, and/or lays out its 4-d ones in `memoryFormat`, as
+   * PyTorch's `module.to(device)` and `module.to(memory_format=torch.channels_last)` (new tensors replace
+   * the fields; gradients are dropped). Make the optimizer after moving, as in PyTorch.
    *
-   * @param device `"cpu"`, `"cuda"` or `"cuda:N"`
+   * @param target `"cpu"`, `"cuda"` or `"cuda:N"`, or `{ device, memoryFormat }`
    * @returns this module
    */
-  to(device: Device): this {
+  to(target: Device | { device?: Device; memoryFormat?: MemoryFormat }): this {
+    const { device, memoryFormat } = typeof target === "string"
+      ? { device: target, memoryFormat: undefined }
+      : target;
     for (const [, module] of this.namedModules()) {
       const fields = module as unknown as Record<string, unknown>;
       for (const kind of [PARAMETERS, BUFFERS]) {
         for (const [key, tensor] of module.#ownTensors(kind)) {
-          if (sameDevice(tensor.device, device)) continue;
-          const moved = keep(noGrad(() => tensor.to({ device })));
+          const move = device !== undefined && !sameDevice(tensor.device, device);
+          const relayout = memoryFormat !== undefined && tensor.shape.length === 4 &&
+            !tensor.isContiguous(memoryFormat);
+          if (!move && !relayout) continue;
+          const moved = keep(noGrad(() => {
+            const placed = move ? tensor.to({ device }) : tensor.detach();
+            if (!relayout) return placed;
+            using _ = placed;
+            return placed.contiguous(memoryFormat);
+          }));
           if (kind === PARAMETERS) moved.requiresGrad_(tensor.requiresGrad);
           kind.add(moved);
           fields[key] = moved;

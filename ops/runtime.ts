@@ -81,6 +81,29 @@ export function getNumThreads(): number {
   return shim().t_get_num_threads();
 }
 
+/** cuDNN's switches, as `torch.backends.cudnn`. */
+export interface CudnnFlags {
+  /** Only deterministic convolution algorithms (`cudnn.deterministic`); default false. */
+  deterministic?: boolean;
+  /** Time the algorithms for each new shape and keep the fastest (`cudnn.benchmark`); default false. */
+  benchmark?: boolean;
+}
+
+/**
+ * Sets cuDNN's switches, as `torch.backends.cudnn.deterministic = ...` and `.benchmark = ...` (the DCGAN
+ * seed turns benchmark on). No effect on the CPU.
+ *
+ * @param flags the switches; one left out is turned off
+ * @example
+ * ```ts
+ * import { setCudnn } from "../mod.ts";
+ * setCudnn({ benchmark: true });
+ * ```
+ */
+export function setCudnn(flags: CudnnFlags): void {
+  shim().t_set_cudnn(flags.deterministic ? 1 : 0, flags.benchmark ? 1 : 0);
+}
+
 /**
  * Whether libtorch was built with CUDA and sees a GPU.
  *

@@ -9,6 +9,7 @@
 import { check, checkStatus, shim, type Symbols } from "../ffi/ffi.ts";
 import { type Device, deviceName, parseDevice } from "./device.ts";
 import { type DType, dtypeCode, dtypeOf, dtypeSize, type HostArray } from "./dtype.ts";
+import { capturingError, isCapturing } from "./capture_state.ts";
 import { track, untrack } from "./scope.ts";
 
 /** Frees handles of tensors that were garbage-collected without `dispose()`. */
@@ -16,6 +17,15 @@ const backstop = new FinalizationRegistry<Deno.PointerObject>((handle) => shim()
 
 const shapeScratch = new BigInt64Array(64);
 const itemScratch = new Float64Array(1);
+
+/** A memory layout, as PyTorch's `torch.contiguous_format` and `torch.channels_last`. */
+export type MemoryFormat = "contiguous_format" | "channels_last";
+
+function memoryFormatCode(format: MemoryFormat): number {
+  if (format === "contiguous_format") return 0;
+  if (format === "channels_last") return 1;
+  throw new TypeError(`Unknown memory format "${format}": use "contiguous_format" or "channels_last"`);
+}
 
 /**
  * A shape or dim list as the shim takes it (`const int64_t*`).
@@ -259,6 +269,7 @@ export class Tensor {
       : dtype === "int32"
       ? new Int32Array(n)
       : new Uint8Array(n);
+    if (isCapturing()) throw capturingError("toArray");
     checkStatus("toArray", shim().t_copy_to_host(this.handle, out, BigInt(n * dtypeSize(dtype))));
     return out as Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
   }
@@ -280,6 +291,7 @@ export class Tensor {
    * @returns it as a number
    */
   item(): number {
+    if (isCapturing()) throw capturingError("item");
     checkStatus("item", shim().t_item(this.handle, itemScratch));
     return itemScratch[0]!;
   }
@@ -337,11 +349,28 @@ export class Tensor {
   }
 
   /**
-   * A contiguous tensor (this data, or a copy).
-   * @returns a contiguous tensor (this data, or a copy)
+   * A tensor laid out contiguously in `memoryFormat` (this data, or a copy), as PyTorch's
+   * `x.contiguous(memory_format=...)`; autograd flows through the copy.
+   *
+   * @param memoryFormat `"contiguous_format"` (default, NCHW order) or `"channels_last"` (NHWC strides
+   *   for 4-d tensors, the layout cuDNN and oneDNN convolve fastest; the shape stays NCHW)
+   * @returns a tensor in that layout (this data, or a copy)
    */
-  contiguous(): Tensor {
-    return wrap("contiguous", shim().t_contiguous(this.handle));
+  contiguous(memoryFormat: MemoryFormat = "contiguous_format"): Tensor {
+    if (memoryFormat === "contiguous_format") return wrap("contiguous", shim().t_contiguous(this.handle));
+    return wrap("contiguous", shim().t_contiguous_format(this.handle, memoryFormatCode(memoryFormat)));
+  }
+
+  /**
+   * Whether this tensor is laid out contiguously in `memoryFormat`, as `x.is_contiguous(memory_format)`.
+   *
+   * @param memoryFormat `"contiguous_format"` (default) or `"channels_last"`
+   * @returns true when no copy is needed for that layout
+   */
+  isContiguous(memoryFormat: MemoryFormat = "contiguous_format"): boolean {
+    const status = shim().t_is_contiguous_format(this.handle, memoryFormatCode(memoryFormat));
+    checkStatus("isContiguous", status);
+    return status === 1;
   }
 
   /**

@@ -18,6 +18,7 @@ import { getNumThreads, liveTensorCount, manualSeed } from "../ops/runtime.ts";
 import { tidy } from "../ops/scope.ts";
 import { measureBatchAssembly, measureDecode } from "./data/bench_data.ts";
 import { emojiFiles } from "./data/emoji.ts";
+import { benchGpu } from "./bench_gpu.ts";
 import { DcganTrainer } from "./trainer.ts";
 
 const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
@@ -206,7 +207,8 @@ function printTable(rows: BenchRow[]): void {
 /**
  * Runs the bench and prints the table.
  *
- * @param args `--quick` for a tiny smoke run, `--json PATH` for where to write results
+ * @param args `--quick` for a tiny smoke run, `--json PATH` for where to write results, `--device cuda`
+ *   for the GPU bench (./bench_gpu.ts)
  * @returns the rows
  */
 export async function main(args: string[]): Promise<BenchRow[]> {
@@ -214,10 +216,24 @@ export async function main(args: string[]): Promise<BenchRow[]> {
     args,
     options: {
       quick: { type: "boolean", default: false },
-      json: { type: "string", default: "bench_results.json" },
+      json: { type: "string" },
+      device: { type: "string", default: "cpu" },
     },
   });
   const quick = values.quick as boolean;
+  if (values.device === "cuda") {
+    const rows = await benchGpu({
+      quick,
+      json: (values.json as string | undefined) ?? "bench_gpu_results.json",
+    });
+    return rows.map((r) => ({
+      name: `${r.side} ${r.variant} bs ${r.batch}`,
+      unit: "img/s",
+      ours: r.imgPerS,
+    }));
+  }
+  if (values.device !== "cpu") throw new Error(`bench --device must be cpu or cuda, got "${values.device}"`);
+  values.json ??= "bench_results.json";
   const threads = getNumThreads();
   const configs: StepConfig[] = quick
     ? [{ batch: 8, nz: 16, ngf: 8, ndf: 8, nc: 3 }]

@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../models/atomic_write.ts";
 import { saveStateDict } from "../models/checkpoint.ts";
 import { tensor } from "../ops/creation.ts";
 import type { Device } from "../ops/device.ts";
-import { cudaIsAvailable, manualSeed } from "../ops/runtime.ts";
+import { cudaIsAvailable, manualSeed, setCudnn } from "../ops/runtime.ts";
 import { randn } from "../ops/creation.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { BatchLoader } from "./data/loader.ts";
@@ -21,6 +21,7 @@ import type { ImageBatch, ImageDataset } from "./data/types.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 import { CHECKPOINT_FILE, loadRunCheckpoint, type RunPosition, saveRunCheckpoint } from "./run_checkpoint.ts";
 import { ConfigError, parseTrainArgs, type TrainConfig, trainHelp } from "./train_config.ts";
+import { CudaGraphStep } from "./cuda_graph_step.ts";
 import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
 import { saveImageArray } from "./visual/grid.ts";
 import { writeRealVsFake } from "./visual/real_vs_fake.ts";
@@ -151,6 +152,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       `--device ${device}: this libtorch has no CUDA or sees no GPU; use --device cpu, or set LIBTORCH to a CUDA build`,
     );
   }
+  if (device !== "cpu") setCudnn({ benchmark: true }); // the seed's `cudnn.benchmark = True`
   const resumed = config.resume ? await loadRunCheckpoint(join(config.out, CHECKPOINT_FILE)) : undefined;
   if (resumed) {
     // the network shapes and seed come from the checkpoint; epochs and limits from the flags
@@ -164,6 +166,9 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       resume: true,
       dryRun: config.dryRun,
       device: config.device,
+      channelsLast: config.channelsLast,
+      amp: config.amp,
+      cudaGraph: config.cudaGraph,
     };
   }
   await Deno.mkdir(config.out, { recursive: true }).catch((error) => {
@@ -204,7 +209,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     replay: config.replay,
     ema: config.ema,
     numClasses,
+    channelsLast: config.channelsLast,
+    autocast: config.amp === "bf16" ? "bfloat16" : config.amp === "fp16" ? "float16" : undefined,
   });
+  const graphed = config.cudaGraph ? new CudaGraphStep(trainer) : undefined;
   const gridSamples = numClasses > 0 ? numClasses * FIXED_SAMPLES_PER_CLASS : FIXED_NOISE_SAMPLES;
   let fixedNoise = randn([gridSamples, config.nz, 1, 1], { device });
   const gridLabels = numClasses > 0 ? fixedLabels(numClasses, device) : undefined;
@@ -268,7 +276,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         const real = imagesToTensor(batch.images, device);
         const labels = numClasses > 0 ? labelsToTensor(batch.labels!, device) : undefined;
         try {
-          last = trainer.step(real, undefined, labels);
+          // a CUDA graph replays one batch shape: a smaller last batch runs eagerly
+          last = graphed && real.shape[0] === config.batchSize
+            ? graphed.step(real)
+            : trainer.step(real, undefined, labels);
         } finally {
           real.dispose();
           labels?.dispose();
@@ -332,6 +343,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     } catch { /* not added */ }
     fixedNoise.dispose();
     gridLabels?.dispose();
+    graphed?.dispose();
     trainer.dispose();
   }
   const seconds = (performance.now() - started) / 1000;

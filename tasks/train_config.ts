@@ -49,6 +49,12 @@ export interface TrainConfig {
   conditional: boolean;
   /** "cpu", "cuda" or "cuda:N". */
   device: string;
+  /** Lay out weights and images as channels_last (NHWC). */
+  channelsLast: boolean;
+  /** CUDA autocast dtype for the networks: "off", "bf16" or "fp16". */
+  amp: "off" | "bf16" | "fp16";
+  /** Run each step as a replay of one captured CUDA graph. */
+  cudaGraph: boolean;
   /** Run folder for checkpoints, grids, metrics. */
   out: string;
   /** Continue the run in `out` from its checkpoint. */
@@ -74,8 +80,28 @@ const LOSS_DEFAULTS: Record<GanLoss, { lr: number; beta1: number; beta2: number;
 /** The variant settings a config from before they existed lacks: the seed's loop. */
 const VARIANT_DEFAULTS: Pick<
   TrainConfig,
-  "beta2" | "loss" | "nCritic" | "labelSmoothing" | "replay" | "ema" | "conditional"
-> = { beta2: 0.999, loss: "bce", nCritic: 1, labelSmoothing: 1, replay: 0, ema: 0, conditional: false };
+  | "beta2"
+  | "loss"
+  | "nCritic"
+  | "labelSmoothing"
+  | "replay"
+  | "ema"
+  | "conditional"
+  | "channelsLast"
+  | "amp"
+  | "cudaGraph"
+> = {
+  beta2: 0.999,
+  loss: "bce",
+  nCritic: 1,
+  labelSmoothing: 1,
+  replay: 0,
+  ema: 0,
+  conditional: false,
+  channelsLast: false,
+  amp: "off",
+  cudaGraph: false,
+};
 
 /**
  * Fills in the variant settings that a config saved before they existed lacks (a run checkpoint's
@@ -125,6 +151,13 @@ const FLAGS = {
     help: "conditional DCGAN on the data's class labels (e.g. --data fashion-mnist)",
   },
   device: { type: "string", default: "cpu", help: "cpu, cuda or cuda:N" },
+  "channels-last": { type: "boolean", default: false, help: "channels_last (NHWC) weights and images" },
+  amp: { type: "string", default: "off", help: "CUDA autocast dtype: off, bf16 or fp16" },
+  "cuda-graph": {
+    type: "boolean",
+    default: false,
+    help: "capture the whole step as one CUDA graph and replay it (CUDA only)",
+  },
   out: { type: "string", help: "run folder (default: runs/<data>-<time>)" },
   resume: { type: "boolean", default: false, help: "continue the run in --out from its checkpoint" },
   seed: { type: "string", default: "999", help: "random seed (weights, noise, shuffling)" },
@@ -198,6 +231,16 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw new ConfigError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
   }
+  const amp = s("amp");
+  if (amp !== "off" && amp !== "bf16" && amp !== "fp16") {
+    throw new ConfigError(`--amp must be off, bf16 or fp16, got "${amp}"`);
+  }
+  const cudaGraph = values["cuda-graph"] as boolean;
+  if (device === "cpu" && (amp !== "off" || cudaGraph)) {
+    throw new ConfigError(
+      `${cudaGraph ? "--cuda-graph" : "--amp"} runs on the GPU: add --device cuda, or drop it`,
+    );
+  }
   const data = values.data as string | undefined;
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
   const dataName = data === undefined ? "emoji" : data.replace(/\/+$/, "").split("/").pop() || "data";
@@ -232,6 +275,9 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
     }),
     conditional: values.conditional as boolean,
     device,
+    channelsLast: values["channels-last"] as boolean,
+    amp,
+    cudaGraph,
     out: (values.out as string | undefined) ?? `runs/${dataName}-${stamp}`,
     resume: values.resume as boolean,
     seed: flagNumber("seed", s("seed"), NON_NEGATIVE_INTEGER),

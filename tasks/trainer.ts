@@ -19,8 +19,9 @@ import { Discriminator, Generator } from "../models/dcgan.ts";
 import { weightsInit } from "../models/init.ts";
 import { noGrad } from "../ops/autograd.ts";
 import type { Device } from "../ops/device.ts";
-import { randn } from "../ops/creation.ts";
-import { cat } from "../ops/functional.ts";
+import { full, randn } from "../ops/creation.ts";
+import { cat, stack } from "../ops/functional.ts";
+import { autocast, type AutocastDType, cudaExtensionLoaded } from "../ops/cuda.ts";
 import { tidy } from "../ops/scope.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { emaCopy, emaUpdate } from "./ema.ts";
@@ -131,6 +132,29 @@ export interface DcganSpec {
   numClasses?: number;
   /** The gradient penalty's weight with `wgan-gp`; default 10. */
   gpWeight?: number;
+  /** Lay out the networks' 4-d weights and the images as channels_last (NHWC), as PyTorch's option. */
+  channelsLast?: boolean;
+  /**
+   * Run the networks under CUDA autocast in this dtype (`torch.autocast("cuda", dtype)`), the losses in
+   * float32 outside it. CUDA only; default off.
+   */
+  autocast?: AutocastDType;
+}
+
+/** One step's results on the device, before anything is read back. */
+interface StepTensors {
+  errD: Tensor;
+  dx: Tensor;
+  dgz1: Tensor;
+  /** The G update's loss and D(G(z)), when G was updated. */
+  generator?: { errG: Tensor; dgz2: Tensor };
+}
+
+/** [lossD, lossG, D(x), D(G(z1)), D(G(z2))] in one float32 tensor (NaN where G was not updated): one read. */
+function statsTensor(t: StepTensors): Tensor {
+  const nan = () => full([], NaN, { device: t.errD.device });
+  const parts = [t.errD, t.generator?.errG ?? nan(), t.dx, t.dgz1, t.generator?.dgz2 ?? nan()];
+  return stack(parts.map((x) => x.to("float32")));
 }
 
 /** The latest generator update's numbers, carried over the D-only steps when nCritic > 1. */
@@ -215,11 +239,21 @@ export class DcganTrainer {
       this.netG.to(spec.device);
       this.netD.to(spec.device);
     }
+    if (spec.autocast && spec.device === "cpu") {
+      throw new RangeError("autocast needs a CUDA device: leave it out on the CPU, or pass device cuda");
+    }
+    if (spec.channelsLast) {
+      this.netG.to({ memoryFormat: "channels_last" });
+      this.netD.to({ memoryFormat: "channels_last" });
+    }
     if (ema > 0) this.netGEma = emaCopy(this.netG, () => makeG().to(spec.device));
     if ((spec.replay ?? 0) > 0) this.replay = new ReplayBuffer(spec.replay!);
     const betas: [number, number] = [spec.beta1, spec.beta2 ?? 0.999];
-    this.optimizerD = new Adam(this.netD.parameters(), { lr: spec.lr, betas });
-    this.optimizerG = new Adam(this.netG.parameters(), { lr: spec.lr, betas });
+    // On the GPU, libtorch's fused kernel with the step count on the device: one launch per network, and
+    // the step can be captured in a CUDA graph
+    const capturable = spec.device !== "cpu" && cudaExtensionLoaded();
+    this.optimizerD = new Adam(this.netD.parameters(), { lr: spec.lr, betas, capturable });
+    this.optimizerG = new Adam(this.netG.parameters(), { lr: spec.lr, betas, capturable });
   }
 
   /** The GAN loss in use. */
@@ -233,12 +267,17 @@ export class DcganTrainer {
   }
 
   #generate(net: Generator | ConditionalGenerator, noise: Tensor, labels?: Tensor): Tensor {
-    return net instanceof ConditionalGenerator ? net.forward(noise, labels) : net.forward(noise);
+    const run = () => net instanceof ConditionalGenerator ? net.forward(noise, labels) : net.forward(noise);
+    return this.spec.autocast ? autocast(this.spec.autocast, run) : run();
   }
 
+  /** D's output, in float32 (under autocast D runs in its dtype and the losses take float32, as in PyTorch). */
   #discriminate(images: Tensor, labels?: Tensor): Tensor {
     const net = this.netD;
-    return net instanceof ConditionalDiscriminator ? net.forward(images, labels) : net.forward(images);
+    const input = this.spec.channelsLast ? images.contiguous("channels_last") : images;
+    const run = () =>
+      net instanceof ConditionalDiscriminator ? net.forward(input, labels) : net.forward(input);
+    return this.spec.autocast ? autocast(this.spec.autocast, run).to("float32") : run();
   }
 
   /**
@@ -250,7 +289,7 @@ export class DcganTrainer {
    * @returns (N, nc, imageSize, imageSize) in [-1, 1]
    */
   sampleImages(noise: Tensor, labels?: Tensor): Tensor {
-    return noGrad(() => this.#generate(this.netGEma ?? this.netG, noise, labels));
+    return noGrad(() => tidy(() => this.#generate(this.netGEma ?? this.netG, noise, labels).to("float32")));
   }
 
   /**
@@ -265,75 +304,113 @@ export class DcganTrainer {
    * @throws {TypeError} when the trainer is conditional and labels are missing
    */
   step(real: Tensor, noise?: Tensor, labels?: Tensor): StepStats {
+    this.#checkLabels(labels);
+    const step = ++this.globalStep;
+    const updateG = (step - 1) % (this.spec.nCritic ?? 1) === 0;
+    return tidy(() => {
+      const tensors = this.#stepTensors(real, noise, labels, updateG, step, true);
+      const [lossD, lossG, dx, dgz1, dgz2] = statsTensor(tensors).toFloat32Array();
+      if (tensors.generator) this.lastGenerator = { lossG: lossG!, dgz2: dgz2! };
+      const last = this.lastGenerator ?? { lossG: NaN, dgz2: NaN };
+      return { lossD: lossD!, lossG: last.lossG, dx: dx!, dgz1: dgz1!, dgz2: last.dgz2 };
+    });
+  }
+
+  /**
+   * One step that never waits for the GPU, for capture in a CUDA graph (see ./cuda_graph_step.ts): the
+   * same ops as {@linkcode step}, but the numbers stay on the device and nothing checks them for NaN.
+   * Needs `nCritic` 1 (G is updated every step).
+   *
+   * @param real real images in [-1, 1], (N, nc, imageSize, imageSize), on the trainer's device
+   * @param labels the real images' classes, for a conditional DCGAN
+   * @returns a (5) float32 tensor: lossD, lossG, D(x), D(G(z)) before and after D's update
+   */
+  stepStatsTensor(real: Tensor, labels?: Tensor): Tensor {
+    this.#checkLabels(labels);
+    if ((this.spec.nCritic ?? 1) !== 1) throw new RangeError("stepStatsTensor needs nCritic 1");
+    const step = ++this.globalStep;
+    return tidy(() => statsTensor(this.#stepTensors(real, undefined, labels, true, step, false)));
+  }
+
+  #checkLabels(labels?: Tensor): void {
     if (this.numClasses > 0 && labels === undefined) {
       throw new TypeError("This trainer is conditional: pass step(real, noise, labels) with int64 labels");
     }
-    const step = ++this.globalStep;
-    const updateG = (step - 1) % (this.spec.nCritic ?? 1) === 0;
-    const { loss } = this;
+  }
+
+  /**
+   * The seed's step as tensors. With `checked`, each loss is read (one wait for the device) and checked
+   * before its network's optimizer steps, as the seed's loop reads them; without, nothing waits.
+   */
+  #stepTensors(
+    real: Tensor,
+    noise: Tensor | undefined,
+    labels: Tensor | undefined,
+    updateG: boolean,
+    step: number,
+    checked: boolean,
+  ): StepTensors {
+    const { loss, netD, netG } = this;
     const realLabel = this.spec.realLabel ?? REAL_LABEL;
-    return tidy(() => {
-      const { netD, netG } = this;
-      const batchSize = real.shape[0]!;
-      // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
-      netD.zeroGrad();
-      const outputReal = this.#discriminate(real, labels);
-      const errDReal = criterion(
-        () => discriminatorRealLoss(loss, outputReal, realLabel),
-        outputReal,
-        () => "discriminator",
-        step,
-      );
-      errDReal.backward();
-      const dx = outputReal.mean().item();
-      const z = noise ?? randn([batchSize, this.spec.nz, 1, 1], { device: this.spec.device });
-      // G's graph is only needed when G is updated in this step
-      const fake = updateG ? this.#generate(netG, z, labels) : noGrad(() => this.#generate(netG, z, labels));
-      const detached = fake.detach();
-      const replayed = this.replay?.sample(Math.floor(batchSize / 2), this.spec.device);
-      const fakeBatch = replayed ? cat([detached, replayed.images]) : detached;
-      const fakeLabels = replayed?.labels && labels ? cat([labels, replayed.labels]) : labels;
-      const outputFake = this.#discriminate(fakeBatch, fakeLabels);
-      const blame = () => allFinite(fake) ? "discriminator" : "generator";
-      const errDFake = criterion(() => discriminatorFakeLoss(loss, outputFake), outputFake, blame, step);
-      errDFake.backward();
-      const dgz1 = (replayed ? outputFake.slice(0, 0, batchSize) : outputFake).mean().item();
-      let errD = errDReal.add(errDFake);
-      if (loss === "wgan-gp") {
-        const critic = (images: Tensor) => this.#discriminate(images, labels);
-        const penalty = gradientPenalty(critic, real, detached, this.spec.gpWeight ?? GP_WEIGHT);
-        penalty.backward();
-        errD = errD.add(penalty);
-      }
+    const batchSize = real.shape[0]!;
+    // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
+    netD.zeroGrad();
+    const outputReal = this.#discriminate(real, labels);
+    const errDReal = criterion(
+      () => discriminatorRealLoss(loss, outputReal, realLabel),
+      outputReal,
+      () => "discriminator",
+      step,
+    );
+    errDReal.backward();
+    const dx = outputReal.mean();
+    const z = noise ?? randn([batchSize, this.spec.nz, 1, 1], { device: this.spec.device });
+    // G's graph is only needed when G is updated in this step
+    const fake = updateG ? this.#generate(netG, z, labels) : noGrad(() => this.#generate(netG, z, labels));
+    const detached = fake.detach();
+    const replayed = this.replay?.sample(Math.floor(batchSize / 2), this.spec.device);
+    const fakeBatch = replayed ? cat([detached, replayed.images]) : detached;
+    const fakeLabels = replayed?.labels && labels ? cat([labels, replayed.labels]) : labels;
+    const outputFake = this.#discriminate(fakeBatch, fakeLabels);
+    const blame = () => allFinite(fake) ? "discriminator" : "generator";
+    const errDFake = criterion(() => discriminatorFakeLoss(loss, outputFake), outputFake, blame, step);
+    errDFake.backward();
+    const dgz1 = (replayed ? outputFake.slice(0, 0, batchSize) : outputFake).mean();
+    let errD = errDReal.add(errDFake);
+    if (loss === "wgan-gp") {
+      const critic = (images: Tensor) => this.#discriminate(images, labels);
+      const penalty = gradientPenalty(critic, real, detached, this.spec.gpWeight ?? GP_WEIGHT);
+      penalty.backward();
+      errD = errD.add(penalty);
+    }
+    if (checked) {
       const lossD = errD.item();
       if (!Number.isFinite(lossD)) throw new DivergenceError(blame(), lossD, step);
-      this.optimizerD.step();
-      this.replay?.push(detached, labels);
-      if (updateG) {
-        // (2) Update G network: maximize log(D(G(z))) (or the variant's loss)
-        netG.zeroGrad();
-        // D's weight gradients of this pass are never used (the seed zeroes them before D's next update),
-        // so D's parameters stop recording here: backward then computes only what reaches G (~8% of a step)
-        const dParameters = netD.parameters();
-        dParameters.forEach((p) => p.requiresGrad_(false));
-        let output: Tensor, errG: Tensor;
-        try {
-          output = this.#discriminate(fake, labels);
-          errG = criterion(() => generatorLoss(loss, output), output, blame, step);
-          errG.backward();
-        } finally {
-          dParameters.forEach((p) => p.requiresGrad_(true));
-        }
-        const dgz2 = output.mean().item();
-        const lossG = errG.item();
-        if (!Number.isFinite(lossG)) throw new DivergenceError("generator", lossG, step);
-        this.optimizerG.step();
-        if (this.netGEma) emaUpdate(this.netGEma, netG, this.spec.ema!);
-        this.lastGenerator = { lossG, dgz2 };
-      }
-      const { lossG, dgz2 } = this.lastGenerator ?? { lossG: NaN, dgz2: NaN };
-      return { lossD, lossG, dx, dgz1, dgz2 };
-    });
+    }
+    this.optimizerD.step();
+    this.replay?.push(detached, labels);
+    if (!updateG) return { errD, dx, dgz1 };
+    // (2) Update G network: maximize log(D(G(z))) (or the variant's loss)
+    netG.zeroGrad();
+    // D's weight gradients of this pass are never used (the seed zeroes them before D's next update),
+    // so D's parameters stop recording here: backward then computes only what reaches G (~8% of a step)
+    const dParameters = netD.parameters();
+    dParameters.forEach((p) => p.requiresGrad_(false));
+    let output: Tensor, errG: Tensor;
+    try {
+      output = this.#discriminate(fake, labels);
+      errG = criterion(() => generatorLoss(loss, output), output, blame, step);
+      errG.backward();
+    } finally {
+      dParameters.forEach((p) => p.requiresGrad_(true));
+    }
+    if (checked) {
+      const lossG = errG.item();
+      if (!Number.isFinite(lossG)) throw new DivergenceError("generator", lossG, step);
+    }
+    this.optimizerG.step();
+    if (this.netGEma) emaUpdate(this.netGEma, netG, this.spec.ema!);
+    return { errD, dx, dgz1, generator: { errG, dgz2: output.mean() } };
   }
 
   /** Frees the networks, the optimizers' state, the average and the replay buffer. */
