@@ -27,3 +27,29 @@ Deno.test("deno task bench --quick prints the table and writes its JSON", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task bench --device cuda without a GPU says what it needs and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bench = new URL("../tasks/bench.ts", import.meta.url).pathname;
+    const json = join(dir, "gpu.json");
+    const { code, stderr } = await runDeno([
+      "run",
+      "-A",
+      bench,
+      "--device",
+      "cuda",
+      "--quick",
+      "--json",
+      json,
+    ]);
+    if (code === 0) return; // this machine has a GPU and a CUDA shim: tests/cuda_test.ts covers it
+    assert.match(stderr, /needs a GPU and a shim built against a CUDA libtorch/);
+    await assert.rejects(Deno.stat(json), Deno.errors.NotFound);
+    const bad = await runDeno(["run", "-A", bench, "--device", "tpu"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /bench --device must be cpu or cuda, got "tpu"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
