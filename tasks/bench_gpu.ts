@@ -19,8 +19,8 @@ import { DcganTrainer } from "./trainer.ts";
 const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "python3";
 const HERE = new URL(".", import.meta.url).pathname;
 
-/** One configuration of the step: batch and network widths. */
-export interface GpuStepConfig {
+/** One configuration of the DCGAN step (both benches): batch and network widths. */
+export interface StepConfig {
   /** Images per step. */
   batch: number;
   /** Latent size. */
@@ -83,7 +83,7 @@ export interface GpuRow {
  * @returns img/s and peak CUDA memory
  */
 export function ourStepRate(
-  cfg: GpuStepConfig,
+  cfg: StepConfig,
   variant: GpuVariant,
   steps: number,
   warmup: number,
@@ -136,7 +136,7 @@ export async function benchGpu(options: { quick: boolean; json: string }): Promi
   }
   const { quick } = options;
   setCudnn({ benchmark: true }); // as the seed's main.py (`cudnn.benchmark = True`), on both sides
-  const configs: GpuStepConfig[] = quick
+  const configs: StepConfig[] = quick
     ? [{ batch: 16, nz: 16, ngf: 8, ndf: 8, nc: 3 }]
     : [64, 128].map((batch) => ({ batch, nz: 128, ngf: 64, ndf: 64, nc: 3 }));
   const steps = quick ? 5 : 200;
