@@ -18,7 +18,7 @@ import { getNumThreads, liveTensorCount, manualSeed } from "../ops/runtime.ts";
 import { tidy } from "../ops/scope.ts";
 import { measureBatchAssembly, measureDecode } from "./data/bench_data.ts";
 import { emojiFiles } from "./data/emoji.ts";
-import { benchGpu } from "./bench_gpu.ts";
+import { benchGpu, type StepConfig } from "./bench_gpu.ts";
 import { DcganTrainer } from "./trainer.ts";
 
 const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
@@ -36,14 +36,6 @@ export interface BenchRow {
   torch?: number;
   /** How many times better ours is (higher is better, whatever the unit). */
   ratio?: number;
-}
-
-interface StepConfig {
-  batch: number;
-  nz: number;
-  ngf: number;
-  ndf: number;
-  nc: number;
 }
 
 function peakRssMb(): number {
@@ -178,6 +170,41 @@ async function coldStart(dir: string, n: number): Promise<{ ours: number; torch:
   return { ours: await ours(), torch: await torch() };
 }
 
+/**
+ * FP32 operations of one training step per image through the 64x64 DCGAN's convolutions (2 per
+ * multiply-add): G forward and backward (3 passes' worth), D forward and backward on the real and on the
+ * fake batch (3 each), and D forward plus input gradient for G's update (2), so 3 G + 8 D.
+ *
+ * @param cfg the networks' widths
+ * @returns FLOPs per image per step
+ */
+export function dcganStepFlopsPerImage(cfg: Pick<StepConfig, "nz" | "ngf" | "ndf" | "nc">): number {
+  const { nz, ngf, ndf, nc } = cfg;
+  const k = 16; // 4x4 kernels; a layer's multiply-adds are (input or output pixels) x C_in x C_out x taps
+  const generator = 16 * nz * ngf * 8 + // 1x1 -> 4x4: each output pixel sees one tap per input channel
+    16 * ngf * 8 * ngf * 4 * k + 64 * ngf * 4 * ngf * 2 * k + 256 * ngf * 2 * ngf * k + 1024 * ngf * nc * k;
+  const discriminator = 1024 * nc * ndf * k + 256 * ndf * ndf * 2 * k + 64 * ndf * 2 * ndf * 4 * k +
+    16 * ndf * 4 * ndf * 8 * k + ndf * 8 * k;
+  return 2 * (3 * generator + 8 * discriminator);
+}
+
+/** This CPU's FP32 peak from /proc/cpuinfo: cores x clock x 32 FLOP/cycle with AVX2 FMA (2 units, 8 lanes). */
+function cpuPeakGflops(): { gflops: number; how: string } | undefined {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    const mhz = Number(info.match(/cpu MHz\s*:\s*([\d.]+)/)?.[1]);
+    const fma = /\bavx2\b/.test(info) && /\bfma\b/.test(info);
+    const cores = getNumThreads();
+    if (!fma || !(mhz > 0)) return undefined;
+    return {
+      gflops: (cores * mhz * 32) / 1000,
+      how: `${cores} cores x ${mhz.toFixed(0)} MHz x 32 FLOP/cycle`,
+    };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
 function ratioRow(
   name: string,
   unit: string,
@@ -268,8 +295,14 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   configs.forEach((cfg, i) => {
     const ours = trainStepRate(cfg, steps, warmup);
     const label = `DCGAN train step bs ${cfg.batch}${quick ? ` (ngf ${cfg.ngf})` : ""}`;
-    rows.push(ratioRow(label, "img/s", ours, torchSide.steps[i].img_per_s, true));
+    const theirs = torchSide.steps[i].img_per_s;
+    rows.push(ratioRow(label, "img/s", ours, theirs, true));
+    // the same rates as arithmetic: what the convolutions must compute, against the CPU's peak below
+    const gflop = dcganStepFlopsPerImage(cfg) / 1e9;
+    rows.push(ratioRow(`  its convolution arithmetic`, "GFLOP/s", ours * gflop, theirs * gflop, true));
   });
+  const peak = cpuPeakGflops();
+  if (peak) rows.push({ name: `CPU FP32 FMA peak (${peak.how})`, unit: "GFLOP/s", ours: peak.gflops });
   const dir = await Deno.makeTempDir({ prefix: "dcgan-bench-" });
   try {
     const cold = await coldStart(dir, quick ? 4 : 64);
