@@ -76,9 +76,11 @@ export {
   type CudaMemoryStats,
   cudaMemoryStats,
   CudaUnavailableError,
+  getCudaRngState,
   isCapturing,
   onSideStream,
   resetPeakMemoryStats,
+  setCudaRngState,
   synchronize,
 } from "./ops/cuda.ts";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module } from "./models/module.ts";

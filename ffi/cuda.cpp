@@ -15,6 +15,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -22,6 +23,7 @@
 #include <c10/cuda/CUDAStream.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -206,6 +208,26 @@ int cuda_autocast_exit(int enabled, int dtype) {
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   at::autocast::set_autocast_enabled(at::kCUDA, enabled != 0);
   at::autocast::set_autocast_dtype(at::kCUDA, dtype == 5 ? at::kBFloat16 : at::kHalf);
+  return 0;
+  GUARD_END(-1)
+}
+
+// ---- random numbers (torch.cuda.get_rng_state / set_rng_state, current GPU) ----
+// Replaces the tensor behind `out` (any handle, e.g. an empty uint8 tensor) with the generator's state.
+int cuda_rng_get_state(tensor out) {
+  GUARD_BEGIN
+  auto gen = at::cuda::detail::getDefaultCUDAGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  T(out) = gen.get_state();
+  return 0;
+  GUARD_END(-1)
+}
+
+int cuda_rng_set_state(tensor state) {
+  GUARD_BEGIN
+  auto gen = at::cuda::detail::getDefaultCUDAGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(T(state));
   return 0;
   GUARD_END(-1)
 }

@@ -37,7 +37,10 @@ const symbols = {
   t_live_count: { parameters: [], result: "i64" },
   t_set_num_threads: { parameters: ["i32" /* int n */], result: "i32" },
   t_get_num_threads: { parameters: [], result: "i32" },
-  t_set_cudnn: { parameters: ["i32", /* deterministic */ "i32" /* benchmark */], result: "void" },
+  t_set_cudnn: {
+    parameters: ["i32", /* deterministic, -1 unchanged */ "i32" /* benchmark */],
+    result: "void",
+  },
   t_cuda_is_available: { parameters: [], result: "i32" },
   t_cuda_device_count: { parameters: [], result: "i32" },
   t_grad_enabled: { parameters: [], result: "i32" },
@@ -262,6 +265,8 @@ const symbols = {
     result: "i32",
     optional: true,
   },
+  cuda_rng_get_state: { parameters: [T /* replaced by the state */], result: "i32", optional: true },
+  cuda_rng_set_state: { parameters: [T], result: "i32", optional: true },
   cuda_memory_stats: { parameters: ["buffer" /* int64_t out[3] */], result: "i32", optional: true },
   cuda_reset_peak_memory: { parameters: [], result: "i32", optional: true },
   optim_adam_step_capturable: {

@@ -136,10 +136,11 @@ void t_free(tensor a) {
 int64_t t_live_count() { return live_tensors.load(std::memory_order_relaxed); }
 int t_set_num_threads(int n) { RETURN_STATUS(at::set_num_threads(n)) }
 int t_get_num_threads() { return at::get_num_threads(); }
-// torch.backends.cudnn.deterministic and .benchmark (both off by default; no effect without CUDA).
+// torch.backends.cudnn.deterministic and .benchmark (both off by default; no effect without CUDA);
+// -1 leaves a flag as it is.
 void t_set_cudnn(int deterministic, int benchmark) {
-  at::globalContext().setDeterministicCuDNN(deterministic != 0);
-  at::globalContext().setBenchmarkCuDNN(benchmark != 0);
+  if (deterministic >= 0) at::globalContext().setDeterministicCuDNN(deterministic != 0);
+  if (benchmark >= 0) at::globalContext().setBenchmarkCuDNN(benchmark != 0);
 }
 int t_cuda_is_available() {
   try { return at::hasCUDA() ? 1 : 0; } catch (...) { return 0; }

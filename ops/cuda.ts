@@ -9,7 +9,9 @@
 
 import { checkStatus, shim, TorchError } from "../ffi/ffi.ts";
 import { isCapturing, setCapturing } from "./capture_state.ts";
+import { empty } from "./creation.ts";
 import type { DType } from "./dtype.ts";
+import type { Tensor } from "./tensor.ts";
 
 /** Raised when a CUDA-only call is made with a shim built without CUDA. */
 export class CudaUnavailableError extends Error {
@@ -181,6 +183,29 @@ export function autocast<T>(dtype: AutocastDType, fn: () => T, enabled = true): 
   } finally {
     checkStatus("autocast", shim().cuda_autocast_exit!(previous[0]!, previous[1]!));
   }
+}
+
+/**
+ * The current GPU's default generator state, as `torch.cuda.get_rng_state()` (a uint8 CPU tensor).
+ *
+ * @returns the state; pass it to {@linkcode setCudaRngState} to rewind
+ * @throws {CudaUnavailableError} when the shim has no CUDA part
+ */
+export function getCudaRngState(): Tensor {
+  const get = need("cuda_rng_get_state", "getCudaRngState");
+  using holder = empty([0], { dtype: "uint8" });
+  checkStatus("getCudaRngState", get(holder.handle));
+  return holder.ref(); // a new handle: its shape is read afresh from the replaced tensor
+}
+
+/**
+ * Restores the current GPU's default generator, as `torch.cuda.set_rng_state(state)`.
+ *
+ * @param state a tensor from {@linkcode getCudaRngState}
+ * @throws {CudaUnavailableError} when the shim has no CUDA part
+ */
+export function setCudaRngState(state: Tensor): void {
+  checkStatus("setCudaRngState", need("cuda_rng_set_state", "setCudaRngState")(state.handle));
 }
 
 /** The CUDA caching allocator's counters, in bytes. */

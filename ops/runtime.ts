@@ -93,7 +93,7 @@ export interface CudnnFlags {
  * Sets cuDNN's switches, as `torch.backends.cudnn.deterministic = ...` and `.benchmark = ...` (the DCGAN
  * seed turns benchmark on). No effect on the CPU.
  *
- * @param flags the switches; one left out is turned off
+ * @param flags the switches to set; one left out keeps its value
  * @example
  * ```ts
  * import { setCudnn } from "../mod.ts";
@@ -101,7 +101,8 @@ export interface CudnnFlags {
  * ```
  */
 export function setCudnn(flags: CudnnFlags): void {
-  shim().t_set_cudnn(flags.deterministic ? 1 : 0, flags.benchmark ? 1 : 0);
+  const code = (flag?: boolean) => flag === undefined ? -1 : flag ? 1 : 0;
+  shim().t_set_cudnn(code(flags.deterministic), code(flags.benchmark));
 }
 
 /**

@@ -95,6 +95,13 @@ export class CudaGraphStep {
     }
     if (this.#graph === undefined) this.#capture(real);
     else {
+      const [want, got] = [this.#real!.shape.join("x"), real.shape.join("x")];
+      if (want !== got) {
+        throw new RangeError(
+          `CudaGraphStep replays batches of shape ${want}, got ${got}: ` +
+            "run a batch of another size with trainer.step(real), or drop it",
+        );
+      }
       this.#real!.copy_(real);
       this.trainer.globalStep++;
     }

@@ -13,6 +13,7 @@ import { loadCheckpoint, saveStateDict } from "../models/checkpoint.ts";
 import type { Module } from "../models/module.ts";
 import type { Device } from "../ops/device.ts";
 import { getRngState, setRngState } from "../ops/runtime.ts";
+import { cudaExtensionLoaded, getCudaRngState, setCudaRngState } from "../ops/cuda.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { type TrainConfig, withVariantDefaults } from "./train_config.ts";
 import type { DcganTrainer, GeneratorStats } from "./trainer.ts";
@@ -107,6 +108,12 @@ export async function saveRunCheckpoint(path: string, run: RunState): Promise<vo
     const rng = getRngState();
     owned.push(rng);
     tensors.rng_state = rng;
+    if (trainer.spec.device !== "cpu" && cudaExtensionLoaded()) {
+      // the noise of a GPU run comes from the GPU's generator (torch.cuda.get_rng_state)
+      const cudaRng = getCudaRngState();
+      owned.push(cudaRng);
+      tensors.cuda_rng_state = cudaRng;
+    }
     tensors.fixed_noise = run.fixedNoise;
     const replay = trainer.replay?.state();
     if (replay) {
@@ -221,6 +228,9 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
             trainer.lastGenerator = parseJson<GeneratorStats>(path, metadata, "generator_stats");
           }
           setRngState(tensors.rng_state!);
+          if (tensors.cuda_rng_state && device !== "cpu" && cudaExtensionLoaded()) {
+            setCudaRngState(tensors.cuda_rng_state);
+          }
           return tensors.fixed_noise!.to({ device, dtype: "float32" });
         } finally {
           free();

@@ -17,12 +17,17 @@ import {
   CudaGraph,
   cudaMemoryStats,
   CudaUnavailableError,
+  getCudaRngState,
   onSideStream,
+  setCudaRngState,
 } from "../ops/cuda.ts";
 import { cudaIsAvailable, manualSeed, setCudnn } from "../ops/runtime.ts";
 import { keep, tidy } from "../ops/scope.ts";
 import { rand } from "../ops/creation.ts";
 import { CudaGraphStep } from "../tasks/cuda_graph_step.ts";
+import { train } from "../tasks/train.ts";
+import { parseTrainArgs } from "../tasks/train_config.ts";
+import { makeImageFolder, readMetrics, TINY_NETWORKS } from "./fixtures.ts";
 import { DcganTrainer, type StepStats } from "../tasks/trainer.ts";
 
 const GPU = cudaIsAvailable() && cudaExtensionLoaded();
@@ -134,6 +139,8 @@ gpuTest("the whole step as one CUDA graph equals the same steps run eagerly", ()
   const graphed = new CudaGraphStep(trainer, { warmup: 3 });
   const graphStats = batches.map((real) => statsArray(graphed.step(real)));
   assert.ok(graphed.captured);
+  using half = batches[0]!.slice(0, 0, TINY.batch / 2);
+  assert.throws(() => graphed.step(half), /replays batches of shape 8x3x64x64, got 4x3x64x64/);
   assert.equal(trainer.globalStep, 7);
   assertStatsClose(graphStats, eagerStats, 1e-4, "graph vs eager");
   tidy(() => {
@@ -175,6 +182,41 @@ for (const [variant, rtol] of [["eager", 1e-4], ["channels_last", 1e-4], ["bf16"
     },
   );
 }
+
+gpuTest("a --cuda-graph run on the GPU resumes to the same losses as an uninterrupted run", async () => {
+  const data = await makeImageFolder(10);
+  const straight = await Deno.makeTempDir();
+  const split = await Deno.makeTempDir();
+  const quiet = { log: () => {} };
+  try {
+    const base = ["--data", data, "--epochs", "3", "--seed", "5", "--batch-size", "4", ...TINY_NETWORKS];
+    const gpu = [...base, "--device", "cuda", "--cuda-graph"];
+    await train(parseTrainArgs([...gpu, "--out", straight])!, quiet);
+    await train(parseTrainArgs([...gpu, "--out", split, "--max-steps", "4"])!, quiet);
+    await train(parseTrainArgs([...gpu, "--out", split, "--resume"])!, quiet);
+    const a = await readMetrics(straight);
+    const b = await readMetrics(split);
+    assert.equal(a.length, 9);
+    assert.deepEqual(b.map((m) => m.step), a.map((m) => m.step));
+    assertStatsClose(
+      b.map((m) => [m.lossD!, m.lossG!]),
+      a.map((m) => [m.lossD!, m.lossG!]),
+      1e-4,
+      "resumed vs straight",
+    );
+  } finally {
+    for (const dir of [data, straight, split]) await Deno.remove(dir, { recursive: true });
+  }
+});
+
+gpuTest("getCudaRngState and setCudaRngState rewind the GPU's random draws", () => {
+  using state = getCudaRngState();
+  using first = randn([16], { device: "cuda" });
+  setCudaRngState(state);
+  using again = randn([16], { device: "cuda" });
+  assert.equal(first.sub(again).abs().max().item(), 0);
+  assert.equal(state.dtype, "uint8");
+});
 
 gpuTest("a graph step refuses what it cannot capture", () => {
   const trainer = new DcganTrainer({ ...TINY_SPEC, nCritic: 2 });

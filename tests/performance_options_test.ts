@@ -109,5 +109,6 @@ Deno.test("the trainer refuses autocast on the CPU, and the CUDA-only pieces nam
     trainer.dispose();
   }
   setCudnn({ deterministic: true, benchmark: true }); // no effect without CUDA, and no error
-  setCudnn({});
+  setCudnn({}); // changes nothing
+  setCudnn({ deterministic: false, benchmark: false });
 });

@@ -58,6 +58,8 @@ const CUDA_ONLY: readonly Entry[] = [
   "cuda_stream_exit",
   "cuda_autocast_enter",
   "cuda_autocast_exit",
+  "cuda_rng_get_state",
+  "cuda_rng_set_state",
   "cuda_memory_stats",
   "cuda_reset_peak_memory",
   "optim_adam_step_capturable",

@@ -38,7 +38,7 @@ for i in range(96):
       DCGAN_NUM_THREADS=8 timeout 150 deno test -A --no-lock tests/ops_test.ts tests/adam_test.ts \
         tests/train_parity_test.ts tests/shim_errors_test.ts 2>&1 | grep -v "^\s*at " | tee "$out/cpu_parity.log" ;;
     bench) timeout 420 deno run -A --no-lock tasks/bench_gpu.ts --json "$out/bench_gpu.json" 2>&1 | tee "$out/bench.log" ;;
-    quick) timeout 240 deno run -A --no-lock tasks/bench_gpu.ts --quick --json "$out/bench_quick.json" 2>&1 |
+    quick) timeout 240 deno run -A --no-lock tasks/bench.ts --device cuda --quick --json "$out/bench_quick.json" 2>&1 |
       tee "$out/bench_quick.log" ;;
     *) echo "unknown stage $name" ;;
   esac
