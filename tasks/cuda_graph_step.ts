@@ -17,6 +17,10 @@ import { keep, tidy } from "../ops/scope.ts";
 import type { Tensor } from "../ops/tensor.ts";
 import { type DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
 
+function sameShape(a: Tensor, b: Tensor): boolean {
+  return a.shape.join("x") === b.shape.join("x");
+}
+
 /** Options of {@linkcode CudaGraphStep}. */
 export interface CudaGraphStepOptions {
   /** Eager steps before the capture; default 3, as PyTorch's whole-network capture example. */
@@ -82,26 +86,20 @@ export class CudaGraphStep {
   /**
    * One training step on a real batch.
    *
-   * @param real real images in [-1, 1], (N, nc, imageSize, imageSize); the batch size and layout must stay
-   *   those of the first captured step
+   * @param real real images in [-1, 1], (N, nc, imageSize, imageSize); a batch of another size than the
+   *   captured one runs eagerly
    * @returns the step's numbers, as {@linkcode DcganTrainer.step}
    * @throws {DivergenceError} when a loss is NaN or infinite (in a replay the update has then been applied;
    *   the last checkpoint on disk is the last good state)
    */
   step(real: Tensor): StepStats {
-    if (this.#warmupLeft > 0) {
-      this.#warmupLeft--;
+    if (this.#warmupLeft > 0 || (this.#real && !sameShape(this.#real, real))) {
+      // warm-up, or a batch of another size (an epoch's last): eager, on a side stream as the graph runs
+      this.#warmupLeft = Math.max(0, this.#warmupLeft - 1);
       return onSideStream(() => this.trainer.step(real));
     }
     if (this.#graph === undefined) this.#capture(real);
     else {
-      const [want, got] = [this.#real!.shape.join("x"), real.shape.join("x")];
-      if (want !== got) {
-        throw new RangeError(
-          `CudaGraphStep replays batches of shape ${want}, got ${got}: ` +
-            "run a batch of another size with trainer.step(real), or drop it",
-        );
-      }
       this.#real!.copy_(real);
       this.trainer.globalStep++;
     }

@@ -276,10 +276,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         const real = imagesToTensor(batch.images, device);
         const labels = numClasses > 0 ? labelsToTensor(batch.labels!, device) : undefined;
         try {
-          // a CUDA graph replays one batch shape: a smaller last batch runs eagerly
-          last = graphed && real.shape[0] === config.batchSize
-            ? graphed.step(real)
-            : trainer.step(real, undefined, labels);
+          last = graphed ? graphed.step(real) : trainer.step(real, undefined, labels);
         } finally {
           real.dispose();
           labels?.dispose();

@@ -154,7 +154,8 @@ interface StepTensors {
 function statsTensor(t: StepTensors): Tensor {
   const nan = () => full([], NaN, { device: t.errD.device });
   const parts = [t.errD, t.generator?.errG ?? nan(), t.dx, t.dgz1, t.generator?.dgz2 ?? nan()];
-  return stack(parts.map((x) => x.to("float32")));
+  // detached: a graph's static output must not hold the captured step's autograd graph (its activations)
+  return stack(parts.map((x) => x.detach().to("float32")));
 }
 
 /** The latest generator update's numbers, carried over the D-only steps when nCritic > 1. */
