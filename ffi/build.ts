@@ -35,13 +35,19 @@ export class ShimBuildError extends Error {
 }
 
 const SHIM_URL = new URL(".", import.meta.url);
-const SHIM_SOURCES = ["shim.cpp", "shim.h", "conv_fast.cpp"];
+const SHIM_SOURCES = ["shim.cpp", "shim.h", "shim_internal.h", "conv_fast.cpp"];
 /** The CUDA-only source, compiled where libtorch has CUDA (see {@linkcode cudaExtensionApplies}). */
 const CUDA_SOURCE = "cuda.cpp";
 /** Where the C++ sources are read from: this folder, or a download of them when loaded from JSR. */
 let shimDir = SHIM_URL.protocol === "file:" ? dirname(new URL(import.meta.url).pathname) : "";
 
-function env(name: string): string | undefined {
+/**
+ * An environment variable, or undefined when unset or when the process has no `--allow-env`.
+ *
+ * @param name the variable
+ * @returns its value
+ */
+export function env(name: string): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {
@@ -74,24 +80,24 @@ function readVersion(includeDirs: string[]): string {
   return "unknown";
 }
 
-function fromRoot(source: string, root: string): Libtorch | undefined {
-  const include = join(root, "include");
-  const libDir = join(root, "lib");
+/**
+ * The libtorch with headers in `include` and libraries in `libDir`, if both are there; a PyTorch install's
+ * `version.py` (`__version__ = '2.11.0+cu130'`) names the version when the headers do not.
+ */
+function fromDirs(source: string, include: string, libDir: string, versionPy?: string): Libtorch | undefined {
   if (!exists(join(include, "ATen/ATen.h")) || !exists(join(libDir, "libtorch_cpu.so"))) return undefined;
   const includeDirs = [include, join(include, "torch/csrc/api/include")];
   let version = readVersion(includeDirs);
-  if (version === "unknown" && exists(join(root, "version.py"))) {
-    // a PyTorch install's torch/version.py: __version__ = '2.11.0+cu130'
-    const match = Deno.readTextFileSync(join(root, "version.py")).match(/__version__\s*=\s*['"]([\d.]+)/);
+  if (version === "unknown" && versionPy && exists(versionPy)) {
+    const match = Deno.readTextFileSync(versionPy).match(/__version__\s*=\s*['"]([\d.]+)/);
     if (match?.[1]) version = match[1];
   }
-  return {
-    source,
-    includeDirs,
-    libDir,
-    version,
-    cuda: exists(join(libDir, "libtorch_cuda.so")),
-  };
+  return { source, includeDirs, libDir, version, cuda: exists(join(libDir, "libtorch_cuda.so")) };
+}
+
+/** A libtorch folder laid out as pip's `torch/` and the libtorch zip: `include/`, `lib/`. */
+function fromRoot(source: string, root: string): Libtorch | undefined {
+  return fromDirs(source, join(root, "include"), join(root, "lib"), join(root, "version.py"));
 }
 
 function siteTorchDirs(): string[] {
@@ -165,18 +171,8 @@ export function findLibtorch(): Libtorch {
     if (found) return found;
   }
   tried.push("a PyTorch install with headers");
-  const debian: Libtorch = {
-    source: "Debian",
-    includeDirs: ["/usr/include", "/usr/include/torch/csrc/api/include"],
-    libDir: "/usr/lib/x86_64-linux-gnu",
-    version: "",
-    cuda: false,
-  };
-  if (exists("/usr/include/ATen/ATen.h") && exists(join(debian.libDir, "libtorch_cpu.so"))) {
-    debian.version = readVersion(debian.includeDirs);
-    debian.cuda = exists(join(debian.libDir, "libtorch_cuda.so"));
-    return debian;
-  }
+  const debian = fromDirs("Debian", "/usr/include", "/usr/lib/x86_64-linux-gnu");
+  if (debian) return debian;
   tried.push("Debian's /usr/include/ATen and /usr/lib/x86_64-linux-gnu/libtorch_cpu.so");
   throw new ShimBuildError(
     `Cannot find libtorch (tried ${tried.join(", ")}): install it with ` +
@@ -211,13 +207,24 @@ export function cudaExtensionApplies(torch: Libtorch): string | undefined {
   return undefined;
 }
 
-function compileArgs(torch: Libtorch, sources: string[], output: string): string[] {
+function compileArgs(
+  torch: Libtorch,
+  sources: string[],
+  cudaInclude: string | undefined,
+  output: string,
+): string[] {
   const args = ["-O2", "-shared", "-fPIC", "-std=c++17", "-w"];
   if (torch.source !== "Debian") args.push("-D_GLIBCXX_USE_CXX11_ABI=1");
   for (const dir of torch.includeDirs) args.push(`-I${dir}`);
-  const cudaInclude = cudaExtensionApplies(torch);
   if (cudaInclude) args.push(`-I${cudaInclude}`);
-  args.push(...sources, "-o", output, `-L${torch.libDir}`, "-Wl,--no-as-needed");
+  // headers are in `sources` for the cache key only; g++ compiles the .cpp files
+  args.push(
+    ...sources.filter((source) => source.endsWith(".cpp")),
+    "-o",
+    output,
+    `-L${torch.libDir}`,
+    "-Wl,--no-as-needed",
+  );
   args.push("-ltorch", "-ltorch_cpu", "-lc10");
   if (torch.cuda) args.push("-ltorch_cuda", "-lc10_cuda");
   args.push(`-Wl,-rpath,${torch.libDir}`);
@@ -262,7 +269,10 @@ export function ensureShim(options: { quiet?: boolean } = {}): string {
   }
   let result: Deno.CommandOutput;
   try {
-    result = new Deno.Command("g++", { args: compileArgs(torch, sources, partial), stderr: "piped" })
+    result = new Deno.Command("g++", {
+      args: compileArgs(torch, sources, cudaInclude, partial),
+      stderr: "piped",
+    })
       .outputSync();
   } catch (error) {
     throw new ShimBuildError(

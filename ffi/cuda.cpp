@@ -3,15 +3,15 @@
 // beside libtorch_cpu, CUDA's headers under /usr/local/cuda) and is PyTorch 2.4 or newer; elsewhere its
 // symbols are absent and ffi/ffi.ts loads them as optional (null).
 //
-// Same rules as shim.cpp: flat C ABI, opaque handles, and no C++ exception crosses it (GUARD below
-// stores the message in shim.cpp's thread-local last-error slot via t_set_last_error).
+// Same rules as shim.cpp: flat C ABI, opaque handles, and no C++ exception crosses it (shim_internal.h's
+// GUARD stores the message in shim.cpp's thread-local last-error slot).
 //
 // A graph is captured on a side stream, as torch.cuda.graph does: capture_begin waits for the device,
 // makes a pooled stream current, turns autocast's weight cache off (a cached cast made during capture
 // would be freed after it) and begins capturing; every op TypeScript calls until capture_end is recorded
 // instead of run. capture_end (or capture_abort, when the TypeScript callback threw) restores the stream
 // and the cache setting whatever happened.
-#include "shim.h"
+#include "shim_internal.h"
 
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
@@ -28,18 +28,10 @@
 #include <string>
 #include <vector>
 
-extern "C" void t_set_last_error(const char* message);
+using dcgan::list_of;
+using dcgan::T;
 
 namespace {
-
-at::Tensor& T(tensor handle) { return *static_cast<at::Tensor*>(handle); }
-
-std::vector<at::Tensor> list_of(tensor* handles, int count) {
-  std::vector<at::Tensor> out;
-  out.reserve(static_cast<size_t>(count));
-  for (int i = 0; i < count; i++) out.push_back(T(handles[i]));
-  return out;
-}
 
 // One graph and what its capture changed, restored when the capture ends.
 struct Graph {
@@ -66,22 +58,6 @@ void restore(Graph& g) {
 std::vector<c10::cuda::CUDAStream> entered_streams;
 
 }  // namespace
-
-#define GUARD_BEGIN try {
-#define GUARD_END(fail)                                 \
-  }                                                     \
-  catch (const c10::Error& e) {                         \
-    t_set_last_error(e.what_without_backtrace());       \
-    return fail;                                        \
-  }                                                     \
-  catch (const std::exception& e) {                     \
-    t_set_last_error(e.what());                         \
-    return fail;                                        \
-  }                                                     \
-  catch (...) {                                         \
-    t_set_last_error("unknown C++ exception");          \
-    return fail;                                        \
-  }
 
 extern "C" {
 
@@ -197,7 +173,7 @@ int cuda_autocast_enter(int enabled, int dtype, int* previous) {
   previous[0] = at::autocast::is_autocast_enabled(at::kCUDA) ? 1 : 0;
   previous[1] = at::autocast::get_autocast_dtype(at::kCUDA) == at::kBFloat16 ? 5 : 6;
   at::autocast::set_autocast_enabled(at::kCUDA, enabled != 0);
-  at::autocast::set_autocast_dtype(at::kCUDA, dtype == 6 ? at::kHalf : at::kBFloat16);
+  at::autocast::set_autocast_dtype(at::kCUDA, dcgan::to_scalar_type(dtype));
   at::autocast::increment_nesting();
   return 0;
   GUARD_END(-1)
@@ -207,20 +183,18 @@ int cuda_autocast_exit(int enabled, int dtype) {
   GUARD_BEGIN
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   at::autocast::set_autocast_enabled(at::kCUDA, enabled != 0);
-  at::autocast::set_autocast_dtype(at::kCUDA, dtype == 5 ? at::kBFloat16 : at::kHalf);
+  at::autocast::set_autocast_dtype(at::kCUDA, dcgan::to_scalar_type(dtype));
   return 0;
   GUARD_END(-1)
 }
 
 // ---- random numbers (torch.cuda.get_rng_state / set_rng_state, current GPU) ----
-// Replaces the tensor behind `out` (any handle, e.g. an empty uint8 tensor) with the generator's state.
-int cuda_rng_get_state(tensor out) {
+tensor cuda_rng_get_state() {
   GUARD_BEGIN
   auto gen = at::cuda::detail::getDefaultCUDAGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
-  T(out) = gen.get_state();
-  return 0;
-  GUARD_END(-1)
+  return dcgan::wrap(gen.get_state());
+  GUARD_END(nullptr)
 }
 
 int cuda_rng_set_state(tensor state) {

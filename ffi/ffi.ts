@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ensureShim, prepareShimSources } from "./build.ts";
+import { ensureShim, env, prepareShimSources } from "./build.ts";
 
 // Loaded from JSR, the C++ sources live on the registry: fetch them once (a no-op in a checkout).
 if (!import.meta.url.startsWith("file:")) await prepareShimSources();
@@ -265,7 +265,7 @@ const symbols = {
     result: "i32",
     optional: true,
   },
-  cuda_rng_get_state: { parameters: [T /* replaced by the state */], result: "i32", optional: true },
+  cuda_rng_get_state: { parameters: [], result: T, optional: true },
   cuda_rng_set_state: { parameters: [T], result: "i32", optional: true },
   cuda_memory_stats: { parameters: ["buffer" /* int64_t out[3] */], result: "i32", optional: true },
   cuda_reset_peak_memory: { parameters: [], result: "i32", optional: true },
@@ -292,14 +292,6 @@ export type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
 
 let library: Deno.DynamicLibrary<typeof symbols> | undefined;
 
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 function open(): Deno.DynamicLibrary<typeof symbols> {
   const path = ensureShim();
   let lib: Deno.DynamicLibrary<typeof symbols>;
@@ -312,10 +304,10 @@ function open(): Deno.DynamicLibrary<typeof symbols> {
       { cause: error },
     );
   }
-  const threads = Number(readEnv("DCGAN_NUM_THREADS") ?? navigator.hardwareConcurrency);
+  const threads = Number(env("DCGAN_NUM_THREADS") ?? navigator.hardwareConcurrency);
   if (Number.isInteger(threads) && threads > 0) lib.symbols.t_set_num_threads(threads);
-  if (readEnv("DCGAN_TORCH_BACKTRACE") === "1") lib.symbols.t_set_backtrace(1);
-  if (readEnv("DCGAN_FAST_PATHS") === "0") lib.symbols.nn_set_fast_paths(0);
+  if (env("DCGAN_TORCH_BACKTRACE") === "1") lib.symbols.t_set_backtrace(1);
+  if (env("DCGAN_FAST_PATHS") === "0") lib.symbols.nn_set_fast_paths(0);
   return lib;
 }
 

@@ -5,7 +5,7 @@
 // crosses the ABI: each body is wrapped by GUARD, which stores the message in a thread-local
 // last-error slot. Calls that create a tensor return NULL on failure; the others return -1.
 // Compiles against Debian's libtorch 1.13 and PyTorch 2.x (only <ATen/ATen.h> APIs present in both).
-#include "shim.h"
+#include "shim_internal.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -20,27 +20,17 @@
 #include <string>
 #include <vector>
 
+using dcgan::list_of;
+using dcgan::set_error;
+using dcgan::T;
+using dcgan::to_scalar_type;
+using dcgan::wrap;
+
 namespace {
 
 thread_local std::string last_error;
 std::atomic<int64_t> live_tensors{0};
 bool with_backtrace = false;
-
-void set_error(const char* message) { last_error = message; }
-
-at::ScalarType to_scalar_type(int dtype) {
-  switch (dtype) {
-    case 0: return at::kFloat;
-    case 1: return at::kDouble;
-    case 2: return at::kLong;
-    case 3: return at::kByte;
-    case 4: return at::kBool;
-    case 5: return at::kBFloat16;
-    case 6: return at::kHalf;
-    case 7: return at::kInt;
-  }
-  throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
-}
 
 int from_scalar_type(at::ScalarType type) {
   switch (type) {
@@ -68,50 +58,40 @@ at::TensorOptions options(int dtype, int device_type, int device_index) {
 
 at::IntArrayRef dims_of(const int64_t* dims, int ndims) { return at::IntArrayRef(dims, static_cast<size_t>(ndims)); }
 
-tensor wrap(at::Tensor&& value) {
-  live_tensors.fetch_add(1, std::memory_order_relaxed);
-  return new at::Tensor(std::move(value));
-}
-
-at::Tensor& T(tensor handle) { return *static_cast<at::Tensor*>(handle); }
-
 c10::optional<at::Tensor> maybe(tensor handle) {
   if (handle == nullptr) return c10::nullopt;
   return T(handle);
 }
 
-std::vector<at::Tensor> list_of(tensor* handles, int count) {
-  std::vector<at::Tensor> out;
-  out.reserve(static_cast<size_t>(count));
-  for (int i = 0; i < count; i++) out.push_back(T(handles[i]));
-  return out;
-}
-
 }  // namespace
 
 namespace dcgan {
-// conv_fast.cpp: at::conv_transpose2d, through oneDNN's convolution kernels where that applies.
-at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
-                            at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
-                            int64_t groups, at::IntArrayRef dilation);
-}  // namespace dcgan
 
-// GUARD(fail) { body } : runs body, turning any exception into last_error and `return fail`.
-#define GUARD_BEGIN try {
-#define GUARD_END(fail)                                                          \
-  }                                                                              \
-  catch (const c10::Error& e) {                                                  \
-    set_error(with_backtrace ? e.what() : e.what_without_backtrace());          \
-    return fail;                                                                 \
-  }                                                                              \
-  catch (const std::exception& e) {                                              \
-    set_error(e.what());                                                         \
-    return fail;                                                                 \
-  }                                                                              \
-  catch (...) {                                                                  \
-    set_error("unknown C++ exception");                                          \
-    return fail;                                                                 \
+void set_error(const char* message) { last_error = message; }
+void set_error(const c10::Error& error) {
+  last_error = with_backtrace ? error.what() : error.what_without_backtrace();
+}
+
+at::ScalarType to_scalar_type(int dtype) {
+  switch (dtype) {
+    case 0: return at::kFloat;
+    case 1: return at::kDouble;
+    case 2: return at::kLong;
+    case 3: return at::kByte;
+    case 4: return at::kBool;
+    case 5: return at::kBFloat16;
+    case 6: return at::kHalf;
+    case 7: return at::kInt;
   }
+  throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
+}
+
+tensor wrap(at::Tensor&& value) {
+  live_tensors.fetch_add(1, std::memory_order_relaxed);
+  return new at::Tensor(std::move(value));
+}
+
+}  // namespace dcgan
 
 #define RETURN_TENSOR(expr) \
   GUARD_BEGIN return wrap(expr); GUARD_END(nullptr)
@@ -125,8 +105,6 @@ extern "C" {
 
 // ---- errors, lifetime, runtime ----
 const char* t_last_error() { return last_error.c_str(); }
-// For ffi/cuda.cpp (the CUDA-only part), which shares this slot.
-void t_set_last_error(const char* message) { set_error(message); }
 void t_set_backtrace(int enabled) { with_backtrace = enabled != 0; }
 void t_free(tensor a) {
   if (a == nullptr) return;
@@ -251,8 +229,12 @@ int t_item(tensor a, double* out) {
 }
 
 // ---- conversion and views ----
+// device type -1 keeps the tensor's device (a dtype-only conversion)
 tensor t_to(tensor a, int dtype, int dt, int di) {
-  RETURN_TENSOR(T(a).to(to_device(dt, di), to_scalar_type(dtype)))
+  GUARD_BEGIN
+  const at::ScalarType type = to_scalar_type(dtype);
+  return wrap(dt == -1 ? T(a).to(type) : T(a).to(to_device(dt, di), type));
+  GUARD_END(nullptr)
 }
 tensor t_shallow_clone(tensor a) { RETURN_TENSOR(at::Tensor(T(a))) }
 UNARY(t_clone, T(a).clone())

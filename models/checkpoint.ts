@@ -88,31 +88,40 @@ export async function saveStateDict(
   await writeSafetensors(path, entries, options.metadata);
 }
 
-function aligned(data: Uint8Array): ArrayBuffer {
-  return data.slice().buffer; // typed arrays need their element alignment; the file's offsets may not have it
+/**
+ * `data`'s bytes as elements of `size` bytes, sharing them when aligned (`tensor()` copies them anyway);
+ * typed arrays need their element alignment, which a file's offsets may not give.
+ */
+function elements<T>(
+  data: Uint8Array,
+  Type: new (buffer: ArrayBuffer, byteOffset: number, length: number) => T,
+  size: number,
+): T {
+  const source = data.byteOffset % size === 0 ? data : data.slice();
+  return new Type(source.buffer as ArrayBuffer, source.byteOffset, source.byteLength / size);
 }
 
 function tensorOf(entry: TensorEntry, name: string, path: string): Tensor {
   const { shape, data } = entry;
   switch (entry.dtype as SafetensorsDtype) {
     case "F32":
-      return tensor(new Float32Array(aligned(data)), { shape });
+      return tensor(elements(data, Float32Array, 4), { shape });
     case "F64":
-      return tensor(new Float64Array(aligned(data)), { shape });
+      return tensor(elements(data, Float64Array, 8), { shape });
     case "F16":
-      return tensor(new Uint16Array(aligned(data)), { shape }); // raw float16 bits
+      return tensor(elements(data, Uint16Array, 2), { shape }); // raw float16 bits
     case "BF16": {
-      using wide = tensor(bfloat16ToFloat32(new Uint16Array(aligned(data))), { shape });
+      using wide = tensor(bfloat16ToFloat32(elements(data, Uint16Array, 2)), { shape });
       return wide.to("bfloat16");
     }
     case "I64":
-      return tensor(new BigInt64Array(aligned(data)), { shape });
+      return tensor(elements(data, BigInt64Array, 8), { shape });
     case "I32":
-      return tensor(new Int32Array(aligned(data)), { shape });
+      return tensor(elements(data, Int32Array, 4), { shape });
     case "U8":
-      return tensor(data.slice(), { shape });
+      return tensor(data, { shape });
     case "BOOL":
-      return tensor(data.slice(), { shape, dtype: "bool" });
+      return tensor(data, { shape, dtype: "bool" });
     default:
       throw new TypeError(
         `Cannot load checkpoint "${path}": key "${name}" has dtype ${entry.dtype}, which tensors here cannot ` +

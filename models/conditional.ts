@@ -215,7 +215,6 @@ export class ConditionalDiscriminator extends Module {
     using plane = maps.view([n, 1, imageSize, imageSize]);
     using input = cat([images, plane], 1);
     using output = this.main.forward(input);
-    using column = output.view([-1, 1]);
-    return column.squeeze(1);
+    return output.view([-1]); // the example's view(-1, 1).squeeze(1), in one view
   }
 }

@@ -282,7 +282,6 @@ export class Discriminator extends Module {
       );
     }
     using output = this.main.forward(images);
-    using column = output.view([-1, 1]);
-    return column.squeeze(1);
+    return output.view([-1]); // the example's view(-1, 1).squeeze(1), in one view
   }
 }

@@ -111,9 +111,10 @@ export function tensor(
       }
     }
   } else {
-    shape = options.shape ?? shapeOf(data);
+    const nested = shapeOf(data);
+    shape = options.shape ?? nested;
     const values: number[] = [];
-    flatten(data, shapeOf(data), 0, values);
+    flatten(data, nested, 0, values);
     dtype = options.dtype ?? "float32";
     host = hostArrayFor(values, dtype === "float16" || dtype === "bfloat16" ? "float32" : dtype);
     if (dtype === "float16" || dtype === "bfloat16") {

@@ -7,11 +7,10 @@
  * @module
  */
 
-import { checkStatus, shim, TorchError } from "../ffi/ffi.ts";
+import { checkStatus, shim, type Symbols, TorchError } from "../ffi/ffi.ts";
 import { isCapturing, setCapturing } from "./capture_state.ts";
-import { empty } from "./creation.ts";
-import type { DType } from "./dtype.ts";
-import type { Tensor } from "./tensor.ts";
+import { type DType, dtypeCode } from "./dtype.ts";
+import { type Tensor, wrap } from "./tensor.ts";
 
 /** Raised when a CUDA-only call is made with a shim built without CUDA. */
 export class CudaUnavailableError extends Error {
@@ -29,8 +28,6 @@ export class CudaUnavailableError extends Error {
     this.name = "CudaUnavailableError";
   }
 }
-
-type Symbols = ReturnType<typeof shim>;
 
 function need<K extends keyof Symbols>(name: K, what: string): NonNullable<Symbols[K]> {
   const fn = shim()[name];
@@ -176,8 +173,8 @@ export function autocast<T>(dtype: AutocastDType, fn: () => T, enabled = true): 
     throw new TypeError(`autocast dtype must be "bfloat16" or "float16", got "${dtype}"`);
   }
   const previous = new Int32Array(2);
-  const code = dtype === "bfloat16" ? 5 : 6;
-  checkStatus("autocast", need("cuda_autocast_enter", "autocast")(enabled ? 1 : 0, code, previous));
+  const enter = need("cuda_autocast_enter", "autocast");
+  checkStatus("autocast", enter(enabled ? 1 : 0, dtypeCode(dtype), previous));
   try {
     return fn();
   } finally {
@@ -192,10 +189,7 @@ export function autocast<T>(dtype: AutocastDType, fn: () => T, enabled = true): 
  * @throws {CudaUnavailableError} when the shim has no CUDA part
  */
 export function getCudaRngState(): Tensor {
-  const get = need("cuda_rng_get_state", "getCudaRngState");
-  using holder = empty([0], { dtype: "uint8" });
-  checkStatus("getCudaRngState", get(holder.handle));
-  return holder.ref(); // a new handle: its shape is read afresh from the replaced tensor
+  return wrap("getCudaRngState", need("cuda_rng_get_state", "getCudaRngState")());
 }
 
 /**

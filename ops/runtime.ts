@@ -5,8 +5,8 @@
  * @module
  */
 
-import { check, checkStatus, shim } from "../ffi/ffi.ts";
-import { Tensor } from "./tensor.ts";
+import { checkStatus, shim } from "../ffi/ffi.ts";
+import { type Tensor, wrap } from "./tensor.ts";
 
 /**
  * Seeds the global generators; `randn` then gives the same numbers as PyTorch after
@@ -38,7 +38,7 @@ export function manualSeed(seed: number): void {
  * ```
  */
 export function getRngState(): Tensor {
-  return new Tensor(check("getRngState", shim().t_rng_get_state()));
+  return wrap("getRngState", shim().t_rng_get_state());
 }
 
 /**

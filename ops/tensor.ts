@@ -6,7 +6,7 @@
  * @module
  */
 
-import { check, checkStatus, shim, type Symbols } from "../ffi/ffi.ts";
+import { check, checkStatus, lastError, shim, type Symbols } from "../ffi/ffi.ts";
 import { type Device, deviceName, parseDevice } from "./device.ts";
 import { type DType, dtypeCode, dtypeOf, dtypeSize, type HostArray } from "./dtype.ts";
 import { capturingError, isCapturing } from "./capture_state.ts";
@@ -196,9 +196,7 @@ export class Tensor {
   get grad(): Tensor | undefined {
     const handle = shim().t_grad(this.handle);
     if (handle === null) {
-      const s = shim();
-      const message = Deno.UnsafePointerView.getCString(s.t_last_error()!);
-      if (message) check("grad", null);
+      if (lastError()) check("grad", null); // NULL with an empty message is PyTorch's None
       return undefined;
     }
     return new Tensor(handle);
@@ -316,12 +314,10 @@ export class Tensor {
         ? { device: target as Device }
         : { dtype: target as DType })
       : target;
-    const s = shim();
-    const dev = spec.device === undefined
-      ? { type: s.t_device_type(this.handle), index: s.t_device_index(this.handle) }
-      : parseDevice(spec.device);
+    // device type -1: the shim keeps the tensor's device
+    const dev = spec.device === undefined ? { type: -1, index: -1 } : parseDevice(spec.device);
     const dtype = dtypeCode(spec.dtype ?? this.dtype);
-    return wrap("to", s.t_to(this.handle, dtype, dev.type, dev.index));
+    return wrap("to", shim().t_to(this.handle, dtype, dev.type, dev.index));
   }
 
   /**

@@ -19,6 +19,7 @@ import { tidy } from "../ops/scope.ts";
 import { measureBatchAssembly, measureDecode } from "./data/bench_data.ts";
 import { emojiFiles } from "./data/emoji.ts";
 import { benchGpu, type StepConfig } from "./bench_gpu.ts";
+import { runPython } from "./bench/python.ts";
 import { DcganTrainer } from "./trainer.ts";
 
 const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
@@ -122,16 +123,6 @@ function longRunMemory(
   }
 }
 
-async function runPython(args: string[]): Promise<{ stdout: string; seconds: number }> {
-  const start = performance.now();
-  const out = await new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped" }).output();
-  const seconds = (performance.now() - start) / 1000;
-  if (!out.success) {
-    throw new Error(`PyTorch side of the bench failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  return { stdout: new TextDecoder().decode(out.stdout), seconds };
-}
-
 async function coldStart(dir: string, n: number): Promise<{ ours: number; torch: number }> {
   manualSeed(0);
   const checkpoint = join(dir, "generator.safetensors");
@@ -163,7 +154,12 @@ async function coldStart(dir: string, n: number): Promise<{ ours: number; torch:
     return (performance.now() - start) / 1000;
   };
   const torch = async () =>
-    (await runPython([join(HERE, "bench", "torch_sample.py"), checkpoint, String(n), join(dir, "torch.png")]))
+    (await runPython(PYTHON, [
+      join(HERE, "bench", "torch_sample.py"),
+      checkpoint,
+      String(n),
+      join(dir, "torch.png"),
+    ], "the bench"))
       .seconds;
   await ours();
   await torch();
@@ -271,10 +267,10 @@ export async function main(args: string[]): Promise<BenchRow[]> {
     `bench: ${threads} threads, ${quick ? "quick (tiny configs)" : "full DCGAN 64x64"}; PyTorch runs first`,
   );
   const torchSide = JSON.parse(
-    (await runPython([
+    (await runPython(PYTHON, [
       join(HERE, "bench", "torch_reference.py"),
       JSON.stringify({ threads, steps, warmup, configs, conv_batch: quick ? 8 : 64 }),
-    ]))
+    ], "the bench"))
       .stdout,
   );
   const rows: BenchRow[] = [];

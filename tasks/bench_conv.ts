@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { convTranspose2d, getNumThreads, manualSeed, randn, setFastPaths, tidy } from "../mod.ts";
+import { runPython } from "./bench/python.ts";
 
 /** One generator layer's time per forward and backward pass, median over the repeats. */
 export interface ConvBenchRow {
@@ -131,17 +132,12 @@ async function timeTorch(
   layers: Layer[],
   config: { batch: number; threads: number; repeats: number; warmup: number },
 ): Promise<number[]> {
-  const out = await new Deno.Command(python, {
-    args: ["-c", TORCH_SCRIPT, JSON.stringify({ ...config, layers })],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `PyTorch's side of the conv bench failed in ${python}:\n${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const { stdout } = await runPython(
+    python,
+    ["-c", TORCH_SCRIPT, JSON.stringify({ ...config, layers })],
+    "the conv bench",
+  );
+  return JSON.parse(stdout);
 }
 
 /**

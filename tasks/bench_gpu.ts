@@ -13,6 +13,7 @@ import { rand } from "../ops/creation.ts";
 import { cudaExtensionLoaded, cudaMemoryStats, resetPeakMemoryStats, synchronize } from "../ops/cuda.ts";
 import { cudaIsAvailable, manualSeed, setCudnn } from "../ops/runtime.ts";
 import { tidy } from "../ops/scope.ts";
+import { runPython } from "./bench/python.ts";
 import { CudaGraphStep } from "./cuda_graph_step.ts";
 import { DcganTrainer } from "./trainer.ts";
 
@@ -143,20 +144,16 @@ export async function benchGpu(options: { quick: boolean; json: string }): Promi
   const warmup = quick ? 5 : 20;
   const torchVariants = quick ? ["eager", "channels_last", "bf16"] : TORCH_VARIANTS;
   console.error(`bench (GPU): ${quick ? "quick" : "full DCGAN 64x64"}; PyTorch runs first`);
-  const command = new Deno.Command(PYTHON, {
-    args: [
+  const { stdout } = await runPython(
+    PYTHON,
+    [
       join(HERE, "bench", "torch_gpu.py"),
       "bench",
       JSON.stringify({ configs, variants: torchVariants, steps, warmup }),
     ],
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await command.output();
-  if (!out.success) {
-    throw new Error(`PyTorch side of the GPU bench failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  const torchSide = JSON.parse(new TextDecoder().decode(out.stdout));
+    "the GPU bench",
+  );
+  const torchSide = JSON.parse(stdout);
   const rows: GpuRow[] = torchSide.rows.map((r: Record<string, number | string>) => ({
     side: "PyTorch",
     batch: r.batch,

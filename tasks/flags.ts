@@ -6,6 +6,7 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import type { Device } from "../ops/device.ts";
 
 /** A flag's value is out of range or malformed; the message names the flag and the fix. */
 export class ConfigError extends RangeError {
@@ -118,4 +119,23 @@ export function flagNumber(flag: string, raw: string, rule: NumberRule): number 
     throw new ConfigError(`--${flag} must be ${rule.expected}, got "${raw}"`);
   }
   return value;
+}
+
+/**
+ * Checks a `--device` value: `cpu`, `cuda` or `cuda:N` (whether a GPU is there is checked where it is used).
+ *
+ * @param raw the value as given
+ * @returns it, typed as a device name
+ * @throws {ConfigError} `--device must be cpu, cuda or cuda:N, got "<raw>"`
+ * @example
+ * ```ts
+ * import { flagDevice } from "./flags.ts";
+ * const device = flagDevice("cuda:0");
+ * ```
+ */
+export function flagDevice(raw: string): Device {
+  if (!/^(cpu|cuda(:\d+)?)$/.test(raw)) {
+    throw new ConfigError(`--device must be cpu, cuda or cuda:N, got "${raw}"`);
+  }
+  return raw as Device;
 }

@@ -17,7 +17,7 @@ import { noGrad } from "../ops/autograd.ts";
 import { randn, tensor } from "../ops/creation.ts";
 import type { Device } from "../ops/device.ts";
 import { cudaIsAvailable, manualSeed } from "../ops/runtime.ts";
-import { ConfigError, flagNumber, integerAtLeast } from "./flags.ts";
+import { ConfigError, flagDevice, flagNumber, integerAtLeast } from "./flags.ts";
 import { combineLatents, parseLatentExpression, slerp } from "./latent.ts";
 import { loadGenerator } from "./generator_file.ts";
 import type { ImageBatch } from "./data/types.ts";
@@ -39,8 +39,7 @@ function generate(
   device: Device,
   classes?: Int32Array,
 ): ImageBatch {
-  using host = tensor(z, { shape: [n, netG.nz, 1, 1] });
-  using input = host.to(device);
+  using input = tensor(z, { shape: [n, netG.nz, 1, 1], device });
   using labels = classes ? tensor(BigInt64Array.from(classes, BigInt), { device }) : undefined;
   using images = noGrad(() =>
     netG instanceof ConditionalGenerator ? netG.forward(input, labels) : netG.forward(input)
@@ -254,10 +253,7 @@ export async function main(args: string[]): Promise<number> {
         "Using the pretrained emoji generator shipped with @gan/dcgan (--checkpoint picks yours)",
       );
     }
-    const device = values.device as Device;
-    if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
-      throw new ConfigError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
-    }
+    const device = flagDevice(values.device as string);
     if (device !== "cpu" && !cudaIsAvailable()) {
       throw new ConfigError(`--device ${device}: no CUDA here; use --device cpu`);
     }

@@ -58,10 +58,7 @@ export interface TrainHooks {
 }
 
 function imagesToTensor(images: ImageBatch, device: Device): Tensor {
-  const host = tensor(images.data, { shape: images.shape });
-  if (device === "cpu") return host;
-  using _ = host;
-  return host.to(device);
+  return tensor(images.data, { shape: images.shape, device }); // copied straight to the device
 }
 
 function labelsToTensor(labels: Int32Array, device: Device): Tensor {

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { ConfigError, flagNumber, NON_NEGATIVE_INTEGER, parseFlags, POSITIVE_INTEGER } from "./flags.ts";
+import {
+  ConfigError,
+  flagDevice,
+  flagNumber,
+  NON_NEGATIVE_INTEGER,
+  parseFlags,
+  POSITIVE_INTEGER,
+} from "./flags.ts";
 import { GAN_LOSSES, type GanLoss } from "./losses.ts";
 
 // ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
@@ -227,10 +234,7 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
     check: (n) => [32, 64, 128].includes(n),
     expected: "32, 64 or 128",
   });
-  const device = s("device");
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
-    throw new ConfigError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
-  }
+  const device = flagDevice(s("device"));
   const amp = s("amp");
   if (amp !== "off" && amp !== "bf16" && amp !== "fp16") {
     throw new ConfigError(`--amp must be off, bf16 or fp16, got "${amp}"`);

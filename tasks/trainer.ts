@@ -38,8 +38,6 @@ import { ReplayBuffer } from "./replay.ts";
 
 /** The seed's label for real images. */
 export const REAL_LABEL = 1;
-/** The seed's label for generated images. */
-export const FAKE_LABEL = 0;
 
 /** What one step measured, as the seed logs it. */
 export interface StepStats {
@@ -141,21 +139,31 @@ export interface DcganSpec {
   autocast?: AutocastDType;
 }
 
-/** One step's results on the device, before anything is read back. */
+/** One step's results on the device, and, when the step was checked, as read back for the checks. */
 interface StepTensors {
   errD: Tensor;
   dx: Tensor;
   dgz1: Tensor;
   /** The G update's loss and D(G(z)), when G was updated. */
   generator?: { errG: Tensor; dgz2: Tensor };
+  /** [lossD, D(x), D(G(z1))], read with the D check. */
+  readD?: Float32Array;
+  /** [lossG, D(G(z2))], read with the G check. */
+  readG?: Float32Array;
+}
+
+/**
+ * Scalars stacked into one float32 tensor, detached (a graph's static output must not hold the captured
+ * step's autograd graph and its activations), so that one read brings them all back.
+ */
+function stacked(scalars: Tensor[]): Tensor {
+  return stack(scalars.map((x) => x.detach().to("float32")));
 }
 
 /** [lossD, lossG, D(x), D(G(z1)), D(G(z2))] in one float32 tensor (NaN where G was not updated): one read. */
 function statsTensor(t: StepTensors): Tensor {
   const nan = () => full([], NaN, { device: t.errD.device });
-  const parts = [t.errD, t.generator?.errG ?? nan(), t.dx, t.dgz1, t.generator?.dgz2 ?? nan()];
-  // detached: a graph's static output must not hold the captured step's autograd graph (its activations)
-  return stack(parts.map((x) => x.detach().to("float32")));
+  return stacked([t.errD, t.generator?.errG ?? nan(), t.dx, t.dgz1, t.generator?.dgz2 ?? nan()]);
 }
 
 /** The latest generator update's numbers, carried over the D-only steps when nCritic > 1. */
@@ -309,9 +317,10 @@ export class DcganTrainer {
     const step = ++this.globalStep;
     const updateG = (step - 1) % (this.spec.nCritic ?? 1) === 0;
     return tidy(() => {
-      const tensors = this.#stepTensors(real, noise, labels, updateG, step, true);
-      const [lossD, lossG, dx, dgz1, dgz2] = statsTensor(tensors).toFloat32Array();
-      if (tensors.generator) this.lastGenerator = { lossG: lossG!, dgz2: dgz2! };
+      // a checked step has read its numbers with the checks: two reads, one per network
+      const { readD, readG } = this.#stepTensors(real, noise, labels, updateG, step, true);
+      const [lossD, dx, dgz1] = readD!;
+      if (readG) this.lastGenerator = { lossG: readG[0]!, dgz2: readG[1]! };
       const last = this.lastGenerator ?? { lossG: NaN, dgz2: NaN };
       return { lossD: lossD!, lossG: last.lossG, dx: dx!, dgz1: dgz1!, dgz2: last.dgz2 };
     });
@@ -340,8 +349,8 @@ export class DcganTrainer {
   }
 
   /**
-   * The seed's step as tensors. With `checked`, each loss is read (one wait for the device) and checked
-   * before its network's optimizer steps, as the seed's loop reads them; without, nothing waits.
+   * The seed's step as tensors. With `checked`, each network's numbers are read (one wait for the device)
+   * and its loss checked before its optimizer steps, as the seed's loop reads them; without, nothing waits.
    */
   #stepTensors(
     real: Tensor,
@@ -351,11 +360,11 @@ export class DcganTrainer {
     step: number,
     checked: boolean,
   ): StepTensors {
-    const { loss, netD, netG } = this;
+    const { loss, netG } = this;
     const realLabel = this.spec.realLabel ?? REAL_LABEL;
     const batchSize = real.shape[0]!;
     // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
-    netD.zeroGrad();
+    this.optimizerD.zeroGrad(); // the optimizers hold exactly the networks' parameters
     const outputReal = this.#discriminate(real, labels);
     const errDReal = criterion(
       () => discriminatorRealLoss(loss, outputReal, realLabel),
@@ -384,18 +393,16 @@ export class DcganTrainer {
       penalty.backward();
       errD = errD.add(penalty);
     }
-    if (checked) {
-      const lossD = errD.item();
-      if (!Number.isFinite(lossD)) throw new DivergenceError(blame(), lossD, step);
-    }
+    const readD = checked ? stacked([errD, dx, dgz1]).toFloat32Array() : undefined;
+    if (readD && !Number.isFinite(readD[0])) throw new DivergenceError(blame(), readD[0]!, step);
     this.optimizerD.step();
     this.replay?.push(detached, labels);
-    if (!updateG) return { errD, dx, dgz1 };
+    if (!updateG) return { errD, dx, dgz1, readD };
     // (2) Update G network: maximize log(D(G(z))) (or the variant's loss)
-    netG.zeroGrad();
+    this.optimizerG.zeroGrad();
     // D's weight gradients of this pass are never used (the seed zeroes them before D's next update),
     // so D's parameters stop recording here: backward then computes only what reaches G (~8% of a step)
-    const dParameters = netD.parameters();
+    const dParameters = this.optimizerD.params;
     dParameters.forEach((p) => p.requiresGrad_(false));
     let output: Tensor, errG: Tensor;
     try {
@@ -405,13 +412,12 @@ export class DcganTrainer {
     } finally {
       dParameters.forEach((p) => p.requiresGrad_(true));
     }
-    if (checked) {
-      const lossG = errG.item();
-      if (!Number.isFinite(lossG)) throw new DivergenceError("generator", lossG, step);
-    }
+    const dgz2 = output.mean();
+    const readG = checked ? stacked([errG, dgz2]).toFloat32Array() : undefined;
+    if (readG && !Number.isFinite(readG[0])) throw new DivergenceError("generator", readG[0]!, step);
     this.optimizerG.step();
     if (this.netGEma) emaUpdate(this.netGEma, netG, this.spec.ema!);
-    return { errD, dx, dgz1, generator: { errG, dgz2: output.mean() } };
+    return { errD, dx, dgz1, readD, generator: { errG, dgz2 }, readG };
   }
 
   /** Frees the networks, the optimizers' state, the average and the replay buffer. */

@@ -6,7 +6,7 @@
  */
 
 import { INCEPTION_EXPORT_HELP, type InceptionVariant } from "../../models/inception.ts";
-import { ConfigError, flagNumber, integerAtLeast, parseFlags } from "../flags.ts";
+import { ConfigError, flagDevice, flagNumber, integerAtLeast, parseFlags } from "../flags.ts";
 
 /** Everything that configures an evaluation. */
 export interface EvalConfig {
@@ -117,10 +117,7 @@ export function parseEvalArgs(args: string[]): EvalConfig | undefined {
   if (variant !== undefined && variant !== "fid" && variant !== "torchvision") {
     throw new ConfigError(`--inception-variant must be fid or torchvision, got "${variant}"`);
   }
-  const device = values.device as string;
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
-    throw new ConfigError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
-  }
+  const device = flagDevice(values.device as string);
   return {
     checkpoint,
     inception,

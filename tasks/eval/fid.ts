@@ -94,8 +94,18 @@ export function featureStats(features: Tensor): FeatureStats {
  * ```
  */
 export function trace(matrix: Tensor): number {
+  return tidy(() => diagonal(matrix).sum().item());
+}
+
+/**
+ * The diagonal of a square matrix, as a strided slice of its flattened values (every (d + 1)-th).
+ *
+ * @param matrix (d, d)
+ * @returns (d)
+ */
+export function diagonal(matrix: Tensor): Tensor {
   const d = matrix.shape[0]!;
-  return tidy(() => matrix.reshape([-1]).slice(0, 0, d * d, d + 1).sum().item());
+  return matrix.reshape([-1]).slice(0, 0, d * d, d + 1);
 }
 
 /** The Fréchet distance and its two terms. */

@@ -14,6 +14,7 @@ import type { Device } from "../../ops/device.ts";
 import { manualSeed } from "../../ops/runtime.ts";
 import { BatchLoader, NORMALIZE_TABLE } from "../data/loader.ts";
 import type { ImageBatch, ImageDataset } from "../data/types.ts";
+import { unitToByte } from "../visual/grid.ts";
 
 const f32 = Math.fround;
 
@@ -35,9 +36,7 @@ export function quantizeImages(data: Float32Array): Float32Array {
     const x = data[i]!;
     const clamped = Number.isNaN(x) ? x : x < -1 ? -1 : x > 1 ? 1 : x;
     const unit = f32(f32(clamped + 1) / 2); // grid.ts normalizeRange with value_range (-1, 1)
-    const v = f32(f32(unit * 255) + 0.5); // grid.ts toPixels
-    const byte = v > 0 ? (v < 255 ? Math.trunc(v) : 255) : 0;
-    data[i] = NORMALIZE_TABLE[byte]!;
+    data[i] = NORMALIZE_TABLE[unitToByte(unit)]!; // grid.ts toPixels
   }
   return data;
 }

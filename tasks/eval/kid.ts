@@ -11,7 +11,7 @@ import { tensor } from "../../ops/creation.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { createRng, type Rng } from "../data/prng.ts";
-import { trace } from "./fid.ts";
+import { diagonal, trace } from "./fid.ts";
 
 /** The polynomial kernel `(gamma * x·y + coef0) ^ degree`. */
 export interface PolynomialKernel {
@@ -131,11 +131,6 @@ function masks(count: number, draws: Int32Array[]): Tensor {
   const data = new Float64Array(draws.length * count);
   draws.forEach((indices, s) => indices.forEach((i) => (data[s * count + i] = 1)));
   return tensor(data, { shape: [draws.length, count] });
-}
-
-function diagonal(matrix: Tensor): Tensor {
-  const d = matrix.shape[0]!;
-  return matrix.reshape([-1]).slice(0, 0, d * d, d + 1);
 }
 
 /**

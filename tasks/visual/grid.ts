@@ -142,6 +142,18 @@ export function makeGridArray(batch: ImageBatch | ImageArray, options: GridOptio
 }
 
 /**
+ * One value in [0, 1] as a byte, as torchvision's `save_image`: `(x * 255 + 0.5)` clamped to [0, 255] and
+ * truncated, in float32; NaN becomes 0.
+ *
+ * @param value a normalized pixel value
+ * @returns 0..255
+ */
+export function unitToByte(value: number): number {
+  const v = f32(f32(value * 255) + 0.5);
+  return v > 0 ? (v < 255 ? Math.trunc(v) : 255) : 0;
+}
+
+/**
  * Converts a `[c, h, w]` float image with values in [0, 1] to interleaved uint8 pixels as `save_image`
  * does: `mul(255).add_(0.5).clamp_(0, 255)` in float32, then truncation.
  *
@@ -163,8 +175,7 @@ export function toPixels(image: ImageArray): HostImage {
   const plane = h * w;
   for (let ch = 0; ch < c; ch++) {
     for (let p = 0; p < plane; p++) {
-      const v = f32(f32(image.data[ch * plane + p]! * 255) + 0.5);
-      out[p * c + ch] = v > 0 ? (v < 255 ? v : 255) : 0; // NaN becomes 0
+      out[p * c + ch] = unitToByte(image.data[ch * plane + p]!);
     }
   }
   return { data: out, width: w, height: h, channels: c };

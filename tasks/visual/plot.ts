@@ -7,7 +7,6 @@
  */
 
 import { Image } from "imagescript";
-import type { HostImage } from "../data/types.ts";
 import { drawLine, fillRect } from "./draw.ts";
 import { drawText, GLYPH_HEIGHT, textWidth } from "./font.ts";
 import { writeImage } from "./png.ts";
@@ -24,7 +23,7 @@ export interface LossHistory {
   dgz: number[];
 }
 
-/** Options for {@linkcode renderLossPlot} and {@linkcode writeLossPlot}. */
+/** Options for {@linkcode writeLossPlot}. */
 export interface LossPlotOptions {
   /** Image width in pixels; default 960. */
   width?: number;
@@ -283,33 +282,11 @@ function drawLossPlot(history: LossHistory, options: LossPlotOptions): Image {
 }
 
 /**
- * Draws the loss plot: Loss_D and Loss_G in the top panel, D(x) and D(G(z)) (on [0, 1]) in the bottom
- * panel, iterations along x.
+ * Draws the loss plot and writes it as a PNG, atomically: Loss_D and Loss_G in the top panel, D(x) and
+ * D(G(z)) (on [0, 1]) in the bottom panel, iterations along x.
  *
- * @param history the per-iteration values; series may have different lengths; non-finite values leave gaps
- * @param options `width`, `height`, `title`
- * @returns the picture as interleaved RGBA pixels
- * @example
- * ```ts
- * import { renderLossPlot } from "./plot.ts";
- * const image = renderLossPlot({ lossD: [1.4, 0.9, 0.7], lossG: [2, 3, 2.5], dx: [0.5, 0.7, 0.8], dgz: [0.5, 0.3, 0.2] });
- * console.log(image.width, image.height, image.channels); // 960 720 4
- * ```
- */
-export function renderLossPlot(history: LossHistory, options: LossPlotOptions = {}): HostImage {
-  const image = drawLossPlot(history, options);
-  return {
-    data: new Uint8Array(image.bitmap.buffer.slice(0)),
-    width: image.width,
-    height: image.height,
-    channels: 4,
-  };
-}
-
-/**
- * Draws the loss plot (see {@linkcode renderLossPlot}) and writes it as a PNG, atomically.
- *
- * @param history the per-iteration Loss_D, Loss_G, D(x) and D(G(z))
+ * @param history the per-iteration Loss_D, Loss_G, D(x) and D(G(z)); series may have different lengths;
+ *   non-finite values leave gaps
  * @param path the PNG file to create or replace
  * @param options `width`, `height`, `title`
  * @returns a promise that resolves once the file is in place
