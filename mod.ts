@@ -83,49 +83,49 @@ export {
   setCudaRngState,
   synchronize,
 } from "./ops/cuda.ts";
-export { type LoadStateDictOptions, type LoadStateDictResult, Module } from "./models/module.ts";
-export { fanInUniform, kaimingUniform } from "./models/default_init.ts";
+export { type LoadStateDictOptions, type LoadStateDictResult, Module } from "./models/nn/module.ts";
+export { fanInUniform, kaimingUniform } from "./models/nn/init.ts";
 export {
   Conv2d,
   type Conv2dLayerOptions,
   ConvNd,
   ConvTranspose2d,
   type ConvTranspose2dLayerOptions,
-} from "./models/conv.ts";
-export { BatchNorm2d, type BatchNorm2dOptions, LayerNorm, type LayerNormOptions } from "./models/norm.ts";
-export { LeakyReLU, ReLU, Sigmoid, Tanh } from "./models/activation.ts";
-export { Embedding, Linear } from "./models/linear.ts";
-export { Sequential } from "./models/sequential.ts";
-export { weightsInit } from "./models/init.ts";
+} from "./models/nn/conv.ts";
+export { BatchNorm2d, type BatchNorm2dOptions, LayerNorm, type LayerNormOptions } from "./models/nn/norm.ts";
+export { LeakyReLU, ReLU, Sigmoid, Tanh } from "./models/nn/activation.ts";
+export { Embedding, Linear } from "./models/nn/linear.ts";
+export { Sequential } from "./models/nn/sequential.ts";
+export { weightsInit } from "./models/dcgan/weights_init.ts";
 export {
   Discriminator,
   type DiscriminatorConfig,
   Generator,
   type GeneratorConfig,
   IMAGE_SIZES,
-} from "./models/dcgan.ts";
+} from "./models/dcgan/networks.ts";
 export {
   Adam,
   type AdamOptions,
   type AdamParamGroup,
   type AdamParamState,
   type AdamStateDict,
-} from "./models/adam.ts";
+} from "./models/optim/adam.ts";
 export {
   loadCheckpoint,
   loadStateDictFile,
   loadStateDictInto,
   saveStateDict,
   type SaveStateDictOptions,
-} from "./models/checkpoint.ts";
-export { makeGrid, saveImage } from "./tasks/visual/tensor_image.ts";
-export type { GridOptions } from "./tasks/visual/grid.ts";
-export { type DcganSpec, DcganTrainer, DivergenceError, type StepStats } from "./tasks/trainer.ts";
-export { train, type TrainHooks, type TrainResult } from "./tasks/train.ts";
-export { ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/train_config.ts";
-export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/generator_file.ts";
-export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./tasks/latent.ts";
-export type { RunPosition } from "./tasks/run_checkpoint.ts";
+} from "./models/io/state_dict_file.ts";
+export { makeGrid, saveImage } from "./tasks/image/tensor_image.ts";
+export type { GridOptions } from "./tasks/image/grid.ts";
+export { type DcganSpec, DcganTrainer, DivergenceError, type StepStats } from "./tasks/gan/trainer.ts";
+export { train, type TrainHooks, type TrainResult } from "./tasks/gan/train.ts";
+export { ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/gan/config.ts";
+export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/gan/generator_file.ts";
+export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./tasks/gan/latent.ts";
+export type { RunPosition } from "./tasks/gan/run_checkpoint.ts";
 
 export {
   adaptiveAvgPool2d,
@@ -144,7 +144,7 @@ export {
   type InceptionVariant,
   loadInception,
   type LoadInceptionOptions,
-} from "./models/inception.ts";
+} from "./models/inception/inception.ts";
 export {
   BasicConv2d,
   InceptionA,
@@ -154,19 +154,23 @@ export {
   InceptionD,
   InceptionE,
   type PoolKind,
-} from "./models/inception_blocks.ts";
-export { type EvalReport, evaluate } from "./tasks/eval.ts";
-export { type EvalConfig, parseEvalArgs } from "./tasks/eval/config.ts";
-export { FeatureStats, featureStats, type FrechetDistance, frechetDistance } from "./tasks/eval/fid.ts";
+} from "./models/inception/blocks.ts";
+export { type EvalReport, evaluate } from "./tasks/metrics/evaluate.ts";
+export { type EvalConfig, parseEvalArgs } from "./tasks/cli/eval_config.ts";
+export { FeatureStats, featureStats, type FrechetDistance, frechetDistance } from "./tasks/metrics/fid.ts";
 export {
   kernelInceptionDistance,
   type KidOptions,
   type KidResult,
   type PolynomialKernel,
   polynomialMmd,
-} from "./tasks/eval/kid.ts";
-export { type MemorizationReport, memorizationReport, type NearestEntry } from "./tasks/eval/memorization.ts";
-export { type NearestImages, nearestImages } from "./tasks/eval/nearest.ts";
+} from "./tasks/metrics/kid.ts";
+export {
+  type MemorizationReport,
+  memorizationReport,
+  type NearestEntry,
+} from "./tasks/metrics/memorization.ts";
+export { type NearestImages, nearestImages } from "./tasks/metrics/nearest.ts";
 export type { ImageBatch, ImageDataset, SkippedFile } from "./tasks/data/types.ts";
 
 export {
@@ -174,8 +178,8 @@ export {
   type ConditionalDiscriminatorConfig,
   ConditionalGenerator,
   type ConditionalGeneratorConfig,
-} from "./models/conditional.ts";
-export { discriminatorLayers, generatorLayers } from "./models/dcgan.ts";
+} from "./models/dcgan/conditional.ts";
+export { discriminatorLayers, generatorLayers } from "./models/dcgan/networks.ts";
 export {
   discriminatorFakeLoss,
   discriminatorRealLoss,
@@ -185,14 +189,14 @@ export {
   GP_WEIGHT,
   gradientPenalty,
   usesSigmoid,
-} from "./tasks/losses.ts";
-export { ReplayBuffer, type ReplaySample } from "./tasks/replay.ts";
-export { emaCopy, emaUpdate } from "./tasks/ema.ts";
-export type { GeneratorStats } from "./tasks/trainer.ts";
-export { CudaGraphStep, type CudaGraphStepOptions } from "./tasks/cuda_graph_step.ts";
+} from "./tasks/gan/losses.ts";
+export { ReplayBuffer, type ReplaySample } from "./tasks/gan/replay.ts";
+export { emaCopy, emaUpdate } from "./tasks/gan/ema.ts";
+export type { GeneratorStats } from "./tasks/gan/trainer.ts";
+export { CudaGraphStep, type CudaGraphStepOptions } from "./tasks/gan/cuda_graph_step.ts";
 
 // `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).
 if (import.meta.main) {
-  const { main } = await import("./tasks/cli.ts");
+  const { main } = await import("./tasks/cli/main.ts");
   Deno.exit(await main(Deno.args));
 }

@@ -145,12 +145,12 @@ export interface DenoOutput {
 /**
  * Runs `deno` (this one) with `args` to the end and captures its output.
  *
- * @param args the arguments, e.g. `["run", "-A", "tasks/eval.ts", "--help"]`
+ * @param args the arguments, e.g. `["run", "-A", "tasks/cli/eval.ts", "--help"]`
  * @param options the working directory, and variables added to the environment
  * @returns the exit code and the decoded stdout and stderr
  * @example
  * ```ts
- * const { code, stdout } = await runDeno(["run", "-A", "tasks/train.ts", "--help"]);
+ * const { code, stdout } = await runDeno(["run", "-A", "tasks/cli/train.ts", "--help"]);
  * ```
  */
 export async function runDeno(

@@ -16,7 +16,14 @@ Deno.test("deno publish --dry-run passes and ships the shim's C++ sources", asyn
   assert.equal(code, 0, text);
   assert.match(text, /Success Dry run complete/);
   for (
-    const file of ["ffi/shim.cpp", "ffi/shim.h", "ffi/conv_fast.cpp", "mod.ts", "tasks/cli.ts", "README.md"]
+    const file of [
+      "ffi/shim.cpp",
+      "ffi/shim.h",
+      "ffi/conv_fast.cpp",
+      "mod.ts",
+      "tasks/cli/main.ts",
+      "README.md",
+    ]
   ) {
     assert.ok(text.includes(`/${file} (`), `the package includes ${file}`);
   }

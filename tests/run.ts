@@ -13,9 +13,18 @@
 
 const root = new URL("./", import.meta.url).pathname;
 const filters = Deno.args;
-const files = [...Deno.readDirSync(root)]
-  .map((entry) => entry.name)
-  .filter((name) => name.endsWith("_test.ts"))
+/** Test files under `dir`, as paths relative to tests/ (the folders mirror the source layout). */
+function testFiles(dir: string, prefix = ""): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((entry) =>
+    entry.isDirectory
+      ? testFiles(`${dir}${entry.name}/`, `${prefix}${entry.name}/`)
+      : entry.name.endsWith("_test.ts")
+      ? [`${prefix}${entry.name}`]
+      : []
+  );
+}
+
+const files = testFiles(root)
   .filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)))
   .sort();
 const jobs = Number(Deno.env.get("DCGAN_TEST_JOBS") ?? 2);

@@ -6,7 +6,7 @@
 #   tests       tests/cuda_test.ts (graphs, autocast, channels_last, parity with PyTorch on the GPU)
 #   train       deno task train with --cuda-graph --channels-last --amp bf16 on generated PNGs, then --resume
 #   cpu-parity  the CPU parity tests against this machine's PyTorch (2.x)
-#   bench       the GPU bench (tasks/bench_gpu.ts); quick: its tiny version
+#   bench       the GPU bench (tasks/bench/gpu.ts); quick: its tiny version
 # --no-lock: the carried Deno cache lacks the emoji data set, which the lockfile would fetch.
 set -uo pipefail
 out=${OUT:-gpu-logs}
@@ -31,14 +31,14 @@ for i in range(96):
     Image.fromarray((np.random.rand(40, 40, 3) * 255).astype('uint8')).save(f'/tmp/imgs/{i}.png')"
       flags=(--data /tmp/imgs --image-size 32 --batch-size 16 --ngf 16 --ndf 16 --nz 32 --epochs 3
         --device cuda --cuda-graph --channels-last --amp bf16 --log-every 2 --out /tmp/run)
-      { deno run -A --no-lock tasks/train.ts "${flags[@]}" --max-steps 10 &&
-        deno run -A --no-lock tasks/train.ts "${flags[@]}" --resume --max-steps 16 &&
+      { deno run -A --no-lock tasks/cli/train.ts "${flags[@]}" --max-steps 10 &&
+        deno run -A --no-lock tasks/cli/train.ts "${flags[@]}" --resume --max-steps 16 &&
         ls /tmp/run; } 2>&1 | tee "$out/train.log" ;;
     cpu-parity)
       DCGAN_NUM_THREADS=8 timeout 150 deno test -A --no-lock tests/ops_test.ts tests/adam_test.ts \
         tests/train_parity_test.ts tests/shim_errors_test.ts 2>&1 | grep -v "^\s*at " | tee "$out/cpu_parity.log" ;;
-    bench) timeout 420 deno run -A --no-lock tasks/bench_gpu.ts --json "$out/bench_gpu.json" 2>&1 | tee "$out/bench.log" ;;
-    quick) timeout 240 deno run -A --no-lock tasks/bench.ts --device cuda --quick --json "$out/bench_quick.json" 2>&1 |
+    bench) timeout 420 deno run -A --no-lock tasks/bench/gpu.ts --json "$out/bench_gpu.json" 2>&1 | tee "$out/bench.log" ;;
+    quick) timeout 240 deno run -A --no-lock tasks/bench/bench.ts --device cuda --quick --json "$out/bench_quick.json" 2>&1 |
       tee "$out/bench_quick.log" ;;
     *) echo "unknown stage $name" ;;
   esac

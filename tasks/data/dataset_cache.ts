@@ -16,7 +16,7 @@
  */
 
 import { join } from "node:path";
-import { writeFileAtomic } from "../../models/atomic_write.ts";
+import { writeFileAtomic } from "../../models/io/atomic_write.ts";
 import type { ImageDataset } from "./types.ts";
 
 const MAGIC = "GANU8DS1";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TrainConfig } from "../train_config.ts";
+import type { TrainConfig } from "../gan/config.ts";
 import { loadEmojiDataset } from "./emoji.ts";
 import { loadFashionMnist } from "./fashion_mnist.ts";
 import { loadImageFolder } from "./image_folder.ts";

@@ -1,0 +1,209 @@
+/**
+ * Normalization layers: `BatchNorm2d` and `LayerNorm`, as `torch.nn`, with PyTorch's parameter and
+ * buffer names (`weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`).
+ *
+ * @module
+ */
+
+import { checkStatus, shim } from "../../ffi/ffi.ts";
+import { full, ones, zeros } from "../../ops/creation.ts";
+import { batchNorm, layerNorm } from "../../ops/functional.ts";
+import type { Tensor } from "../../ops/tensor.ts";
+import { Module } from "./module.ts";
+import { floatText, positiveInteger } from "./validate.ts";
+
+/** Options of {@linkcode BatchNorm2d}. */
+export interface BatchNorm2dOptions {
+  /** Added to the variance; default 1e-5. */
+  eps?: number;
+  /**
+   * Weight of the current batch in the running statistics; default 0.1. `null` uses a cumulative
+   * average (1 / num_batches_tracked), as PyTorch's `momentum=None`.
+   */
+  momentum?: number | null;
+}
+
+function checkEps(layer: string, eps: number): number {
+  if (!(eps >= 0) || !Number.isFinite(eps)) {
+    throw new RangeError(`${layer} eps must be a number >= 0, got ${eps}`);
+  }
+  return eps;
+}
+
+/**
+ * Batch normalization over (N, H, W) per channel, as `nn.BatchNorm2d`. In training mode it normalizes
+ * with the batch's statistics, adds 1 to `num_batches_tracked` and updates `running_mean` and
+ * `running_var` (unbiased) by momentum, all as PyTorch; in eval mode it uses the running statistics.
+ *
+ * The buffers keep PyTorch's snake_case names, since field names are state-dict keys.
+ *
+ * @example
+ * ```ts
+ * import { BatchNorm2d, randn } from "../../mod.ts";
+ * using bn = new BatchNorm2d(8);
+ * using y = bn.forward(randn([4, 8, 16, 16]));
+ * console.log(bn.num_batches_tracked.item()); // 1
+ * ```
+ */
+export class BatchNorm2d extends Module {
+  /** Learned per-channel scale (gamma), initially 1. */
+  weight: Tensor;
+  /** Learned per-channel shift (beta), initially 0. */
+  bias: Tensor;
+  /** Running per-channel mean (buffer), initially 0. */
+  running_mean: Tensor;
+  /** Running per-channel unbiased variance (buffer), initially 1. */
+  running_var: Tensor;
+  /** How many training batches have updated the running statistics (int64 buffer). */
+  num_batches_tracked: Tensor;
+  /** Channels. */
+  readonly numFeatures: number;
+  /** Added to the variance. */
+  readonly eps: number;
+  /** Weight of the current batch in the running statistics, or null for a cumulative average. */
+  readonly momentum: number | null;
+
+  /**
+   * Makes the layer with PyTorch's default init.
+   *
+   * @param numFeatures channels (C of an (N, C, H, W) input)
+   * @param options eps (1e-5), momentum (0.1)
+   * @throws {RangeError} when numFeatures is not a positive integer, eps < 0 or momentum outside [0, 1]
+   */
+  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+    super();
+    this.numFeatures = positiveInteger("BatchNorm2d numFeatures", numFeatures);
+    this.eps = checkEps("BatchNorm2d", options.eps ?? 1e-5);
+    const momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
+      throw new RangeError(`BatchNorm2d momentum must be in [0, 1] or null, got ${momentum}`);
+    }
+    this.momentum = momentum;
+    this.weight = this.param(ones([numFeatures]));
+    this.bias = this.param(zeros([numFeatures]));
+    this.running_mean = this.buffer(zeros([numFeatures]));
+    this.running_var = this.buffer(ones([numFeatures]));
+    this.num_batches_tracked = this.buffer(full([], 0, { dtype: "int64" }));
+  }
+
+  /**
+   * Applies the layer.
+   *
+   * @param input (N, numFeatures, H, W)
+   * @returns the normalized input, same shape
+   * @throws {TypeError} when the input is not 4-D with numFeatures channels
+   */
+  override forward(input: Tensor): Tensor {
+    const shape = input.shape;
+    if (shape.length !== 4 || shape[1] !== this.numFeatures) {
+      throw new TypeError(
+        `BatchNorm2d expects input of shape [N, ${this.numFeatures}, H, W], got [${shape.join(", ")}]`,
+      );
+    }
+    let factor = 0;
+    if (this.training) {
+      // num_batches_tracked += 1, kept int64 and on its device (no sync unless momentum is null)
+      checkStatus("BatchNorm2d", shim().t_add_int_(this.num_batches_tracked.handle, 1n));
+      factor = this.momentum ?? 1 / this.num_batches_tracked.item();
+    }
+    return batchNorm(input, this.running_mean, this.running_var, {
+      weight: this.weight,
+      bias: this.bias,
+      training: this.training,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
+  override extraRepr(): string {
+    const momentum = this.momentum === null ? "None" : floatText(this.momentum);
+    return `${this.numFeatures}, eps=${
+      floatText(this.eps)
+    }, momentum=${momentum}, affine=True, track_running_stats=True`;
+  }
+}
+
+/** Options of {@linkcode LayerNorm}. */
+export interface LayerNormOptions {
+  /** Added to the variance; default 1e-5. */
+  eps?: number;
+  /** Learn a per-element scale and shift; default true. */
+  elementwiseAffine?: boolean;
+}
+
+/**
+ * Layer normalization over the trailing dims, as `nn.LayerNorm`, with `weight` (ones) and `bias`
+ * (zeros) of shape `normalizedShape`.
+ *
+ * @example
+ * ```ts
+ * import { LayerNorm, randn } from "../../mod.ts";
+ * using norm = new LayerNorm([16]);
+ * using y = norm.forward(randn([4, 16]));
+ * ```
+ */
+export class LayerNorm extends Module {
+  /** Learned scale, or undefined without elementwiseAffine. */
+  weight: Tensor | undefined;
+  /** Learned shift, or undefined without elementwiseAffine. */
+  bias: Tensor | undefined;
+  /** The trailing sizes normalized over. */
+  readonly normalizedShape: number[];
+  /** Added to the variance. */
+  readonly eps: number;
+
+  /**
+   * Makes the layer with PyTorch's default init.
+   *
+   * @param normalizedShape the trailing sizes to normalize over, e.g. `[C, H, W]` or `16`
+   * @param options eps (1e-5), elementwiseAffine (true)
+   * @throws {RangeError} when a size is not a positive integer or eps < 0
+   */
+  constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
+    super();
+    const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    shape.forEach((size) => positiveInteger("LayerNorm normalizedShape entries", size));
+    this.normalizedShape = shape;
+    this.eps = checkEps("LayerNorm", options.eps ?? 1e-5);
+    const affine = options.elementwiseAffine ?? true;
+    this.weight = affine ? this.param(ones(shape)) : undefined;
+    this.bias = affine ? this.param(zeros(shape)) : undefined;
+  }
+
+  /**
+   * Applies the layer.
+   *
+   * @param input (..., *normalizedShape)
+   * @returns the normalized input, same shape
+   * @throws {TypeError} when the input's trailing sizes are not normalizedShape
+   */
+  override forward(input: Tensor): Tensor {
+    const shape = input.shape;
+    const tail = shape.slice(shape.length - this.normalizedShape.length);
+    if (shape.length < this.normalizedShape.length || tail.join(",") !== this.normalizedShape.join(",")) {
+      throw new TypeError(
+        `LayerNorm expects input of shape [..., ${this.normalizedShape.join(", ")}], got [${
+          shape.join(", ")
+        }]`,
+      );
+    }
+    return layerNorm(input, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  /**
+   * The layer's settings, as PyTorch prints them.
+   *
+   * @returns the settings as PyTorch prints them
+   */
+  override extraRepr(): string {
+    const affine = this.weight === undefined ? "False" : "True";
+    return `(${this.normalizedShape.join(", ")}${this.normalizedShape.length === 1 ? "," : ""}), eps=${
+      floatText(this.eps)
+    }, elementwise_affine=${affine}`;
+  }
+}

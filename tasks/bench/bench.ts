@@ -1,0 +1,341 @@
+/**
+ * `deno task bench`: ours against PyTorch on the same machine, libtorch and thread count, in one
+ * run, printed as a table of ratios and written as JSON. Rows: a tiny op's call overhead, the full
+ * DCGAN training step (img/s at batch 64 and 128), the cold start of `sample`, the data pipeline
+ * and peak memory. `--quick` runs small configs (a smoke test, not a measurement).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { Generator } from "../../models/dcgan/networks.ts";
+import { saveStateDict } from "../../models/io/state_dict_file.ts";
+import { weightsInit } from "../../models/dcgan/weights_init.ts";
+import { ones, rand, randn } from "../../ops/creation.ts";
+import { conv2d } from "../../ops/functional.ts";
+import { getNumThreads, liveTensorCount, manualSeed } from "../../ops/runtime.ts";
+import { tidy } from "../../ops/scope.ts";
+import { measureBatchAssembly, measureDecode } from "./data_throughput.ts";
+import { emojiFiles } from "../data/emoji.ts";
+import { benchGpu, type StepConfig } from "./gpu.ts";
+import { runPython } from "./python.ts";
+import { DcganTrainer } from "../gan/trainer.ts";
+
+const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
+const HERE = new URL(".", import.meta.url).pathname;
+
+/** One row of the bench table. */
+export interface BenchRow {
+  /** What was measured. */
+  name: string;
+  /** Unit of the two numbers. */
+  unit: string;
+  /** Ours. */
+  ours: number;
+  /** PyTorch's, when there is a counterpart. */
+  torch?: number;
+  /** How many times better ours is (higher is better, whatever the unit). */
+  ratio?: number;
+}
+
+function peakRssMb(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const match = status.match(/VmHWM:\s+(\d+) kB/);
+    if (match) return Number(match[1]) / 1024;
+  } catch { /* not Linux */ }
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+function addOverheadUs(inScope: boolean, n = 200_000): number {
+  using a = ones([1]);
+  using b = ones([1]);
+  const run = () => {
+    for (let i = 0; i < 10_000; i++) a.add(b).dispose();
+    const start = performance.now();
+    for (let i = 0; i < n; i++) a.add(b).dispose();
+    return ((performance.now() - start) / n) * 1000;
+  };
+  return inScope ? tidy(run) : run();
+}
+
+/** Forward+backward of one DCGAN discriminator layer: conv 64->128, 4x4, stride 2, padding 1. */
+function conv2dMs(batch: number, repeats = 5): number {
+  manualSeed(0);
+  using x = randn([batch, 64, 32, 32], { requiresGrad: true });
+  using w = randn([128, 64, 4, 4], { requiresGrad: true });
+  const step = () =>
+    tidy(() => {
+      conv2d(x, w, undefined, { stride: 2, padding: 1 }).sum().backward();
+      x.zeroGrad();
+      w.zeroGrad();
+    });
+  step();
+  const start = performance.now();
+  for (let i = 0; i < repeats; i++) step();
+  return (performance.now() - start) / repeats;
+}
+
+function trainStepRate(cfg: StepConfig, steps: number, warmup: number): number {
+  manualSeed(0);
+  const trainer = new DcganTrainer({ ...cfg, imageSize: 64, lr: 2e-4, beta1: 0.5, device: "cpu" });
+  try {
+    using real = tidy(() => rand([cfg.batch, cfg.nc, 64, 64]).mul(2).sub(1));
+    for (let i = 0; i < warmup; i++) trainer.step(real);
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) trainer.step(real);
+    return (cfg.batch * steps) / ((performance.now() - start) / 1000);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** RSS and live tensors before and after many steps of a small model: flat when nothing leaks. */
+function longRunMemory(
+  steps: number,
+): { rssStart: number; rssEnd: number; tensorsStart: number; tensorsEnd: number } {
+  manualSeed(0);
+  const trainer = new DcganTrainer({
+    nz: 16,
+    ngf: 8,
+    ndf: 8,
+    nc: 3,
+    imageSize: 32,
+    lr: 2e-4,
+    beta1: 0.5,
+    device: "cpu",
+  });
+  try {
+    using real = tidy(() => rand([16, 3, 32, 32]).mul(2).sub(1));
+    for (let i = 0; i < 20; i++) trainer.step(real);
+    const rssStart = Deno.memoryUsage().rss / 2 ** 20;
+    const tensorsStart = liveTensorCount();
+    for (let i = 0; i < steps; i++) trainer.step(real);
+    return {
+      rssStart,
+      rssEnd: Deno.memoryUsage().rss / 2 ** 20,
+      tensorsStart,
+      tensorsEnd: liveTensorCount(),
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+async function coldStart(dir: string, n: number): Promise<{ ours: number; torch: number }> {
+  manualSeed(0);
+  const checkpoint = join(dir, "generator.safetensors");
+  {
+    using netG = weightsInit(new Generator({ nz: 128, ngf: 64, nc: 3, imageSize: 64 }));
+    await saveStateDict(netG, checkpoint);
+  }
+  const cli = join(HERE, "..", "cli", "main.ts");
+  // warm both caches once (shim compile, module graph, page cache), then time a second start
+  const ours = async () => {
+    const start = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        cli,
+        "sample",
+        "--checkpoint",
+        checkpoint,
+        "--n",
+        String(n),
+        "--out",
+        join(dir, "ours.png"),
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(`sample failed: ${new TextDecoder().decode(out.stderr)}`);
+    return (performance.now() - start) / 1000;
+  };
+  const torch = async () =>
+    (await runPython(PYTHON, [
+      join(HERE, "torch_sample.py"),
+      checkpoint,
+      String(n),
+      join(dir, "torch.png"),
+    ], "the bench"))
+      .seconds;
+  await ours();
+  await torch();
+  return { ours: await ours(), torch: await torch() };
+}
+
+/**
+ * FP32 operations of one training step per image through the 64x64 DCGAN's convolutions (2 per
+ * multiply-add): G forward and backward (3 passes' worth), D forward and backward on the real and on the
+ * fake batch (3 each), and D forward plus input gradient for G's update (2), so 3 G + 8 D.
+ *
+ * @param cfg the networks' widths
+ * @returns FLOPs per image per step
+ */
+export function dcganStepFlopsPerImage(cfg: Pick<StepConfig, "nz" | "ngf" | "ndf" | "nc">): number {
+  const { nz, ngf, ndf, nc } = cfg;
+  const k = 16; // 4x4 kernels; a layer's multiply-adds are (input or output pixels) x C_in x C_out x taps
+  const generator = 16 * nz * ngf * 8 + // 1x1 -> 4x4: each output pixel sees one tap per input channel
+    16 * ngf * 8 * ngf * 4 * k + 64 * ngf * 4 * ngf * 2 * k + 256 * ngf * 2 * ngf * k + 1024 * ngf * nc * k;
+  const discriminator = 1024 * nc * ndf * k + 256 * ndf * ndf * 2 * k + 64 * ndf * 2 * ndf * 4 * k +
+    16 * ndf * 4 * ndf * 8 * k + ndf * 8 * k;
+  return 2 * (3 * generator + 8 * discriminator);
+}
+
+/** This CPU's FP32 peak from /proc/cpuinfo: cores x clock x 32 FLOP/cycle with AVX2 FMA (2 units, 8 lanes). */
+function cpuPeakGflops(): { gflops: number; how: string } | undefined {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    const mhz = Number(info.match(/cpu MHz\s*:\s*([\d.]+)/)?.[1]);
+    const fma = /\bavx2\b/.test(info) && /\bfma\b/.test(info);
+    const cores = getNumThreads();
+    if (!fma || !(mhz > 0)) return undefined;
+    return {
+      gflops: (cores * mhz * 32) / 1000,
+      how: `${cores} cores x ${mhz.toFixed(0)} MHz x 32 FLOP/cycle`,
+    };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+function ratioRow(
+  name: string,
+  unit: string,
+  ours: number,
+  torch: number | undefined,
+  higherIsBetter: boolean,
+): BenchRow {
+  const ratio = torch === undefined ? undefined : higherIsBetter ? ours / torch : torch / ours;
+  return { name, unit, ours, torch, ratio };
+}
+
+function printTable(rows: BenchRow[]): void {
+  const fmt = (v: number | undefined) =>
+    v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
+  const header = ["measurement", "unit", "ours", "PyTorch", "ours vs PyTorch"];
+  const body = rows.map((
+    r,
+  ) => [r.name, r.unit, fmt(r.ours), fmt(r.torch), r.ratio === undefined ? "-" : `${r.ratio.toFixed(2)}x`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of body) console.log(line(row));
+}
+
+/**
+ * Runs the bench and prints the table.
+ *
+ * @param args `--quick` for a tiny smoke run, `--json PATH` for where to write results, `--device cuda`
+ *   for the GPU bench (./bench_gpu.ts)
+ * @returns the rows
+ */
+export async function main(args: string[]): Promise<BenchRow[]> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "string" },
+      device: { type: "string", default: "cpu" },
+    },
+  });
+  const quick = values.quick as boolean;
+  if (values.device === "cuda") {
+    const rows = await benchGpu({
+      quick,
+      json: (values.json as string | undefined) ?? "bench_gpu_results.json",
+    });
+    return rows.map((r) => ({
+      name: `${r.side} ${r.variant} bs ${r.batch}`,
+      unit: "img/s",
+      ours: r.imgPerS,
+    }));
+  }
+  if (values.device !== "cpu") throw new Error(`bench --device must be cpu or cuda, got "${values.device}"`);
+  values.json ??= "bench_results.json";
+  const threads = getNumThreads();
+  const configs: StepConfig[] = quick
+    ? [{ batch: 8, nz: 16, ngf: 8, ndf: 8, nc: 3 }]
+    : [64, 128].map((batch) => ({ batch, nz: 128, ngf: 64, ndf: 64, nc: 3 }));
+  const steps = quick ? 2 : 3;
+  const warmup = 1;
+  console.error(
+    `bench: ${threads} threads, ${quick ? "quick (tiny configs)" : "full DCGAN 64x64"}; PyTorch runs first`,
+  );
+  const torchSide = JSON.parse(
+    (await runPython(PYTHON, [
+      join(HERE, "torch_reference.py"),
+      JSON.stringify({ threads, steps, warmup, configs, conv_batch: quick ? 8 : 64 }),
+    ], "the bench"))
+      .stdout,
+  );
+  const rows: BenchRow[] = [];
+  rows.push(ratioRow("tiny add (1 element), per call", "us", addOverheadUs(false), torchSide.add_us, false));
+  rows.push(
+    ratioRow("tiny add, inside tidy() as in training", "us", addOverheadUs(true), torchSide.add_us, false),
+  );
+  const convBatch = quick ? 8 : 64;
+  rows.push(
+    ratioRow(
+      `conv2d 64->128 4x4/2 fwd+bwd, batch ${convBatch}`,
+      "ms",
+      conv2dMs(convBatch),
+      torchSide.conv2d_ms,
+      false,
+    ),
+  );
+  configs.forEach((cfg, i) => {
+    const ours = trainStepRate(cfg, steps, warmup);
+    const label = `DCGAN train step bs ${cfg.batch}${quick ? ` (ngf ${cfg.ngf})` : ""}`;
+    const theirs = torchSide.steps[i].img_per_s;
+    rows.push(ratioRow(label, "img/s", ours, theirs, true));
+    // the same rates as arithmetic: what the convolutions must compute, against the CPU's peak below
+    const gflop = dcganStepFlopsPerImage(cfg) / 1e9;
+    rows.push(ratioRow(`  its convolution arithmetic`, "GFLOP/s", ours * gflop, theirs * gflop, true));
+  });
+  const peak = cpuPeakGflops();
+  if (peak) rows.push({ name: `CPU FP32 FMA peak (${peak.how})`, unit: "GFLOP/s", ours: peak.gflops });
+  const dir = await Deno.makeTempDir({ prefix: "dcgan-bench-" });
+  try {
+    const cold = await coldStart(dir, quick ? 4 : 64);
+    rows.push(ratioRow(`sample cold start (${quick ? 4 : 64} images)`, "s", cold.ours, cold.torch, false));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const { paths } = await emojiFiles();
+  const decode = await measureDecode(paths, { size: 64, limit: quick ? 100 : 1000 });
+  rows.push({ name: "PNG decode + resize (emoji)", unit: "img/s", ours: decode.imagesPerSecond });
+  const images = new Uint8Array(2000 * 3 * 64 * 64);
+  const assembly = measureBatchAssembly({ images, count: 2000, channels: 3, size: 64, skipped: [] }, {
+    batchSize: 128,
+  });
+  rows.push({ name: "batch assembly (shuffle + normalize)", unit: "img/s", ours: assembly.imagesPerSecond });
+  rows.push(ratioRow("peak RSS", "MiB", peakRssMb(), torchSide.peak_rss_mb, false));
+  const longSteps = quick ? 100 : 2000;
+  const memory = longRunMemory(longSteps);
+  rows.push({ name: `RSS at start of ${longSteps} small steps`, unit: "MiB", ours: memory.rssStart });
+  rows.push({ name: `RSS at end of ${longSteps} small steps`, unit: "MiB", ours: memory.rssEnd });
+  rows.push({
+    name: `live tensors gained over ${longSteps} small steps`,
+    unit: "count",
+    ours: memory.tensorsEnd - memory.tensorsStart,
+  });
+  printTable(rows);
+  const result = {
+    date: new Date().toISOString(),
+    threads,
+    torch: torchSide.torch,
+    quick,
+    liveTensors: liveTensorCount(),
+    rows,
+  };
+  await Deno.writeTextFile(values.json as string, JSON.stringify(result, null, 2) + "\n");
+  console.error(`bench: results in ${values.json}`);
+  return rows;
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,244 @@
+/**
+ * The training run's checkpoint: one safetensors file holding everything `--resume` needs (both
+ * networks, both optimizers, the CPU generator's RNG state, the fixed noise, and with the variants the
+ * average of G's weights `netG_ema.*` and the replay buffer `replay.images`/`replay.labels`) with the
+ * position, config and the latest G update's numbers as metadata. One file, written atomically, so a kill at any moment leaves either the old or
+ * the new checkpoint, never a mix.
+ *
+ * @module
+ */
+
+import type { AdamParamGroup, AdamStateDict } from "../../models/optim/adam.ts";
+import { loadCheckpoint, saveStateDict } from "../../models/io/state_dict_file.ts";
+import type { Module } from "../../models/nn/module.ts";
+import type { Device } from "../../ops/device.ts";
+import { getRngState, setRngState } from "../../ops/runtime.ts";
+import { cudaExtensionLoaded, getCudaRngState, setCudaRngState } from "../../ops/cuda.ts";
+import type { Tensor } from "../../ops/tensor.ts";
+import { type TrainConfig, withVariantDefaults } from "./config.ts";
+import type { DcganTrainer, GeneratorStats } from "./trainer.ts";
+
+/** The checkpoint's file name inside a run folder. */
+export const CHECKPOINT_FILE = "checkpoint.safetensors";
+
+/** The format tag in the checkpoint's metadata; bumped when the layout changes. */
+const FORMAT = "gan-dcgan-run/1";
+
+/** Where a run is: the next batch to train is `batch` of `epoch` (both 0-based). */
+export interface RunPosition {
+  /** The epoch in progress (0-based). */
+  epoch: number;
+  /** Batches of `epoch` already trained. */
+  batch: number;
+  /** Steps trained in all. */
+  globalStep: number;
+}
+
+/** What {@linkcode saveRunCheckpoint} stores. */
+export interface RunState {
+  /** The networks and optimizers. */
+  trainer: DcganTrainer;
+  /** The fixed noise of the sample grids. */
+  fixedNoise: Tensor;
+  /** Where the run is. */
+  position: RunPosition;
+  /** The run's config. */
+  config: TrainConfig;
+}
+
+/** A checkpoint read back: its config and position, and a function that restores the rest. */
+export interface LoadedRun {
+  /** The config the run was started with. */
+  config: TrainConfig;
+  /** Where the run stopped. */
+  position: RunPosition;
+  /**
+   * Loads the networks and optimizers into `trainer` (built from `config`), restores the RNG state,
+   * frees the file's tensors, and returns the fixed noise on `device`.
+   */
+  restore(trainer: DcganTrainer, device: Device): Tensor;
+}
+
+/** The networks a checkpoint holds, by key prefix. */
+function networks(trainer: DcganTrainer): [string, Module][] {
+  const out: [string, Module][] = [["netG", trainer.netG], ["netD", trainer.netD]];
+  if (trainer.netGEma) out.push(["netG_ema", trainer.netGEma]);
+  return out;
+}
+
+function optimizerTensors(prefix: string, state: AdamStateDict, into: Record<string, Tensor>): number[] {
+  const steps: number[] = [];
+  for (const [index, s] of Object.entries(state.state)) {
+    into[`${prefix}.state.${index}.exp_avg`] = s.exp_avg;
+    into[`${prefix}.state.${index}.exp_avg_sq`] = s.exp_avg_sq;
+    steps[Number(index)] = s.step;
+  }
+  return steps;
+}
+
+/**
+ * Writes the run's checkpoint atomically.
+ *
+ * @param path the file, usually `<out>/checkpoint.safetensors`
+ * @param run the trainer, fixed noise, position and config
+ * @returns a promise that resolves once the file is in place
+ */
+export async function saveRunCheckpoint(path: string, run: RunState): Promise<void> {
+  const { trainer } = run;
+  const tensors: Record<string, Tensor> = {};
+  const owned: Tensor[] = [];
+  try {
+    for (const [prefix, module] of networks(trainer)) {
+      for (const [key, t] of Object.entries(module.stateDict())) {
+        tensors[`${prefix}.${key}`] = t;
+        owned.push(t);
+      }
+    }
+    const optimizers: Record<string, { steps: number[]; group: AdamParamGroup }> = {};
+    for (
+      const [prefix, optimizer] of [["optimizerG", trainer.optimizerG], [
+        "optimizerD",
+        trainer.optimizerD,
+      ]] as const
+    ) {
+      const state = optimizer.stateDict();
+      for (const s of Object.values(state.state)) owned.push(s.exp_avg, s.exp_avg_sq);
+      optimizers[prefix] = { steps: optimizerTensors(prefix, state, tensors), group: state.param_groups[0] };
+    }
+    const rng = getRngState();
+    owned.push(rng);
+    tensors.rng_state = rng;
+    if (trainer.spec.device !== "cpu" && cudaExtensionLoaded()) {
+      // the noise of a GPU run comes from the GPU's generator (torch.cuda.get_rng_state)
+      const cudaRng = getCudaRngState();
+      owned.push(cudaRng);
+      tensors.cuda_rng_state = cudaRng;
+    }
+    tensors.fixed_noise = run.fixedNoise;
+    const replay = trainer.replay?.state();
+    if (replay) {
+      tensors["replay.images"] = replay.images;
+      owned.push(replay.images);
+      if (replay.labels) {
+        tensors["replay.labels"] = replay.labels;
+        owned.push(replay.labels);
+      }
+    }
+    const metadata: Record<string, string> = {
+      format: FORMAT,
+      config: JSON.stringify(run.config),
+      position: JSON.stringify(run.position),
+      optimizers: JSON.stringify(optimizers),
+    };
+    if (trainer.lastGenerator) metadata.generator_stats = JSON.stringify(trainer.lastGenerator);
+    await saveStateDict(tensors, path, { metadata });
+  } finally {
+    for (const t of owned) t.dispose();
+  }
+}
+
+function parseJson<T>(path: string, metadata: Record<string, string>, key: string): T {
+  const text = metadata[key];
+  if (text === undefined) {
+    throw new TypeError(
+      `Cannot resume from "${path}": its metadata has no "${key}"; is it a run checkpoint?`,
+    );
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new TypeError(`Cannot resume from "${path}": metadata "${key}" is not valid JSON`);
+  }
+}
+
+/**
+ * Reads a run checkpoint written by {@linkcode saveRunCheckpoint}.
+ *
+ * @param path the checkpoint file
+ * @returns its config and position, and a `restore` function
+ * @throws {Error} naming the file when it is missing, malformed, or not a run checkpoint
+ */
+export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new Error(
+      `Cannot resume: no checkpoint at "${path}"; pass --out with the folder of the run to continue`,
+    );
+  }
+  const { tensors, metadata } = await loadCheckpoint(path);
+  const free = () => Object.values(tensors).forEach((t) => t.dispose());
+  try {
+    if (metadata.format !== FORMAT) {
+      throw new TypeError(`Cannot resume from "${path}": format "${metadata.format}" is not ${FORMAT}`);
+    }
+    const config = withVariantDefaults(parseJson<TrainConfig>(path, metadata, "config"));
+    const position = parseJson<RunPosition>(path, metadata, "position");
+    const optimizers = parseJson<Record<string, { steps: number[]; group: AdamParamGroup }>>(
+      path,
+      metadata,
+      "optimizers",
+    );
+    for (const key of ["rng_state", "fixed_noise"]) {
+      if (!tensors[key]) throw new TypeError(`Cannot resume from "${path}": tensor "${key}" is missing`);
+    }
+    return {
+      config,
+      position,
+      restore(trainer: DcganTrainer, device: Device): Tensor {
+        try {
+          for (const [prefix, module] of networks(trainer)) {
+            if (!Object.keys(tensors).some((key) => key.startsWith(`${prefix}.`))) {
+              throw new TypeError(
+                `Cannot resume from "${path}": it has no ${prefix} tensors, which this run's config needs`,
+              );
+            }
+            const dict: Record<string, Tensor> = {};
+            for (const [key, t] of Object.entries(tensors)) {
+              if (key.startsWith(`${prefix}.`)) dict[key.slice(prefix.length + 1)] = t;
+            }
+            module.loadStateDict(dict);
+          }
+          for (
+            const [prefix, optimizer] of [["optimizerG", trainer.optimizerG], [
+              "optimizerD",
+              trainer.optimizerD,
+            ]] as const
+          ) {
+            const saved = optimizers[prefix];
+            if (!saved) throw new TypeError(`Cannot resume from "${path}": no state for ${prefix}`);
+            const state: AdamStateDict["state"] = {};
+            saved.steps.forEach((step, index) => {
+              if (step === null || step === undefined) return;
+              const expAvg = tensors[`${prefix}.state.${index}.exp_avg`];
+              const expAvgSq = tensors[`${prefix}.state.${index}.exp_avg_sq`];
+              if (!expAvg || !expAvgSq) {
+                throw new TypeError(`Cannot resume from "${path}": ${prefix} state ${index} is incomplete`);
+              }
+              state[index] = { step, exp_avg: expAvg, exp_avg_sq: expAvgSq };
+            });
+            optimizer.loadStateDict({ state, param_groups: [saved.group] });
+          }
+          const images = tensors["replay.images"];
+          if (trainer.replay && images) {
+            using onDevice = images.to({ device, dtype: "float32" });
+            trainer.replay.load({ images: onDevice, labels: tensors["replay.labels"] });
+          }
+          if (metadata.generator_stats !== undefined) {
+            trainer.lastGenerator = parseJson<GeneratorStats>(path, metadata, "generator_stats");
+          }
+          setRngState(tensors.rng_state!);
+          if (tensors.cuda_rng_state && device !== "cpu" && cudaExtensionLoaded()) {
+            setCudaRngState(tensors.cuda_rng_state);
+          }
+          return tensors.fixed_noise!.to({ device, dtype: "float32" });
+        } finally {
+          free();
+        }
+      },
+    };
+  } catch (error) {
+    free();
+    throw error;
+  }
+}

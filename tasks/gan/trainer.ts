@@ -1,0 +1,432 @@
+/**
+ * One DCGAN training step, exactly the loop of pytorch/examples `dcgan/main.py`: (1) update D on a
+ * real batch (label 1) and the detached fakes (label 0), one Adam step; (2) update G with the
+ * non-saturating loss BCE(D(G(z)), 1), one Adam step.
+ *
+ * The variants of the train task's flags change only what they name: the loss (`lsgan`, `hinge`,
+ * `wgan-gp` with its gradient penalty and LayerNorm critic, see ./losses.ts), the real target (one-sided
+ * label smoothing), D steps per G step (`nCritic`: G is updated on steps 1, 1 + nCritic, ...), replayed
+ * past fakes in D's fake batch (./replay.ts), an average of G's weights (./ema.ts), and class labels
+ * (a conditional DCGAN, models/dcgan/conditional.ts). With none of them the step is the seed's, op for op.
+ *
+ * @module
+ */
+
+import { TorchError } from "../../ffi/ffi.ts";
+import { Adam } from "../../models/optim/adam.ts";
+import { ConditionalDiscriminator, ConditionalGenerator } from "../../models/dcgan/conditional.ts";
+import { Discriminator, Generator } from "../../models/dcgan/networks.ts";
+import { weightsInit } from "../../models/dcgan/weights_init.ts";
+import { noGrad } from "../../ops/autograd.ts";
+import type { Device } from "../../ops/device.ts";
+import { full, randn } from "../../ops/creation.ts";
+import { cat, stack } from "../../ops/functional.ts";
+import { autocast, type AutocastDType, cudaExtensionLoaded } from "../../ops/cuda.ts";
+import { tidy } from "../../ops/scope.ts";
+import type { Tensor } from "../../ops/tensor.ts";
+import { emaCopy, emaUpdate } from "./ema.ts";
+import {
+  discriminatorFakeLoss,
+  discriminatorRealLoss,
+  type GanLoss,
+  generatorLoss,
+  GP_WEIGHT,
+  gradientPenalty,
+  usesSigmoid,
+} from "./losses.ts";
+import { ReplayBuffer } from "./replay.ts";
+
+/** The seed's label for real images. */
+export const REAL_LABEL = 1;
+
+/** What one step measured, as the seed logs it. */
+export interface StepStats {
+  /** errD = errD_real + errD_fake (+ the gradient penalty with wgan-gp). */
+  lossD: number;
+  /** errG, the generator loss of the latest G update (every step unless nCritic > 1). */
+  lossG: number;
+  /** D(x): mean output on the real batch (a probability for bce, a raw score otherwise). */
+  dx: number;
+  /** D(G(z)) before D's update, over the current fakes (not the replayed ones). */
+  dgz1: number;
+  /** D(G(z)) after D's update, at the latest G update. */
+  dgz2: number;
+}
+
+/** A loss became NaN or infinite; the message names the network and what to try. */
+export class DivergenceError extends Error {
+  /** "discriminator" or "generator". */
+  readonly network: "discriminator" | "generator";
+  /**
+   * Reports a diverged network.
+   *
+   * @param network the network whose loss diverged
+   * @param loss the offending value
+   * @param step the global step
+   */
+  constructor(network: "discriminator" | "generator", loss: number, step: number) {
+    super(
+      `Training diverged at step ${step}: the ${network} loss is ${loss}. ` +
+        "The last good checkpoint is kept; resume from it with a lower --lr or another --seed",
+    );
+    this.name = "DivergenceError";
+    this.network = network;
+  }
+}
+
+function allFinite(x: Tensor): boolean {
+  return tidy(() => x.isfinite().to("float32").min().item() === 1);
+}
+
+/**
+ * A loss as the seed's criterion computes it. libtorch's BCE rejects NaN probabilities with an
+ * input-range error; that is a diverged network, reported as such.
+ */
+function criterion(
+  compute: () => Tensor,
+  output: Tensor,
+  blame: () => "discriminator" | "generator",
+  step: number,
+): Tensor {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof TorchError && !allFinite(output)) throw new DivergenceError(blame(), NaN, step);
+    throw error;
+  }
+}
+
+/** The networks' shapes, the optimizers' settings and the GAN variant. */
+export interface DcganSpec {
+  /** Latent size. */
+  nz: number;
+  /** Generator width. */
+  ngf: number;
+  /** Discriminator width. */
+  ndf: number;
+  /** Image channels. */
+  nc: number;
+  /** Image side: 32, 64 or 128. */
+  imageSize: number;
+  /** Adam learning rate. */
+  lr: number;
+  /** Adam beta1. */
+  beta1: number;
+  /** Where the networks live. */
+  device: Device;
+  /** Adam beta2; default 0.999. */
+  beta2?: number;
+  /** The GAN loss; default `"bce"` (the seed's). */
+  loss?: GanLoss;
+  /** D updates per G update; default 1. */
+  nCritic?: number;
+  /** D's target for real images with `bce` and `lsgan`; default 1, 0.9 for one-sided label smoothing. */
+  realLabel?: number;
+  /** Capacity of the replay buffer of past fakes; default 0 (no replay). */
+  replay?: number;
+  /** Decay of the average of G's weights; default 0 (no average). */
+  ema?: number;
+  /** Classes of a conditional DCGAN; default 0 (unconditional). */
+  numClasses?: number;
+  /** The gradient penalty's weight with `wgan-gp`; default 10. */
+  gpWeight?: number;
+  /** Lay out the networks' 4-d weights and the images as channels_last (NHWC), as PyTorch's option. */
+  channelsLast?: boolean;
+  /**
+   * Run the networks under CUDA autocast in this dtype (`torch.autocast("cuda", dtype)`), the losses in
+   * float32 outside it. CUDA only; default off.
+   */
+  autocast?: AutocastDType;
+}
+
+/** One step's results on the device, and, when the step was checked, as read back for the checks. */
+interface StepTensors {
+  errD: Tensor;
+  dx: Tensor;
+  dgz1: Tensor;
+  /** The G update's loss and D(G(z)), when G was updated. */
+  generator?: { errG: Tensor; dgz2: Tensor };
+  /** [lossD, D(x), D(G(z1))], read with the D check. */
+  readD?: Float32Array;
+  /** [lossG, D(G(z2))], read with the G check. */
+  readG?: Float32Array;
+}
+
+/**
+ * Scalars stacked into one float32 tensor, detached (a graph's static output must not hold the captured
+ * step's autograd graph and its activations), so that one read brings them all back.
+ */
+function stacked(scalars: Tensor[]): Tensor {
+  return stack(scalars.map((x) => x.detach().to("float32")));
+}
+
+/** [lossD, lossG, D(x), D(G(z1)), D(G(z2))] in one float32 tensor (NaN where G was not updated): one read. */
+function statsTensor(t: StepTensors): Tensor {
+  const nan = () => full([], NaN, { device: t.errD.device });
+  return stacked([t.errD, t.generator?.errG ?? nan(), t.dx, t.dgz1, t.generator?.dgz2 ?? nan()]);
+}
+
+/** The latest generator update's numbers, carried over the D-only steps when nCritic > 1. */
+export interface GeneratorStats {
+  /** errG. */
+  lossG: number;
+  /** D(G(z)) after D's update. */
+  dgz2: number;
+}
+
+/**
+ * The two networks, their optimizers and the step of the seed's loop, with the train task's variants.
+ *
+ * @example
+ * ```ts
+ * import { DcganTrainer } from "./trainer.ts";
+ * import { manualSeed, randn } from "../../mod.ts";
+ * manualSeed(0);
+ * const trainer = new DcganTrainer({ nz: 8, ngf: 4, ndf: 4, nc: 3, imageSize: 32, lr: 2e-4, beta1: 0.5, device: "cpu" });
+ * using real = randn([2, 3, 32, 32]).tanh();
+ * console.log(trainer.step(real).lossD);
+ * trainer.dispose();
+ * ```
+ */
+export class DcganTrainer {
+  /** The generator (PyTorch's `netG`). */
+  readonly netG: Generator | ConditionalGenerator;
+  /** The discriminator (PyTorch's `netD`); the critic for `wgan-gp`. */
+  readonly netD: Discriminator | ConditionalDiscriminator;
+  /** The average of netG's weights, with `ema`; it makes the sample grids. */
+  readonly netGEma?: Generator | ConditionalGenerator;
+  /** Past fakes for D, with `replay`. */
+  readonly replay?: ReplayBuffer;
+  /** Adam over netG's parameters. */
+  readonly optimizerG: Adam;
+  /** Adam over netD's parameters. */
+  readonly optimizerD: Adam;
+  /** The networks' shapes and optimizer settings. */
+  readonly spec: DcganSpec;
+  /** Steps taken so far (for messages, and for when G is updated). */
+  globalStep = 0;
+  /** The latest G update's numbers (saved in run checkpoints, so a resumed run logs the same). */
+  lastGenerator?: GeneratorStats;
+
+  /**
+   * Builds netG then netD, each initialized with `weightsInit` in the seed's order, so that after
+   * `manualSeed(s)` the initial weights equal PyTorch's.
+   *
+   * @param spec shapes, optimizer settings, device and variant
+   * @throws {RangeError} when nCritic or replay is not a positive integer, or ema or realLabel is out
+   *   of range
+   */
+  constructor(spec: DcganSpec) {
+    const nCritic = spec.nCritic ?? 1;
+    if (!Number.isInteger(nCritic) || nCritic < 1) {
+      throw new RangeError(`nCritic must be a positive integer, got ${nCritic}`);
+    }
+    const ema = spec.ema ?? 0;
+    if (!(ema >= 0 && ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${ema}`);
+    const realLabel = spec.realLabel ?? 1;
+    if (!(realLabel > 0 && realLabel <= 1)) {
+      throw new RangeError(`realLabel must be in (0, 1], got ${realLabel}`);
+    }
+    this.spec = spec;
+    const loss = spec.loss ?? "bce";
+    const numClasses = spec.numClasses ?? 0;
+    const shapeG = { nz: spec.nz, ngf: spec.ngf, nc: spec.nc, imageSize: spec.imageSize };
+    const makeG = () =>
+      numClasses > 0 ? new ConditionalGenerator({ ...shapeG, numClasses }) : new Generator(shapeG);
+    this.netG = weightsInit(makeG());
+    const shapeD = {
+      ndf: spec.ndf,
+      nc: spec.nc,
+      imageSize: spec.imageSize,
+      sigmoid: usesSigmoid(loss),
+      norm: loss === "wgan-gp" ? "layer" as const : "batch" as const,
+    };
+    this.netD = weightsInit(
+      numClasses > 0 ? new ConditionalDiscriminator({ ...shapeD, numClasses }) : new Discriminator(shapeD),
+    );
+    if (spec.device !== "cpu") {
+      this.netG.to(spec.device);
+      this.netD.to(spec.device);
+    }
+    if (spec.autocast && spec.device === "cpu") {
+      throw new RangeError("autocast needs a CUDA device: leave it out on the CPU, or pass device cuda");
+    }
+    if (spec.channelsLast) {
+      this.netG.to({ memoryFormat: "channels_last" });
+      this.netD.to({ memoryFormat: "channels_last" });
+    }
+    if (ema > 0) this.netGEma = emaCopy(this.netG, () => makeG().to(spec.device));
+    if ((spec.replay ?? 0) > 0) this.replay = new ReplayBuffer(spec.replay!);
+    const betas: [number, number] = [spec.beta1, spec.beta2 ?? 0.999];
+    // On the GPU, libtorch's fused kernel with the step count on the device: one launch per network, and
+    // the step can be captured in a CUDA graph
+    const capturable = spec.device !== "cpu" && cudaExtensionLoaded();
+    this.optimizerD = new Adam(this.netD.parameters(), { lr: spec.lr, betas, capturable });
+    this.optimizerG = new Adam(this.netG.parameters(), { lr: spec.lr, betas, capturable });
+  }
+
+  /** The GAN loss in use. */
+  get loss(): GanLoss {
+    return this.spec.loss ?? "bce";
+  }
+
+  /** Classes of a conditional DCGAN, 0 for an unconditional one. */
+  get numClasses(): number {
+    return this.spec.numClasses ?? 0;
+  }
+
+  #generate(net: Generator | ConditionalGenerator, noise: Tensor, labels?: Tensor): Tensor {
+    const run = () => net instanceof ConditionalGenerator ? net.forward(noise, labels) : net.forward(noise);
+    return this.spec.autocast ? autocast(this.spec.autocast, run) : run();
+  }
+
+  /** D's output, in float32 (under autocast D runs in its dtype and the losses take float32, as in PyTorch). */
+  #discriminate(images: Tensor, labels?: Tensor): Tensor {
+    const net = this.netD;
+    const input = this.spec.channelsLast ? images.contiguous("channels_last") : images;
+    const run = () =>
+      net instanceof ConditionalDiscriminator ? net.forward(input, labels) : net.forward(input);
+    return this.spec.autocast ? autocast(this.spec.autocast, run).to("float32") : run();
+  }
+
+  /**
+   * Images for a sample grid, as the seed makes them: the generator (its average, with `ema`) in
+   * training mode, without gradients.
+   *
+   * @param noise (N, nz, 1, 1) on the trainer's device
+   * @param labels (N) int64 classes, for a conditional DCGAN
+   * @returns (N, nc, imageSize, imageSize) in [-1, 1]
+   */
+  sampleImages(noise: Tensor, labels?: Tensor): Tensor {
+    return noGrad(() => tidy(() => this.#generate(this.netGEma ?? this.netG, noise, labels).to("float32")));
+  }
+
+  /**
+   * One step of the seed's loop on a real batch (with the spec's variant).
+   *
+   * @param real real images in [-1, 1], (N, nc, imageSize, imageSize), on the trainer's device
+   * @param noise latent vectors (N, nz, 1, 1); drawn with `randn` when omitted, at the point where the
+   *   seed draws them
+   * @param labels the real images' classes (N) int64, for a conditional DCGAN; the fakes get the same
+   * @returns the losses and D outputs, as the seed logs them
+   * @throws {DivergenceError} when a loss is NaN or infinite, before that network's optimizer steps
+   * @throws {TypeError} when the trainer is conditional and labels are missing
+   */
+  step(real: Tensor, noise?: Tensor, labels?: Tensor): StepStats {
+    this.#checkLabels(labels);
+    const step = ++this.globalStep;
+    const updateG = (step - 1) % (this.spec.nCritic ?? 1) === 0;
+    return tidy(() => {
+      // a checked step has read its numbers with the checks: two reads, one per network
+      const { readD, readG } = this.#stepTensors(real, noise, labels, updateG, step, true);
+      const [lossD, dx, dgz1] = readD!;
+      if (readG) this.lastGenerator = { lossG: readG[0]!, dgz2: readG[1]! };
+      const last = this.lastGenerator ?? { lossG: NaN, dgz2: NaN };
+      return { lossD: lossD!, lossG: last.lossG, dx: dx!, dgz1: dgz1!, dgz2: last.dgz2 };
+    });
+  }
+
+  /**
+   * One step that never waits for the GPU, for capture in a CUDA graph (see ./cuda_graph_step.ts): the
+   * same ops as {@linkcode step}, but the numbers stay on the device and nothing checks them for NaN.
+   * Needs `nCritic` 1 (G is updated every step).
+   *
+   * @param real real images in [-1, 1], (N, nc, imageSize, imageSize), on the trainer's device
+   * @param labels the real images' classes, for a conditional DCGAN
+   * @returns a (5) float32 tensor: lossD, lossG, D(x), D(G(z)) before and after D's update
+   */
+  stepStatsTensor(real: Tensor, labels?: Tensor): Tensor {
+    this.#checkLabels(labels);
+    if ((this.spec.nCritic ?? 1) !== 1) throw new RangeError("stepStatsTensor needs nCritic 1");
+    const step = ++this.globalStep;
+    return tidy(() => statsTensor(this.#stepTensors(real, undefined, labels, true, step, false)));
+  }
+
+  #checkLabels(labels?: Tensor): void {
+    if (this.numClasses > 0 && labels === undefined) {
+      throw new TypeError("This trainer is conditional: pass step(real, noise, labels) with int64 labels");
+    }
+  }
+
+  /**
+   * The seed's step as tensors. With `checked`, each network's numbers are read (one wait for the device)
+   * and its loss checked before its optimizer steps, as the seed's loop reads them; without, nothing waits.
+   */
+  #stepTensors(
+    real: Tensor,
+    noise: Tensor | undefined,
+    labels: Tensor | undefined,
+    updateG: boolean,
+    step: number,
+    checked: boolean,
+  ): StepTensors {
+    const { loss, netG } = this;
+    const realLabel = this.spec.realLabel ?? REAL_LABEL;
+    const batchSize = real.shape[0]!;
+    // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
+    this.optimizerD.zeroGrad(); // the optimizers hold exactly the networks' parameters
+    const outputReal = this.#discriminate(real, labels);
+    const errDReal = criterion(
+      () => discriminatorRealLoss(loss, outputReal, realLabel),
+      outputReal,
+      () => "discriminator",
+      step,
+    );
+    errDReal.backward();
+    const dx = outputReal.mean();
+    const z = noise ?? randn([batchSize, this.spec.nz, 1, 1], { device: this.spec.device });
+    // G's graph is only needed when G is updated in this step
+    const fake = updateG ? this.#generate(netG, z, labels) : noGrad(() => this.#generate(netG, z, labels));
+    const detached = fake.detach();
+    const replayed = this.replay?.sample(Math.floor(batchSize / 2), this.spec.device);
+    const fakeBatch = replayed ? cat([detached, replayed.images]) : detached;
+    const fakeLabels = replayed?.labels && labels ? cat([labels, replayed.labels]) : labels;
+    const outputFake = this.#discriminate(fakeBatch, fakeLabels);
+    const blame = () => allFinite(fake) ? "discriminator" : "generator";
+    const errDFake = criterion(() => discriminatorFakeLoss(loss, outputFake), outputFake, blame, step);
+    errDFake.backward();
+    const dgz1 = (replayed ? outputFake.slice(0, 0, batchSize) : outputFake).mean();
+    let errD = errDReal.add(errDFake);
+    if (loss === "wgan-gp") {
+      const critic = (images: Tensor) => this.#discriminate(images, labels);
+      const penalty = gradientPenalty(critic, real, detached, this.spec.gpWeight ?? GP_WEIGHT);
+      penalty.backward();
+      errD = errD.add(penalty);
+    }
+    const readD = checked ? stacked([errD, dx, dgz1]).toFloat32Array() : undefined;
+    if (readD && !Number.isFinite(readD[0])) throw new DivergenceError(blame(), readD[0]!, step);
+    this.optimizerD.step();
+    this.replay?.push(detached, labels);
+    if (!updateG) return { errD, dx, dgz1, readD };
+    // (2) Update G network: maximize log(D(G(z))) (or the variant's loss)
+    this.optimizerG.zeroGrad();
+    // D's weight gradients of this pass are never used (the seed zeroes them before D's next update),
+    // so D's parameters stop recording here: backward then computes only what reaches G (~8% of a step)
+    const dParameters = this.optimizerD.params;
+    dParameters.forEach((p) => p.requiresGrad_(false));
+    let output: Tensor, errG: Tensor;
+    try {
+      output = this.#discriminate(fake, labels);
+      errG = criterion(() => generatorLoss(loss, output), output, blame, step);
+      errG.backward();
+    } finally {
+      dParameters.forEach((p) => p.requiresGrad_(true));
+    }
+    const dgz2 = output.mean();
+    const readG = checked ? stacked([errG, dgz2]).toFloat32Array() : undefined;
+    if (readG && !Number.isFinite(readG[0])) throw new DivergenceError("generator", readG[0]!, step);
+    this.optimizerG.step();
+    if (this.netGEma) emaUpdate(this.netGEma, netG, this.spec.ema!);
+    return { errD, dx, dgz1, readD, generator: { errG, dgz2 }, readG };
+  }
+
+  /** Frees the networks, the optimizers' state, the average and the replay buffer. */
+  dispose(): void {
+    this.optimizerG.dispose();
+    this.optimizerD.dispose();
+    this.netG.dispose();
+    this.netD.dispose();
+    this.netGEma?.dispose();
+    this.replay?.dispose();
+  }
+}

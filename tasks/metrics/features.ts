@@ -1,0 +1,68 @@
+/**
+ * Runs image batches through Inception-v3 and gathers their 2048-d pool features.
+ *
+ * @module
+ */
+
+import { INCEPTION_FEATURES, type InceptionV3 } from "../../models/inception/inception.ts";
+import { noGrad } from "../../ops/autograd.ts";
+import { tensor } from "../../ops/creation.ts";
+import type { Device } from "../../ops/device.ts";
+import type { Tensor } from "../../ops/tensor.ts";
+import type { ImageBatch } from "../data/types.ts";
+
+/** Options of {@linkcode inceptionFeatures}. */
+export interface FeatureOptions {
+  /** Where the network is; default "cpu". */
+  device?: Device;
+  /** Called after each batch with the number of images done so far. */
+  onBatch?: (done: number) => void;
+}
+
+/**
+ * The Inception pool features of every image in `batches` (resized to 299, gray repeated to RGB).
+ *
+ * @param net the network, in eval mode
+ * @param batches host batches of images in [-1, 1]
+ * @param options device, onBatch
+ * @returns (n, 2048) float32 features on the CPU
+ * @throws {RangeError} when there are no images
+ * @example
+ * ```ts
+ * import { inceptionFeatures } from "./features.ts";
+ * import { InceptionV3 } from "../../models/inception/inception.ts";
+ * using net = new InceptionV3().eval();
+ * const batch = { data: new Float32Array(2 * 3 * 32 * 32), shape: [2, 3, 32, 32] as [number, number, number, number] };
+ * using features = inceptionFeatures(net, [batch]); // [2, 2048]
+ * ```
+ */
+export function inceptionFeatures(
+  net: InceptionV3,
+  batches: Iterable<ImageBatch>,
+  options: FeatureOptions = {},
+): Tensor {
+  const device = options.device ?? "cpu";
+  const chunks: Float32Array[] = [];
+  let done = 0;
+  for (const batch of batches) {
+    const features = noGrad(() => {
+      using host = tensor(batch.data, { shape: batch.shape });
+      using images = host.to(device);
+      using out = net.features(images);
+      return out.toFloat32Array();
+    });
+    chunks.push(features);
+    done += batch.shape[0];
+    options.onBatch?.(done);
+  }
+  if (done === 0) {
+    throw new RangeError("Cannot compute Inception features of no images: pass at least one batch");
+  }
+  const all = new Float32Array(done * INCEPTION_FEATURES);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return tensor(all, { shape: [done, INCEPTION_FEATURES] });
+}
