@@ -100,10 +100,13 @@ export { weightsInit } from "./models/dcgan/weights_init.ts";
 export {
   Discriminator,
   type DiscriminatorConfig,
+  type DiscriminatorNetwork,
   Generator,
   type GeneratorConfig,
+  type GeneratorNetwork,
   IMAGE_SIZES,
 } from "./models/dcgan/networks.ts";
+export { createDiscriminator, createGenerator, type NetworkConfig } from "./models/dcgan/factory.ts";
 export {
   Adam,
   type AdamOptions,

@@ -25,8 +25,10 @@ import type { Tensor } from "../../ops/tensor.ts";
 import {
   type DiscriminatorConfig,
   discriminatorLayers,
+  type DiscriminatorNetwork,
   type GeneratorConfig,
   generatorLayers,
+  type GeneratorNetwork,
 } from "./networks.ts";
 import { Embedding } from "../nn/linear.ts";
 import { Module } from "../nn/module.ts";
@@ -77,7 +79,7 @@ function checkLabels(network: string, labels: Tensor | undefined, n: number): Te
  * using fake = netG.forward(randn([3, 16, 1, 1]), labels); // [3, 1, 32, 32]
  * ```
  */
-export class ConditionalGenerator extends Module {
+export class ConditionalGenerator extends Module implements GeneratorNetwork {
   /** The DCGAN generator's layers, taking nz + embedDim channels. */
   main: Sequential;
   /** The class embedding, (numClasses, embedDim). */
@@ -153,7 +155,7 @@ export class ConditionalGenerator extends Module {
  * using p = netD.forward(randn([2, 1, 32, 32]), labels); // [2]
  * ```
  */
-export class ConditionalDiscriminator extends Module {
+export class ConditionalDiscriminator extends Module implements DiscriminatorNetwork {
   /** The DCGAN discriminator's layers, taking nc + 1 channels. */
   main: Sequential;
   /** The label maps, (numClasses, imageSize * imageSize). */

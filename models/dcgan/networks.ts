@@ -160,6 +160,57 @@ export function discriminatorLayers(
 }
 
 /**
+ * What every generator offers, plain or conditional, so that callers never ask which one they hold:
+ * `forward(noise, labels?)` and `numClasses` (0 for a plain generator, which refuses labels).
+ */
+export interface GeneratorNetwork extends Module {
+  /** Size of the latent vector z. */
+  readonly nz: number;
+  /** Generator feature maps. */
+  readonly ngf: number;
+  /** Image channels. */
+  readonly nc: number;
+  /** Image height and width. */
+  readonly imageSize: number;
+  /** Classes the generator is conditioned on; 0 for an unconditional one. */
+  readonly numClasses: number;
+  /** Images (N, nc, imageSize, imageSize) in [-1, 1] from noise (N, nz, 1, 1) and, when conditional, labels (N). */
+  forward(noise: Tensor, labels?: Tensor): Tensor;
+}
+
+/**
+ * What every discriminator offers, plain or conditional: `forward(images, labels?)` and `numClasses`
+ * (0 for a plain discriminator, which refuses labels).
+ */
+export interface DiscriminatorNetwork extends Module {
+  /** Image channels. */
+  readonly nc: number;
+  /** Image height and width. */
+  readonly imageSize: number;
+  /** Classes the discriminator is conditioned on; 0 for an unconditional one. */
+  readonly numClasses: number;
+  /** Whether the output goes through Sigmoid (probabilities) or not (raw scores). */
+  readonly sigmoid: boolean;
+  /** One score (N) per image (N, nc, imageSize, imageSize) and, when conditional, label (N). */
+  forward(images: Tensor, labels?: Tensor): Tensor;
+}
+
+/**
+ * Throws when labels reach an unconditional network.
+ *
+ * @param network the class name, for the message
+ * @param labels what the caller passed
+ * @throws {TypeError} when labels were given
+ */
+export function refuseLabels(network: string, labels: Tensor | undefined): void {
+  if (labels !== undefined) {
+    throw new TypeError(
+      `${network} is not conditional and takes no labels: drop them, or use a conditional network (train --conditional)`,
+    );
+  }
+}
+
+/**
  * Maps noise (N, nz, 1, 1) to images (N, nc, imageSize, imageSize) in [-1, 1]: a stride-1
  * ConvTranspose2d to 4x4, then stride-2 ConvTranspose2d + BatchNorm2d + ReLU blocks that double the size
  * and halve the channels, then a ConvTranspose2d to nc channels and Tanh.
@@ -172,7 +223,7 @@ export function discriminatorLayers(
  * using fake = netG.forward(randn([4, 16, 1, 1])); // [4, 3, 32, 32]
  * ```
  */
-export class Generator extends Module {
+export class Generator extends Module implements GeneratorNetwork {
   /** The layers, named `main` as in the example. */
   main: Sequential;
   /** Size of the latent vector z. */
@@ -183,6 +234,8 @@ export class Generator extends Module {
   readonly nc: number;
   /** Image height and width. */
   readonly imageSize: number;
+  /** Always 0: the plain generator takes no labels. */
+  readonly numClasses = 0;
 
   /**
    * Builds the layers with PyTorch's default init (call weightsInit for the DCGAN's).
@@ -203,10 +256,12 @@ export class Generator extends Module {
    * Generates images from noise.
    *
    * @param noise (N, nz, 1, 1)
+   * @param labels must be left out: a plain generator refuses them
    * @returns images (N, nc, imageSize, imageSize) in [-1, 1]
-   * @throws {TypeError} when the noise has another shape
+   * @throws {TypeError} when the noise has another shape, or labels are given
    */
-  override forward(noise: Tensor): Tensor {
+  override forward(noise: Tensor, labels?: Tensor): Tensor {
+    refuseLabels("Generator", labels);
     const shape = noise.shape;
     if (shape.length !== 4 || shape[1] !== this.nz || shape[2] !== 1 || shape[3] !== 1) {
       throw new TypeError(
@@ -232,7 +287,7 @@ export class Generator extends Module {
  * using p = netD.forward(randn([4, 3, 32, 32])); // [4]
  * ```
  */
-export class Discriminator extends Module {
+export class Discriminator extends Module implements DiscriminatorNetwork {
   /** The layers, named `main` as in the example. */
   main: Sequential;
   /** Discriminator feature maps. */
@@ -245,6 +300,8 @@ export class Discriminator extends Module {
   readonly sigmoid: boolean;
   /** The hidden blocks' normalization. */
   readonly norm: "batch" | "layer";
+  /** Always 0: the plain discriminator takes no labels. */
+  readonly numClasses = 0;
 
   /**
    * Builds the layers with PyTorch's default init (call weightsInit for the DCGAN's).
@@ -267,11 +324,13 @@ export class Discriminator extends Module {
    * Scores images as real (1) or fake (0).
    *
    * @param images (N, nc, imageSize, imageSize)
+   * @param labels must be left out: a plain discriminator refuses them
    * @returns (N) probabilities, as the example's `output.view(-1, 1).squeeze(1)` (raw scores with
    *   `sigmoid: false`)
-   * @throws {TypeError} when the images have another shape
+   * @throws {TypeError} when the images have another shape, or labels are given
    */
-  override forward(images: Tensor): Tensor {
+  override forward(images: Tensor, labels?: Tensor): Tensor {
+    refuseLabels("Discriminator", labels);
     const shape = images.shape;
     const { nc, imageSize } = this;
     if (shape.length !== 4 || shape[1] !== nc || shape[2] !== imageSize || shape[3] !== imageSize) {

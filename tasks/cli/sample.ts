@@ -11,8 +11,7 @@
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { loadCheckpoint, saveStateDict } from "../../models/io/state_dict_file.ts";
-import { ConditionalGenerator } from "../../models/dcgan/conditional.ts";
-import type { Generator } from "../../models/dcgan/networks.ts";
+import type { GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import { randn, tensor } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
@@ -33,7 +32,7 @@ function latent(seed: number, n: number, nz: number, truncate?: number): Float32
 }
 
 function generate(
-  netG: Generator | ConditionalGenerator,
+  netG: GeneratorNetwork,
   z: Float32Array,
   n: number,
   device: Device,
@@ -41,9 +40,7 @@ function generate(
 ): ImageBatch {
   using input = tensor(z, { shape: [n, netG.nz, 1, 1], device });
   using labels = classes ? tensor(BigInt64Array.from(classes, BigInt), { device }) : undefined;
-  using images = noGrad(() =>
-    netG instanceof ConditionalGenerator ? netG.forward(input, labels) : netG.forward(input)
-  );
+  using images = noGrad(() => netG.forward(input, labels));
   return { data: images.toFloat32Array(), shape: images.shape as ImageBatch["shape"] };
 }
 
@@ -52,7 +49,7 @@ function generate(
  * conditional generator) cycling through the classes.
  */
 function sampleClasses(
-  netG: Generator | ConditionalGenerator,
+  netG: GeneratorNetwork,
   n: number,
   options: { only?: number; perClass?: number },
 ): Int32Array | undefined {
@@ -61,7 +58,7 @@ function sampleClasses(
     : options.perClass !== undefined
     ? "--per-class"
     : undefined;
-  if (!(netG instanceof ConditionalGenerator)) {
+  if (netG.numClasses === 0) {
     if (flag) throw new ConfigError(`${flag} needs a conditional generator (one trained with --conditional)`);
     return undefined;
   }
@@ -135,7 +132,7 @@ type Values = Record<string, string | boolean | (string | boolean)[] | undefined
 
 /** What every subcommand shares: the generator, its device, the truncation and the class choice. */
 interface SampleContext {
-  netG: Generator | ConditionalGenerator;
+  netG: GeneratorNetwork;
   device: Device;
   truncate?: number;
   only?: number;
@@ -146,7 +143,7 @@ const RANGE: [number, number] = [-1, 1];
 
 async function sampleGrid(ctx: SampleContext, values: Values): Promise<string> {
   const { netG, device, perClass } = ctx;
-  const classes = netG instanceof ConditionalGenerator ? netG.numClasses : 0;
+  const classes = netG.numClasses;
   const n = perClass !== undefined ? perClass * classes : integer("n", values.n as string, 1);
   const z = latent(integer("seed", values.seed as string, 0), n, netG.nz, ctx.truncate);
   const out = (values.out as string | undefined) ?? "samples.png";

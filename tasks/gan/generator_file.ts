@@ -7,8 +7,8 @@
 
 import { join } from "node:path";
 import { loadCheckpoint } from "../../models/io/state_dict_file.ts";
-import { ConditionalGenerator } from "../../models/dcgan/conditional.ts";
-import { Generator } from "../../models/dcgan/networks.ts";
+import { createGenerator } from "../../models/dcgan/factory.ts";
+import type { GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import type { Device } from "../../ops/device.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
@@ -79,7 +79,7 @@ export function generatorShape(shapes: Record<string, number[]>, source: string)
 export async function loadGenerator(
   path: string | URL,
   device: Device = "cpu",
-): Promise<Generator | ConditionalGenerator> {
+): Promise<GeneratorNetwork> {
   let file = path;
   if (typeof path === "string") {
     try {
@@ -101,14 +101,11 @@ export async function loadGenerator(
     const shapes = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.shape]));
     const shape = generatorShape(shapes, String(file));
     const embedding = shapes["label_emb.weight"];
-    const netG = embedding?.length === 2
-      ? new ConditionalGenerator({
-        ...shape,
-        nz: shape.nz - embedding[1]!,
-        numClasses: embedding[0]!,
-        embedDim: embedding[1]!,
-      })
-      : new Generator(shape);
+    const netG = createGenerator(
+      embedding?.length === 2
+        ? { ...shape, nz: shape.nz - embedding[1]!, numClasses: embedding[0]!, embedDim: embedding[1]! }
+        : shape,
+    );
     try {
       netG.loadStateDict(state);
       if (device !== "cpu") netG.to(device);

@@ -14,8 +14,8 @@
 
 import { TorchError } from "../../ffi/ffi.ts";
 import { Adam } from "../../models/optim/adam.ts";
-import { ConditionalDiscriminator, ConditionalGenerator } from "../../models/dcgan/conditional.ts";
-import { Discriminator, Generator } from "../../models/dcgan/networks.ts";
+import { createDiscriminator, createGenerator } from "../../models/dcgan/factory.ts";
+import type { DiscriminatorNetwork, GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { weightsInit } from "../../models/dcgan/weights_init.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import type { Device } from "../../ops/device.ts";
@@ -190,11 +190,11 @@ export interface GeneratorStats {
  */
 export class DcganTrainer {
   /** The generator (PyTorch's `netG`). */
-  readonly netG: Generator | ConditionalGenerator;
+  readonly netG: GeneratorNetwork;
   /** The discriminator (PyTorch's `netD`); the critic for `wgan-gp`. */
-  readonly netD: Discriminator | ConditionalDiscriminator;
+  readonly netD: DiscriminatorNetwork;
   /** The average of netG's weights, with `ema`; it makes the sample grids. */
-  readonly netGEma?: Generator | ConditionalGenerator;
+  readonly netGEma?: GeneratorNetwork;
   /** Past fakes for D, with `replay`. */
   readonly replay?: ReplayBuffer;
   /** Adam over netG's parameters. */
@@ -230,20 +230,17 @@ export class DcganTrainer {
     this.spec = spec;
     const loss = spec.loss ?? "bce";
     const numClasses = spec.numClasses ?? 0;
-    const shapeG = { nz: spec.nz, ngf: spec.ngf, nc: spec.nc, imageSize: spec.imageSize };
     const makeG = () =>
-      numClasses > 0 ? new ConditionalGenerator({ ...shapeG, numClasses }) : new Generator(shapeG);
+      createGenerator({ nz: spec.nz, ngf: spec.ngf, nc: spec.nc, imageSize: spec.imageSize, numClasses });
     this.netG = weightsInit(makeG());
-    const shapeD = {
+    this.netD = weightsInit(createDiscriminator({
       ndf: spec.ndf,
       nc: spec.nc,
       imageSize: spec.imageSize,
       sigmoid: usesSigmoid(loss),
-      norm: loss === "wgan-gp" ? "layer" as const : "batch" as const,
-    };
-    this.netD = weightsInit(
-      numClasses > 0 ? new ConditionalDiscriminator({ ...shapeD, numClasses }) : new Discriminator(shapeD),
-    );
+      norm: loss === "wgan-gp" ? "layer" : "batch",
+      numClasses,
+    }));
     if (spec.device !== "cpu") {
       this.netG.to(spec.device);
       this.netD.to(spec.device);
@@ -275,8 +272,8 @@ export class DcganTrainer {
     return this.spec.numClasses ?? 0;
   }
 
-  #generate(net: Generator | ConditionalGenerator, noise: Tensor, labels?: Tensor): Tensor {
-    const run = () => net instanceof ConditionalGenerator ? net.forward(noise, labels) : net.forward(noise);
+  #generate(net: GeneratorNetwork, noise: Tensor, labels?: Tensor): Tensor {
+    const run = () => net.forward(noise, labels);
     return this.spec.autocast ? autocast(this.spec.autocast, run) : run();
   }
 
@@ -284,8 +281,7 @@ export class DcganTrainer {
   #discriminate(images: Tensor, labels?: Tensor): Tensor {
     const net = this.netD;
     const input = this.spec.channelsLast ? images.contiguous("channels_last") : images;
-    const run = () =>
-      net instanceof ConditionalDiscriminator ? net.forward(input, labels) : net.forward(input);
+    const run = () => net.forward(input, labels);
     return this.spec.autocast ? autocast(this.spec.autocast, run).to("float32") : run();
   }
 

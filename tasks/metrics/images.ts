@@ -6,8 +6,7 @@
  * @module
  */
 
-import { ConditionalGenerator } from "../../models/dcgan/conditional.ts";
-import type { Generator as DcganGenerator } from "../../models/dcgan/networks.ts";
+import type { GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import { randint, randn } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
@@ -71,14 +70,14 @@ export interface GeneratedBatchOptions {
  * ```
  */
 export function* generatedBatches(
-  netG: DcganGenerator | ConditionalGenerator,
+  netG: GeneratorNetwork,
   n: number,
   options: GeneratedBatchOptions,
 ): Generator<ImageBatch> {
   const { batchSize, seed, device = "cpu", quantize = true } = options;
   manualSeed(seed);
   using z = randn([n, netG.nz, 1, 1]);
-  using labels = netG instanceof ConditionalGenerator ? randint(0, netG.numClasses, [n]) : undefined;
+  using labels = netG.numClasses > 0 ? randint(0, netG.numClasses, [n]) : undefined;
   for (let start = 0; start < n; start += batchSize) {
     const count = Math.min(batchSize, n - start);
     const batch = noGrad(() => {
@@ -86,9 +85,7 @@ export function* generatedBatches(
       using input = slice.to(device);
       using y = labels?.slice(0, start, start + count);
       using onDevice = y?.to(device);
-      using images = netG instanceof ConditionalGenerator
-        ? netG.forward(input, onDevice)
-        : netG.forward(input);
+      using images = netG.forward(input, onDevice);
       return { data: images.toFloat32Array(), shape: images.shape as ImageBatch["shape"] };
     });
     if (quantize) quantizeImages(batch.data);

@@ -124,3 +124,22 @@ Deno.test("sample --class on an unconditional generator says it needs a conditio
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("plain and conditional networks share one contract: forward(x, labels?) and numClasses", () => {
+  t.manualSeed(0);
+  const shape = { nz: 8, ngf: 4, nc: 1, imageSize: 32 } as const;
+  using plainG = t.createGenerator(shape);
+  using condG = t.createGenerator({ ...shape, numClasses: 3 });
+  using plainD = t.createDiscriminator({ ndf: 4, nc: 1, imageSize: 32 });
+  using condD = t.createDiscriminator({ ndf: 4, nc: 1, imageSize: 32, numClasses: 3 });
+  assert.deepEqual([plainG.numClasses, condG.numClasses, plainD.numClasses, condD.numClasses], [0, 3, 0, 3]);
+  assert.ok(plainG instanceof Generator && condG instanceof ConditionalGenerator);
+  assert.ok(condD instanceof ConditionalDiscriminator);
+  using z = t.randn([2, 8, 1, 1]);
+  using labels = t.tensor([0, 2], { dtype: "int64" });
+  using fake = condG.forward(z, labels);
+  using score = condD.forward(fake, labels);
+  assert.deepEqual(score.shape, [2]);
+  assert.throws(() => plainG.forward(z, labels), /Generator is not conditional and takes no labels/);
+  assert.throws(() => plainD.forward(fake, labels), /Discriminator is not conditional and takes no labels/);
+});
