@@ -54,7 +54,7 @@ export {
   where,
 } from "./ops/functional.ts";
 export { enableGrad, grad, isGradEnabled, noGrad } from "./ops/autograd.ts";
-export { type Disposable, keep, tidy } from "./ops/scope.ts";
+export { type Freeable, keep, tidy } from "./ops/scope.ts";
 export {
   cudaIsAvailable,
   type CudnnFlags,

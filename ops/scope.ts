@@ -5,15 +5,18 @@
  * @module
  */
 
-/** Anything the scope machinery can free. */
-export interface Disposable {
+/**
+ * Anything {@linkcode tidy} and {@linkcode keep} can free, such as a tensor. (Not the built-in
+ * `Disposable` that `using` relies on, which wants `[Symbol.dispose]`.)
+ */
+export interface Freeable {
   /** Frees the native resource; a second call is a no-op. */
   dispose(): void;
   /** Called when the item leaves every scope alive (kept or returned), so it can arm a GC backstop. */
   escape?(): void;
 }
 
-const scopes: Set<Disposable>[] = [];
+const scopes: Set<Freeable>[] = [];
 
 /**
  * Records a newly created tensor in the innermost open scope, if any.
@@ -21,7 +24,7 @@ const scopes: Set<Disposable>[] = [];
  * @param item the new tensor
  * @returns whether a scope took it (and will free it or call its `escape()`)
  */
-export function track(item: Disposable): boolean {
+export function track(item: Freeable): boolean {
   const scope = scopes[scopes.length - 1];
   if (scope === undefined) return false;
   scope.add(item);
@@ -33,7 +36,7 @@ export function track(item: Disposable): boolean {
  *
  * @param item the tensor to forget
  */
-export function untrack(item: Disposable): void {
+export function untrack(item: Freeable): void {
   for (let i = scopes.length - 1; i >= 0; i--) scopes[i]!.delete(item);
 }
 
@@ -49,7 +52,7 @@ export function untrack(item: Disposable): void {
  * tidy(() => { kept = keep(zeros([2])); });
  * ```
  */
-export function keep<T extends Disposable>(item: T): T {
+export function keep<T extends Freeable>(item: T): T {
   let held = false;
   for (let i = scopes.length - 1; i >= 0; i--) held = scopes[i]!.delete(item) || held;
   if (held) item.escape?.();
@@ -80,7 +83,7 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
  * ```
  */
 export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Disposable>();
+  const scope = new Set<Freeable>();
   scopes.push(scope);
   let result: T;
   try {
