@@ -1,57 +1,177 @@
 /**
- * The pictures of a run folder, redrawn after each epoch: `loss_plot.png` from metrics.jsonl and
- * `progress.gif` from the per-epoch fixed-noise grids.
+ * The pictures of a run folder, kept up to date at a cost that does not grow with the run:
+ * `loss_plot.png` is drawn from loss series held in memory (at most every few seconds) and
+ * `progress.gif` grows by one frame per epoch grid.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { writeGridAnimation } from "./gif.ts";
+import { appendGridFrame, gifFrameCount } from "./gif_append.ts";
+import type { ImageArray } from "./grid.ts";
 import { type LossHistory, writeLossPlot } from "./plot.ts";
 
 /** The loss plot's file name in a run folder. */
 export const LOSS_PLOT_FILE = "loss_plot.png";
 /** The animation's file name in a run folder. */
 export const PROGRESS_GIF_FILE = "progress.gif";
+/** The per-epoch grid files whose frames make up the animation. */
+export const EPOCH_GRID_PATTERN: RegExp = /^fake_samples_epoch_\d+\.png$/;
+
+/** One logged step's numbers, as metrics.jsonl holds them. */
+export interface LossRecord {
+  /** Discriminator loss. */
+  lossD: number;
+  /** Generator loss. */
+  lossG: number;
+  /** Mean D output on real images. */
+  dx?: number;
+  /** Mean D output on fakes (before D's update). */
+  dgz1?: number;
+}
 
 /**
  * Reads a run's metrics.jsonl into loss series (a torn last line from a killed run is skipped).
  *
  * @param path the metrics.jsonl file
- * @returns one entry per logged step
+ * @returns one entry per logged step, and how many lines were read
  * @example
  * ```ts ignore
  * import { readLossHistory } from "./run_visuals.ts";
- * const history = await readLossHistory("runs/emoji-1/metrics.jsonl");
+ * const { history } = await readLossHistory("runs/emoji-1/metrics.jsonl");
  * ```
  */
-export async function readLossHistory(path: string): Promise<LossHistory> {
+export async function readLossHistory(path: string): Promise<{ history: LossHistory; lines: number }> {
   const history: LossHistory = { lossD: [], lossG: [], dx: [], dgz: [] };
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch {
-    return history;
+    return { history, lines: 0 };
   }
+  let lines = 0;
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
-    let record: { lossD?: number; lossG?: number; dx?: number; dgz1?: number };
+    lines++;
+    let record: Partial<LossRecord>;
     try {
       record = JSON.parse(line);
     } catch {
       continue;
     }
-    if (typeof record.lossD !== "number" || typeof record.lossG !== "number") continue;
-    history.lossD.push(record.lossD);
-    history.lossG.push(record.lossG);
-    history.dx.push(record.dx ?? NaN);
-    history.dgz.push(record.dgz1 ?? NaN);
+    if (typeof record.lossD === "number" && typeof record.lossG === "number") {
+      pushRecord(history, record as LossRecord);
+    }
   }
-  return history;
+  return { history, lines };
+}
+
+function pushRecord(history: LossHistory, record: LossRecord): void {
+  history.lossD.push(record.lossD);
+  history.lossG.push(record.lossG);
+  history.dx.push(record.dx ?? NaN);
+  history.dgz.push(record.dgz1 ?? NaN);
+}
+
+async function epochGrids(out: string): Promise<string[]> {
+  const frames: string[] = [];
+  for await (const entry of Deno.readDir(out)) {
+    if (EPOCH_GRID_PATTERN.test(entry.name)) frames.push(join(out, entry.name));
+  }
+  return frames.sort();
+}
+
+/** Options of {@linkcode RunVisuals.open}. */
+export interface RunVisualsOptions {
+  /** Redraw the loss plot at most this often (seconds) unless forced; default 5. */
+  plotEverySeconds?: number;
 }
 
 /**
- * Redraws the run folder's loss plot and grid animation.
+ * A run folder's loss plot and grid animation, updated incrementally while training.
+ *
+ * @example
+ * ```ts ignore
+ * import { RunVisuals } from "./run_visuals.ts";
+ * const visuals = await RunVisuals.open("runs/emoji-1");
+ * visuals.record({ lossD: 1.3, lossG: 0.8, dx: 0.6, dgz1: 0.4 });
+ * await visuals.addEpochGrid(grid);
+ * await visuals.drawPlot({ force: true });
+ * ```
+ */
+export class RunVisuals {
+  /** The loss series so far. */
+  readonly history: LossHistory;
+  /** Work done so far, so tests can check that an epoch's share stays flat as the run grows. */
+  readonly work = { framesEncoded: 0, metricLinesRead: 0, plotsDrawn: 0 };
+  readonly #out: string;
+  readonly #plotEveryMs: number;
+  #lastPlot = -Infinity;
+
+  private constructor(out: string, history: LossHistory, options: RunVisualsOptions) {
+    this.#out = out;
+    this.history = history;
+    this.#plotEveryMs = (options.plotEverySeconds ?? 5) * 1000;
+  }
+
+  /**
+   * Opens a run folder's visuals: reads metrics.jsonl once (a resumed run's earlier steps) and, when
+   * progress.gif does not hold one frame per epoch grid on disk (a run stopped between the two), rebuilds
+   * it once from the grids.
+   *
+   * @param out the run folder
+   * @param options `plotEverySeconds` (5)
+   * @returns the visuals, ready for {@linkcode RunVisuals.record}
+   */
+  static async open(out: string, options: RunVisualsOptions = {}): Promise<RunVisuals> {
+    const { history, lines } = await readLossHistory(join(out, "metrics.jsonl"));
+    const visuals = new RunVisuals(out, history, options);
+    visuals.work.metricLinesRead += lines;
+    const grids = await epochGrids(out);
+    const gif = join(out, PROGRESS_GIF_FILE);
+    if (grids.length > 0 && (await gifFrameCount(gif).catch(() => -1)) !== grids.length) {
+      await writeGridAnimation(grids, gif);
+      visuals.work.framesEncoded += grids.length;
+    }
+    return visuals;
+  }
+
+  /** Adds one step's numbers to the series. */
+  record(record: LossRecord): void {
+    pushRecord(this.history, record);
+  }
+
+  /**
+   * Appends an epoch's grid to progress.gif (one frame encoded).
+   *
+   * @param grid the grid as written to fake_samples_epoch_NNN.png, `[c, h, w]` in [0, 1]
+   */
+  async addEpochGrid(grid: ImageArray): Promise<void> {
+    this.work.framesEncoded += await appendGridFrame(join(this.#out, PROGRESS_GIF_FILE), grid);
+  }
+
+  /**
+   * Redraws loss_plot.png from the series in memory, unless it was drawn less than `plotEverySeconds`
+   * ago (`force` draws regardless, e.g. at the end of a run).
+   *
+   * @param options `force`
+   * @returns whether it drew
+   */
+  async drawPlot(options: { force?: boolean } = {}): Promise<boolean> {
+    const now = performance.now();
+    if (this.history.lossD.length === 0) return false;
+    if (!options.force && now - this.#lastPlot < this.#plotEveryMs) return false;
+    await writeLossPlot(this.history, join(this.#out, LOSS_PLOT_FILE));
+    this.#lastPlot = now;
+    this.work.plotsDrawn++;
+    return true;
+  }
+}
+
+/**
+ * Redraws a run folder's loss plot and grid animation from its files (all frames re-encoded): for a
+ * finished run's folder, not for a training loop (use {@linkcode RunVisuals}).
  *
  * @param out the run folder
  * @returns the paths written
@@ -63,18 +183,14 @@ export async function readLossHistory(path: string): Promise<LossHistory> {
  */
 export async function writeRunVisuals(out: string): Promise<string[]> {
   const written: string[] = [];
-  const history = await readLossHistory(join(out, "metrics.jsonl"));
+  const { history } = await readLossHistory(join(out, "metrics.jsonl"));
   if (history.lossD.length > 0) {
     await writeLossPlot(history, join(out, LOSS_PLOT_FILE));
     written.push(join(out, LOSS_PLOT_FILE));
   }
-  const frames: string[] = [];
-  for await (const entry of Deno.readDir(out)) {
-    if (/^fake_samples_epoch_\d+\.png$/.test(entry.name)) frames.push(entry.name);
-  }
-  frames.sort();
+  const frames = await epochGrids(out);
   if (frames.length > 0) {
-    await writeGridAnimation(frames.map((name) => join(out, name)), join(out, PROGRESS_GIF_FILE));
+    await writeGridAnimation(frames, join(out, PROGRESS_GIF_FILE));
     written.push(join(out, PROGRESS_GIF_FILE));
   }
   return written;
