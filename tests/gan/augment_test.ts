@@ -1,0 +1,117 @@
+// DiffAugment against the authors' PyTorch semantics, written out below: the same input, the same seed
+// (so the same libtorch draws), the same output and the same gradient with respect to the input.
+import assert from "node:assert/strict";
+import * as t from "../../mod.ts";
+import { type Augmentation, diffAugment, parseAugmentPolicy } from "../../tasks/gan/augment.ts";
+import { assertClose, runTorch } from "../torch_ref.ts";
+
+/** DiffAugment_pytorch.py's functions (the version with `ratio` and `.contiguous()`). */
+const REFERENCE = `
+def rand_brightness(x):
+    return x + (torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device) - 0.5)
+def rand_saturation(x):
+    m = x.mean(dim=1, keepdim=True)
+    return (x - m) * (torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device) * 2) + m
+def rand_contrast(x):
+    m = x.mean(dim=[1, 2, 3], keepdim=True)
+    return (x - m) * (torch.rand(x.size(0), 1, 1, 1, dtype=x.dtype, device=x.device) + 0.5) + m
+def rand_translation(x, ratio=0.125):
+    sx, sy = int(x.size(2) * ratio + 0.5), int(x.size(3) * ratio + 0.5)
+    tx = torch.randint(-sx, sx + 1, size=[x.size(0), 1, 1], device=x.device)
+    ty = torch.randint(-sy, sy + 1, size=[x.size(0), 1, 1], device=x.device)
+    gb, gx, gy = torch.meshgrid(torch.arange(x.size(0)), torch.arange(x.size(2)), torch.arange(x.size(3)),
+                                indexing='ij')
+    gx = torch.clamp(gx + tx + 1, 0, x.size(2) + 1)
+    gy = torch.clamp(gy + ty + 1, 0, x.size(3) + 1)
+    x_pad = F.pad(x, [1, 1, 1, 1, 0, 0, 0, 0])
+    return x_pad.permute(0, 2, 3, 1).contiguous()[gb, gx, gy].permute(0, 3, 1, 2)
+def rand_cutout(x, ratio=0.5):
+    cs = int(x.size(2) * ratio + 0.5), int(x.size(3) * ratio + 0.5)
+    ox = torch.randint(0, x.size(2) + (1 - cs[0] % 2), size=[x.size(0), 1, 1], device=x.device)
+    oy = torch.randint(0, x.size(3) + (1 - cs[1] % 2), size=[x.size(0), 1, 1], device=x.device)
+    gb, gx, gy = torch.meshgrid(torch.arange(x.size(0)), torch.arange(cs[0]), torch.arange(cs[1]), indexing='ij')
+    gx = torch.clamp(gx + ox - cs[0] // 2, min=0, max=x.size(2) - 1)
+    gy = torch.clamp(gy + oy - cs[1] // 2, min=0, max=x.size(3) - 1)
+    mask = torch.ones(x.size(0), x.size(2), x.size(3), dtype=x.dtype, device=x.device)
+    mask[gb, gx, gy] = 0
+    return x * mask.unsqueeze(1)
+AUGMENT_FNS = {'color': [rand_brightness, rand_saturation, rand_contrast], 'translation': [rand_translation],
+               'cutout': [rand_cutout]}
+def DiffAugment(x, policy):
+    for p in policy.split(','):
+        for f in AUGMENT_FNS[p]:
+            x = f(x)
+    return x.contiguous()
+`;
+
+const CASES: { policy: Augmentation[]; shape: number[] }[] = [
+  { policy: ["color"], shape: [5, 3, 8, 8] },
+  { policy: ["translation"], shape: [6, 2, 16, 24] },
+  { policy: ["cutout"], shape: [6, 2, 16, 24] },
+  // an odd cutout side (5 of 10) and a one-pixel shift (int(10 / 8 + 0.5) = 1)
+  { policy: ["cutout", "translation"], shape: [8, 1, 10, 10] },
+  { policy: ["color", "translation", "cutout"], shape: [4, 3, 32, 32] },
+];
+
+Deno.test("diffAugment matches DiffAugment_pytorch for each policy: images, input gradient and draws", async () => {
+  t.manualSeed(123);
+  const inputs: Record<string, t.Tensor> = {};
+  CASES.forEach(({ shape }, k) => {
+    inputs[`x${k}`] = t.randn(shape).tanh();
+    inputs[`upstream${k}`] = t.randn(shape);
+  });
+  const policies = CASES.map(({ policy }) => policy.join(","));
+  const expected = await runTorch(
+    `${REFERENCE}
+for k, policy in enumerate(${JSON.stringify(policies)}):
+    x = inp['x%d' % k].clone().requires_grad_(True)
+    torch.manual_seed(99 + k)
+    y = DiffAugment(x, policy)
+    (y * inp['upstream%d' % k]).sum().backward()
+    out['y%d' % k], out['grad%d' % k] = y, x.grad
+    out['after%d' % k] = torch.rand(3)  # the generator's state after the draws
+`,
+    inputs,
+  );
+  try {
+    CASES.forEach(({ policy }, k) => {
+      const name = policy.join(",");
+      using x = inputs[`x${k}`]!.detach().requiresGrad_(true);
+      t.manualSeed(99 + k);
+      using y = diffAugment(x, policy);
+      using after = t.rand([3]);
+      assert.equal(y.isContiguous(), true);
+      using weighted = y.mul(inputs[`upstream${k}`]!);
+      using total = weighted.sum();
+      total.backward();
+      assertClose(y, expected[`y${k}`], { rtol: 0, atol: 1e-6 }, `${name}: augmented images`);
+      assertClose(x.grad!, expected[`grad${k}`], { rtol: 0, atol: 1e-6 }, `${name}: gradient`);
+      assertClose(
+        after,
+        expected[`after${k}`],
+        { rtol: 0, atol: 0 },
+        `${name}: draws after the augmentation`,
+      );
+    });
+  } finally {
+    Object.values(inputs).forEach((x) => x.dispose());
+  }
+});
+
+Deno.test("diffAugment with an empty policy draws nothing and --augment names are checked", () => {
+  using x = t.randn([2, 3, 8, 8]);
+  t.manualSeed(5);
+  using y = diffAugment(x, []);
+  using next = t.rand([1]);
+  t.manualSeed(5);
+  using fresh = t.rand([1]);
+  assert.equal(next.item(), fresh.item());
+  assert.deepEqual(Array.from(y.toArray() as Float32Array), Array.from(x.toArray() as Float32Array));
+  assert.deepEqual(parseAugmentPolicy("color, cutout"), ["color", "cutout"]);
+  assert.deepEqual(parseAugmentPolicy(""), []);
+  assert.throws(
+    () => parseAugmentPolicy("color,flip"),
+    /Unknown augmentation "flip": use color, translation, cutout/,
+  );
+  assert.throws(() => diffAugment(x, ["cutout"], { cutout: 2 }), RangeError);
+});
