@@ -13,7 +13,8 @@
  * b = c = 1, summed over the real and fake halves as the seed sums BCE's (the paper's objective
  * times 2, the same optimum); `hinge` is the SN-GAN/BigGAN hinge; `wgan-gp` is Gulrajani et al. 2017,
  * whose D loss also has the gradient penalty ({@linkcode gradientPenalty}). One-sided label smoothing
- * (Salimans et al. 2016) replaces the real target 1 of `bce` and `lsgan` by e.g. 0.9.
+ * (Salimans et al. 2016) replaces the real target 1 of `bce` and `lsgan` by e.g. 0.9; two-sided smoothing
+ * also the fake target 0 by e.g. 0.1; label flips pass per-image targets (see ./label_noise.ts).
  *
  * @module
  */
@@ -47,8 +48,9 @@ export function usesSigmoid(loss: GanLoss): boolean {
   return loss === "bce";
 }
 
-function target(output: Tensor, value: number): Tensor {
-  return full(output.shape, value, { device: output.device });
+/** `value` as a target of `output`'s shape: a filled tensor, or a new handle to a per-image target tensor. */
+function target(output: Tensor, value: number | Tensor): Tensor {
+  return typeof value === "number" ? full(output.shape, value, { device: output.device }) : value.ref();
 }
 
 /**
@@ -56,7 +58,8 @@ function target(output: Tensor, value: number): Tensor {
  *
  * @param loss the loss
  * @param output D's output on the real batch (probabilities for `bce`, raw scores otherwise)
- * @param realLabel the real target of `bce` and `lsgan`: 1, or e.g. 0.9 with one-sided label smoothing
+ * @param realLabel the real target of `bce` and `lsgan`: 1, or e.g. 0.9 with one-sided label smoothing,
+ *   or per-image targets (N) such as ./label_noise.ts's (flipped labels); the other losses ignore it
  * @returns the mean loss
  * @example
  * ```ts
@@ -65,7 +68,7 @@ function target(output: Tensor, value: number): Tensor {
  * using loss = discriminatorRealLoss("hinge", tensor([0.5, 2]), 1); // mean(relu(1 - x)) = 0.25
  * ```
  */
-export function discriminatorRealLoss(loss: GanLoss, output: Tensor, realLabel = 1): Tensor {
+export function discriminatorRealLoss(loss: GanLoss, output: Tensor, realLabel: number | Tensor = 1): Tensor {
   switch (loss) {
     case "bce": {
       using label = target(output, realLabel);
@@ -92,6 +95,8 @@ export function discriminatorRealLoss(loss: GanLoss, output: Tensor, realLabel =
  *
  * @param loss the loss
  * @param output D's output on the fake batch
+ * @param fakeLabel the fake target of `bce` and `lsgan`: 0, or e.g. 0.1 with two-sided label smoothing,
+ *   or per-image targets (N) such as ./label_noise.ts's (flipped labels); the other losses ignore it
  * @returns the mean loss
  * @example
  * ```ts
@@ -100,14 +105,14 @@ export function discriminatorRealLoss(loss: GanLoss, output: Tensor, realLabel =
  * using loss = discriminatorFakeLoss("lsgan", tensor([0.5, 0.5])); // 0.25
  * ```
  */
-export function discriminatorFakeLoss(loss: GanLoss, output: Tensor): Tensor {
+export function discriminatorFakeLoss(loss: GanLoss, output: Tensor, fakeLabel: number | Tensor = 0): Tensor {
   switch (loss) {
     case "bce": {
-      using label = target(output, 0);
+      using label = target(output, fakeLabel);
       return binaryCrossEntropy(output, label);
     }
     case "lsgan": {
-      using label = target(output, 0);
+      using label = target(output, fakeLabel);
       return mseLoss(output, label);
     }
     case "hinge": {
