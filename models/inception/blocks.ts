@@ -1,7 +1,8 @@
 /**
- * The building blocks of Inception-v3, as torchvision's `models/inception.py` (0.14): `BasicConv2d`,
- * `InceptionA` to `InceptionE` and `InceptionAux`, with torchvision's field names so state-dict keys match
- * (`Mixed_5b.branch5x5_1.conv.weight`, `Mixed_5b.branch5x5_1.bn.running_var`, ...).
+ * The mixed blocks of Inception-v3, as torchvision's `models/inception.py` (0.14): `InceptionA` to
+ * `InceptionE`, built of basic_conv.ts's `BasicConv2d` (the auxiliary classifier is in aux_logits.ts),
+ * with torchvision's field names so state-dict keys match (`Mixed_5b.branch5x5_1.conv.weight`,
+ * `Mixed_5b.branch5x5_1.bn.running_var`, ...).
  *
  * The pooling branch of blocks A, C and E is configurable, because the FID Inception of pytorch-fid
  * (TensorFlow's 2015 graph) differs from torchvision's there: its average pools leave the padding out
@@ -11,75 +12,10 @@
  */
 
 import { tidy } from "../../ops/scope.ts";
-import { adaptiveAvgPool2d, avgPool2d, cat, maxPool2d, relu } from "../../ops/functional.ts";
+import { cat, maxPool2d } from "../../ops/functional.ts";
 import type { Tensor } from "../../ops/tensor.ts";
-import { Conv2d, type Conv2dLayerOptions } from "../nn/conv.ts";
-import { Linear } from "../nn/linear.ts";
 import { Module } from "../nn/module.ts";
-import { BatchNorm2d } from "../nn/norm.ts";
-
-/**
- * The 3x3, stride-1, padding-1 pool of a block's pooling branch: `"avg"` (torchvision's, padding
- * counted), `"avgExcludePad"` (TensorFlow's, padding left out) or `"max"` (pytorch-fid's `Mixed_7c`).
- */
-export type PoolKind = "avg" | "avgExcludePad" | "max";
-
-function pool3x3(x: Tensor, kind: PoolKind): Tensor {
-  if (kind === "max") return maxPool2d(x, 3, { stride: 1, padding: 1 });
-  return avgPool2d(x, 3, { stride: 1, padding: 1, countIncludePad: kind === "avg" });
-}
-
-/** Runs layers one after another, freeing each intermediate output (not the input). */
-function chain(x: Tensor, ...layers: Module[]): Tensor {
-  return tidy(() => layers.reduce((y, layer) => layer.forward(y), x));
-}
-
-/**
- * Convolution without bias, BatchNorm2d (eps 0.001) and ReLU, as torchvision's `BasicConv2d`.
- *
- * @example
- * ```ts
- * import { BasicConv2d } from "./blocks.ts";
- * import { randn } from "../../mod.ts";
- * using block = new BasicConv2d(3, 8, 3, { stride: 2 });
- * using y = block.eval().forward(randn([1, 3, 9, 9])); // [1, 8, 4, 4]
- * ```
- */
-export class BasicConv2d extends Module {
-  /** The convolution (no bias). */
-  conv: Conv2d;
-  /** The batch norm, eps 0.001. */
-  bn: BatchNorm2d;
-
-  /**
-   * Makes the block.
-   *
-   * @param inChannels input channels
-   * @param outChannels output channels
-   * @param kernelSize the filter size, once or as [kH, kW]
-   * @param options stride and padding of the convolution
-   */
-  constructor(
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number | readonly [number, number],
-    options: Pick<Conv2dLayerOptions, "stride" | "padding"> = {},
-  ) {
-    super();
-    this.conv = new Conv2d(inChannels, outChannels, kernelSize, { ...options, bias: false });
-    this.bn = new BatchNorm2d(outChannels, { eps: 0.001 });
-  }
-
-  /**
-   * Applies conv, batch norm and ReLU.
-   *
-   * @param input (N, inChannels, H, W)
-   * @returns (N, outChannels, H_out, W_out)
-   */
-  override forward(input: Tensor): Tensor {
-    return tidy(() => relu(this.bn.forward(this.conv.forward(input))));
-  }
-}
+import { BasicConv2d, chain, pool3x3, type PoolKind } from "./basic_conv.ts";
 
 /**
  * The 35x35 block (`Mixed_5b` to `Mixed_5d`): 1x1, 5x5, double 3x3 and pooling branches.
@@ -410,53 +346,6 @@ export class InceptionE extends Module {
         this.branch3x3dbl_3b.forward(d3),
         this.branch_pool.forward(pool3x3(x, this.pool)),
       ], 1);
-    });
-  }
-}
-
-/**
- * The auxiliary classifier on `Mixed_6e` (`AuxLogits`), used only in training. It is here so that
- * torchvision's pretrained state dict, which has its weights, loads with strict key matching.
- *
- * @example
- * ```ts
- * import { InceptionAux } from "./blocks.ts";
- * import { randn } from "../../mod.ts";
- * using aux = new InceptionAux(768, 10);
- * using y = aux.eval().forward(randn([1, 768, 17, 17])); // [1, 10]
- * ```
- */
-export class InceptionAux extends Module {
-  /** 1x1 conv. */
-  conv0: BasicConv2d;
-  /** 5x5 conv. */
-  conv1: BasicConv2d;
-  /** Classifier. */
-  fc: Linear;
-
-  /**
-   * Makes the classifier.
-   *
-   * @param inChannels input channels (768)
-   * @param numClasses classes
-   */
-  constructor(inChannels: number, numClasses: number) {
-    super();
-    this.conv0 = new BasicConv2d(inChannels, 128, 1);
-    this.conv1 = new BasicConv2d(128, 768, 5);
-    this.fc = new Linear(768, numClasses);
-  }
-
-  /**
-   * Classifies.
-   *
-   * @param x (N, inChannels, 17, 17)
-   * @returns (N, numClasses) logits
-   */
-  override forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const y = chain(avgPool2d(x, 5, { stride: 3 }), this.conv0, this.conv1);
-      return this.fc.forward(adaptiveAvgPool2d(y, 1).flatten(1));
     });
   }
 }

@@ -18,16 +18,9 @@ import type { Device } from "../../ops/device.ts";
 import { adaptiveAvgPool2d, interpolate, maxPool2d } from "../../ops/functional.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
-import {
-  BasicConv2d,
-  InceptionA,
-  InceptionAux,
-  InceptionB,
-  InceptionC,
-  InceptionD,
-  InceptionE,
-  type PoolKind,
-} from "./blocks.ts";
+import { InceptionAux } from "./aux_logits.ts";
+import { BasicConv2d, type PoolKind } from "./basic_conv.ts";
+import { InceptionA, InceptionB, InceptionC, InceptionD, InceptionE } from "./blocks.ts";
 import { Linear } from "../nn/linear.ts";
 import { Module } from "../nn/module.ts";
 
