@@ -5,7 +5,8 @@
  */
 
 import { checkStatus, shim } from "../ffi/ffi.ts";
-import { handles, Tensor } from "./tensor.ts";
+import { handles } from "./args.ts";
+import { Tensor } from "./tensor.ts";
 
 /**
  * Runs `fn` with gradient recording off, like `with torch.no_grad():`. `fn` must be synchronous.

@@ -8,7 +8,8 @@
 import { shim } from "../ffi/ffi.ts";
 import { type Device, parseDevice } from "./device.ts";
 import { type DType, dtypeCode, dtypeOfArray, dtypeSize, type HostArray } from "./dtype.ts";
-import { int64s, type Tensor, wrap } from "./tensor.ts";
+import { int64s } from "./args.ts";
+import { type Tensor, wrap } from "./tensor.ts";
 
 /** Where and how a new tensor is made. */
 export interface TensorOptions {

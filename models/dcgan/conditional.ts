@@ -20,7 +20,7 @@
  * @module
  */
 
-import { cat } from "../../ops/functional.ts";
+import { cat } from "../../ops/combine.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import {
   type DiscriminatorConfig,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { adaptiveAvgPool2d, avgPool2d } from "../../ops/functional.ts";
+import { adaptiveAvgPool2d, avgPool2d } from "../../ops/pool.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { Linear } from "../nn/linear.ts";

@@ -6,7 +6,8 @@
  */
 
 import { tidy } from "../../ops/scope.ts";
-import { avgPool2d, maxPool2d, relu } from "../../ops/functional.ts";
+import { relu } from "../../ops/activation.ts";
+import { avgPool2d, maxPool2d } from "../../ops/pool.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { Conv2d, type Conv2dLayerOptions } from "../nn/conv.ts";
 import { Module } from "../nn/module.ts";

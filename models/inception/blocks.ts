@@ -12,7 +12,8 @@
  */
 
 import { tidy } from "../../ops/scope.ts";
-import { cat, maxPool2d } from "../../ops/functional.ts";
+import { cat } from "../../ops/combine.ts";
+import { maxPool2d } from "../../ops/pool.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { Module } from "../nn/module.ts";
 import { BasicConv2d, chain, pool3x3, type PoolKind } from "./basic_conv.ts";

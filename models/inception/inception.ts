@@ -15,7 +15,7 @@
 
 import { loadCheckpoint } from "../io/state_dict_file.ts";
 import type { Device } from "../../ops/device.ts";
-import { adaptiveAvgPool2d, interpolate, maxPool2d } from "../../ops/functional.ts";
+import { adaptiveAvgPool2d, interpolate, maxPool2d } from "../../ops/pool.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { InceptionAux } from "./aux_logits.ts";

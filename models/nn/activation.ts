@@ -5,7 +5,7 @@
  * @module
  */
 
-import { leakyRelu, relu, sigmoid, tanh } from "../../ops/functional.ts";
+import { leakyRelu, relu, sigmoid, tanh } from "../../ops/activation.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { Module } from "./module.ts";
 

@@ -5,12 +5,7 @@
  * @module
  */
 
-import {
-  conv2d,
-  type Conv2dOptions,
-  convTranspose2d,
-  type ConvTranspose2dOptions,
-} from "../../ops/functional.ts";
+import { conv2d, type Conv2dOptions, convTranspose2d, type ConvTranspose2dOptions } from "../../ops/conv.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { fanInUniform, kaimingUniform } from "./init.ts";
 import { Module } from "./module.ts";

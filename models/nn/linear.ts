@@ -6,7 +6,7 @@
  */
 
 import { empty } from "../../ops/creation.ts";
-import { embedding, linear } from "../../ops/functional.ts";
+import { embedding, linear } from "../../ops/linear.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { fanInUniform, kaimingUniform } from "./init.ts";
 import { Module } from "./module.ts";

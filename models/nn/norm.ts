@@ -7,7 +7,7 @@
 
 import { checkStatus, shim } from "../../ffi/ffi.ts";
 import { full, ones, zeros } from "../../ops/creation.ts";
-import { batchNorm, layerNorm } from "../../ops/functional.ts";
+import { batchNorm, layerNorm } from "../../ops/norm.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { Module } from "./module.ts";
 import { floatText, positiveInteger } from "./validate.ts";

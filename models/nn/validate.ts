@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Pair } from "../../ops/functional.ts";
+import type { Pair } from "../../ops/args.ts";
 
 /**
  * Checks that a size is a positive integer.

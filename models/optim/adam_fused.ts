@@ -7,7 +7,8 @@
  */
 
 import { checkStatus, shim } from "../../ffi/ffi.ts";
-import { handles, type Tensor } from "../../ops/tensor.ts";
+import { handles } from "../../ops/args.ts";
+import type { Tensor } from "../../ops/tensor.ts";
 import type { Hyperparameters } from "./adam_math.ts";
 import type { AdamParamState } from "./adam_state_dict.ts";
 

@@ -13,7 +13,7 @@ import { Generator } from "../../models/dcgan/networks.ts";
 import { saveStateDict } from "../../models/io/state_dict_file.ts";
 import { weightsInit } from "../../models/dcgan/weights_init.ts";
 import { ones, rand, randn } from "../../ops/creation.ts";
-import { conv2d } from "../../ops/functional.ts";
+import { conv2d } from "../../ops/conv.ts";
 import { getNumThreads, liveTensorCount, manualSeed } from "../../ops/runtime.ts";
 import { tidy } from "../../ops/scope.ts";
 import { measureBatchAssembly, measureDecode } from "./data_throughput.ts";

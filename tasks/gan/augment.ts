@@ -16,7 +16,7 @@
  */
 
 import { arange, rand, randint, zeros } from "../../ops/creation.ts";
-import { cat } from "../../ops/functional.ts";
+import { cat } from "../../ops/combine.ts";
 import type { Device } from "../../ops/device.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 

@@ -16,7 +16,7 @@
 
 import { full, rand, randn } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
-import { where } from "../../ops/functional.ts";
+import { where } from "../../ops/combine.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
 /** D's targets and how often they are flipped. */

@@ -21,7 +21,7 @@
 
 import { grad } from "../../ops/autograd.ts";
 import { full, rand } from "../../ops/creation.ts";
-import { binaryCrossEntropy, mseLoss } from "../../ops/functional.ts";
+import { binaryCrossEntropy, mseLoss } from "../../ops/loss.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
 /** The losses `--loss` picks from. */

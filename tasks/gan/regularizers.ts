@@ -14,7 +14,7 @@
  */
 
 import { grad } from "../../ops/autograd.ts";
-import { mseLoss } from "../../ops/functional.ts";
+import { mseLoss } from "../../ops/loss.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
 /**

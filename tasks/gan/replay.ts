@@ -17,7 +17,7 @@
 import { noGrad } from "../../ops/autograd.ts";
 import { randint, randperm, tensor } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
-import { stack } from "../../ops/functional.ts";
+import { stack } from "../../ops/combine.ts";
 import { keep } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 

@@ -20,7 +20,7 @@ import { weightsInit } from "../../models/dcgan/weights_init.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import type { Device } from "../../ops/device.ts";
 import { full, randn } from "../../ops/creation.ts";
-import { cat, stack } from "../../ops/functional.ts";
+import { cat, stack } from "../../ops/combine.ts";
 import { autocast, type AutocastDType, cudaExtensionLoaded } from "../../ops/cuda.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";

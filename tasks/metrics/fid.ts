@@ -10,7 +10,7 @@
  * @module
  */
 
-import { linalgEigh } from "../../ops/functional.ts";
+import { linalgEigh } from "../../ops/linalg.ts";
 import { keep, tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 

@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import { check, lastError, shim, type Symbols, TorchError } from "../../ffi/ffi.ts";
 import * as t from "../../mod.ts";
-import { adaptiveAvgPool2d, avgPool2d, interpolate, linalgEigh, maxPool2d } from "../../ops/functional.ts";
-import { handles, int64s, type Tensor } from "../../ops/tensor.ts";
+import { linalgEigh } from "../../ops/linalg.ts";
+import { adaptiveAvgPool2d, avgPool2d, interpolate, maxPool2d } from "../../ops/pool.ts";
+import { handles, int64s } from "../../ops/args.ts";
+import type { Tensor } from "../../ops/tensor.ts";
 
 type Entry = keyof Symbols;
 

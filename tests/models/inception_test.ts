@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { INCEPTION_FEATURES, InceptionV3, loadInception } from "../../models/inception/inception.ts";
 import * as t from "../../mod.ts";
-import { adaptiveAvgPool2d, avgPool2d, interpolate, linalgEigh, maxPool2d } from "../../ops/functional.ts";
+import { linalgEigh } from "../../ops/linalg.ts";
+import { adaptiveAvgPool2d, avgPool2d, interpolate, maxPool2d } from "../../ops/pool.ts";
 import { assertClose, CALIBRATED_INCEPTION, runTorch, type TorchValue } from "../torch_ref.ts";
 
 type Case = {

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Adam } from "../../models/optim/adam.ts";
-import { conv2d } from "../../ops/functional.ts";
+import { conv2d } from "../../ops/conv.ts";
 import { randn, zeros } from "../../ops/creation.ts";
 import {
   autocast,
