@@ -28,31 +28,23 @@ export {
   type TensorOptions,
   zeros,
 } from "./ops/creation.ts";
+export type { Pair } from "./ops/args.ts";
+export { conv2d, type Conv2dOptions, convTranspose2d, type ConvTranspose2dOptions } from "./ops/conv.ts";
 export {
-  batchNorm,
-  type BatchNormOptions,
-  binaryCrossEntropy,
-  binaryCrossEntropyWithLogits,
-  cat,
-  conv2d,
-  type Conv2dOptions,
-  convTranspose2d,
-  type ConvTranspose2dOptions,
-  dropout,
-  embedding,
-  layerNorm,
-  leakyRelu,
-  linear,
-  mseLoss,
-  type Pair,
-  type Reduction,
-  relu,
-  sigmoid,
-  softplus,
-  stack,
-  tanh,
-  where,
-} from "./ops/functional.ts";
+  adaptiveAvgPool2d,
+  avgPool2d,
+  type AvgPool2dOptions,
+  interpolate,
+  type InterpolateOptions,
+  maxPool2d,
+  type MaxPool2dOptions,
+} from "./ops/pool.ts";
+export { batchNorm, type BatchNormOptions, layerNorm } from "./ops/norm.ts";
+export { dropout, leakyRelu, relu, sigmoid, softplus, tanh } from "./ops/activation.ts";
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, type Reduction } from "./ops/loss.ts";
+export { embedding, linear } from "./ops/linear.ts";
+export { linalgEigh } from "./ops/linalg.ts";
+export { cat, stack, where } from "./ops/combine.ts";
 export { enableGrad, grad, isGradEnabled, noGrad } from "./ops/autograd.ts";
 export { type Freeable, keep, tidy } from "./ops/scope.ts";
 export {
@@ -130,16 +122,6 @@ export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/gan/
 export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./tasks/gan/latent.ts";
 export type { RunPosition } from "./tasks/gan/run_checkpoint.ts";
 
-export {
-  adaptiveAvgPool2d,
-  avgPool2d,
-  type AvgPool2dOptions,
-  interpolate,
-  type InterpolateOptions,
-  linalgEigh,
-  maxPool2d,
-  type MaxPool2dOptions,
-} from "./ops/functional.ts";
 export {
   INCEPTION_EXPORT_HELP,
   InceptionV3,
