@@ -6,8 +6,8 @@
  * The class below holds the handle's lifetime, metadata and autograd state. The ops are declared and
  * documented on the `Tensor` interface after it, and defined by job in ./tensor_convert.ts,
  * ./tensor_shape.ts, ./tensor_math.ts, ./tensor_reduce.ts and ./tensor_in_place.ts, which this module
- * installs on `Tensor.prototype` (PyTorch splits `Tensor` the same way). Only this module imports those
- * files; they import {@linkcode wrap} back, which they call only when an op runs.
+ * installs on `Tensor.prototype` (as tch-rs splits its tensor over `src/tensor/*.rs`). Only this module
+ * imports those files: they import {@linkcode wrap} back, and call it only when an op runs.
  *
  * @module
  */
@@ -214,7 +214,7 @@ export class Tensor {
   }
 }
 
-/** The ops of {@linkcode Tensor}, each one shim call; a tensor `other` broadcasts against this one. */
+/** The ops of {@linkcode Tensor}. Where an op takes a tensor `other`, it broadcasts against this one. */
 export interface Tensor {
   // ---- readback and conversion (./tensor_convert.ts) ----
 
