@@ -11,6 +11,7 @@
 // create_graph (double backward) works too. Nothing here throws across the C ABI: the tensor path
 // runs inside shim.cpp's GUARD (nn_conv_transpose2d, t_backward), and the switches cannot fail.
 // Compiles against libtorch 1.13 and 2.x: only torch::autograd::Function and ATen ops present in both.
+#include "shim.h"
 #include "shim_internal.h"
 
 #include <ATen/ATen.h>

@@ -11,6 +11,7 @@
 // would be freed after it) and begins capturing; every op TypeScript calls until capture_end is recorded
 // instead of run. capture_end (or capture_abort, when the TypeScript callback threw) restores the stream
 // and the cache setting whatever happened.
+#include "shim.h"
 #include "shim_internal.h"
 
 #include <ATen/ATen.h>

@@ -29,7 +29,8 @@ export class TorchError extends Error {
 }
 
 const T = "pointer"; // tensor handle (at::Tensor*)
-const symbols = {
+/** The shim's C ABI as Deno loads it; ffi/shim.h declares the same functions in C. */
+export const symbols = {
   // errors, lifetime, runtime
   t_last_error: { parameters: [], result: "pointer" },
   t_set_backtrace: { parameters: ["i32" /* int enabled */], result: "void" },

@@ -5,6 +5,8 @@
 // crosses the ABI: each body is wrapped by GUARD, which stores the message in a thread-local
 // last-error slot. Calls that create a tensor return NULL on failure; the others return -1.
 // Compiles against Debian's libtorch 1.13 and PyTorch 2.x (only <ATen/ATen.h> APIs present in both).
+// shim.h declares every entry (included first, so the compiler checks each definition against it).
+#include "shim.h"
 #include "shim_internal.h"
 
 #include <ATen/ATen.h>
