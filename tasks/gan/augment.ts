@@ -6,11 +6,13 @@
  * The semantics are those of the authors' `DiffAugment_pytorch.py`, draw for draw: with the same
  * libtorch and `torch.manual_seed(s)` on both sides, the same images come out.
  *
- * | policy        | per image                                                    | draws (in order)              |
- * | ------------- | ------------------------------------------------------------ | ----------------------------- |
- * | `color`       | brightness `x + (u - 0.5)`, saturation `(x - mean_c) * 2u + mean_c`, contrast `(x - mean) * (u + 0.5) + mean` | `rand(N,1,1,1)` x 3 |
- * | `translation` | shift by up to 1/8 of the side in each axis, zeros come in     | `randint(-s, s+1, [N,1,1])` x 2 |
- * | `cutout`      | a square of half the side set to 0, its centre anywhere     | `randint(0, H + 1 - c%2, [N,1,1])` x 2 |
+ * - `color`: brightness `x + (u - 0.5)`, saturation `(x - mean_c) * 2u + mean_c` (mean over channels),
+ *   contrast `(x - mean) * (u + 0.5) + mean` (mean over the image), a new u ~ U[0, 1) per image for each:
+ *   three `rand(N,1,1,1)`;
+ * - `translation`: a shift of up to s = 1/8 of the side along each axis, zeros coming in: two
+ *   `randint(-s, s + 1, [N,1,1])`, rows then columns;
+ * - `cutout`: a square of c = 1/2 the side set to 0, its centre anywhere in the image (the square is
+ *   clipped at the border): two `randint(0, H + 1 - c % 2, [N,1,1])`, rows then columns.
  *
  * @module
  */
@@ -137,7 +139,7 @@ function translation(x: Tensor, ratio: number): Tensor {
   return nhwc.permute([0, 3, 1, 2]);
 }
 
-/** Pixels of the cutout square (before clamping to the image) in one axis, per image: (N,side,1) or (N,1,side). */
+/** 1 where a line (row or column) is in an image's cutout square, per image: (N,side,1) or (N,1,side). */
 function inSquare(x: Tensor, offset: Tensor, size: number, side: number, shape: number[]): Tensor {
   // the reference zeroes clamp(offset - size//2 + k, 0, side - 1) for k < size: a run that always
   // meets the image, so the zeroed lines are those in [offset - size//2, offset - size//2 + size - 1]

@@ -90,7 +90,8 @@ export function r1Penalty(scores: Tensor, inputs: Tensor, gamma: number): Tensor
 export function featureMatchingLoss(realFeatures: Tensor, fakeFeatures: Tensor): Tensor {
   if (realFeatures.shape.slice(1).join(",") !== fakeFeatures.shape.slice(1).join(",")) {
     throw new TypeError(
-      `Feature matching needs features of one shape: real [${realFeatures.shape}], fake [${fakeFeatures.shape}]`,
+      `Feature matching needs features of one shape: real [${realFeatures.shape}], ` +
+        `fake [${fakeFeatures.shape}]`,
     );
   }
   using realMean = realFeatures.mean(0);
