@@ -10,8 +10,9 @@
 import { join } from "node:path";
 import { Image } from "imagescript";
 
-/** The interpreter with torch: Debian's, not the `python3` first on PATH (`DCGAN_PYTHON` overrides it). */
-export const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
+import { PYTHON } from "../tasks/bench/python.ts";
+
+export { PYTHON };
 
 /** `deno task train` flags for the tiny networks the tests train: 32x32 images, ngf 4, ndf 4, nz 8. */
 export const TINY_NETWORKS: readonly string[] = [

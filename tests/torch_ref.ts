@@ -14,7 +14,7 @@
 import { AssertionError } from "node:assert";
 import { join } from "node:path";
 import { Tensor } from "../ops/tensor.ts";
-import { PYTHON } from "./fixtures.ts";
+import { PYTHON } from "../tasks/bench/python.ts";
 
 /** A value that came back from PyTorch. */
 export interface TorchValue {

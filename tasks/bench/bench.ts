@@ -19,10 +19,9 @@ import { tidy } from "../../ops/scope.ts";
 import { measureBatchAssembly, measureDecode } from "./data_throughput.ts";
 import { emojiFiles } from "../data/emoji.ts";
 import { benchGpu, type StepConfig } from "./gpu.ts";
-import { runPython } from "./python.ts";
+import { PYTHON, runPython } from "./python.ts";
 import { DcganTrainer } from "../gan/trainer.ts";
 
-const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
 const HERE = new URL(".", import.meta.url).pathname;
 
 /** One row of the bench table. */

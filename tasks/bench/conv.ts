@@ -11,8 +11,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { convTranspose2d, getNumThreads, manualSeed, randn, setFastPaths, tidy } from "../../mod.ts";
-import { runPython } from "./python.ts";
+import { convTranspose2d } from "../../ops/conv.ts";
+import { randn } from "../../ops/creation.ts";
+import { getNumThreads, manualSeed, setFastPaths } from "../../ops/runtime.ts";
+import { tidy } from "../../ops/scope.ts";
+import { PYTHON, runPython } from "./python.ts";
 
 /** One generator layer's time per forward and backward pass, median over the repeats. */
 export interface ConvBenchRow {
@@ -40,7 +43,7 @@ export interface ConvBenchOptions {
   repeats?: number;
   /** Untimed passes first; default 1. */
   warmup?: number;
-  /** Python with torch; default `DCGAN_PYTHON` or /usr/bin/python3. */
+  /** Python with torch; default {@linkcode PYTHON} (`DCGAN_PYTHON`, else /usr/bin/python3). */
   python?: string;
 }
 
@@ -163,7 +166,7 @@ export async function benchConvTranspose(options: ConvBenchOptions = {}): Promis
     positiveInt("ngf", options.ngf ?? 64),
     positiveInt("nc", options.nc ?? 3),
   );
-  const python = options.python ?? Deno.env.get("DCGAN_PYTHON") ?? "/usr/bin/python3";
+  const python = options.python ?? PYTHON;
   manualSeed(0);
   const ours = layers.map((layer) => ({
     fast: timeOurs(layer, batch, true, repeats, warmup),

@@ -13,11 +13,10 @@ import { rand } from "../../ops/creation.ts";
 import { cudaExtensionLoaded, cudaMemoryStats, resetPeakMemoryStats, synchronize } from "../../ops/cuda.ts";
 import { cudaIsAvailable, manualSeed, setCudnn } from "../../ops/runtime.ts";
 import { tidy } from "../../ops/scope.ts";
-import { runPython } from "./python.ts";
+import { CUDA_PYTHON, runPython } from "./python.ts";
 import { CudaGraphStep } from "../gan/cuda_graph_step.ts";
 import { DcganTrainer } from "../gan/trainer.ts";
 
-const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "python3";
 const HERE = new URL(".", import.meta.url).pathname;
 
 /** One configuration of the DCGAN step (both benches): batch and network widths. */
@@ -145,7 +144,7 @@ export async function benchGpu(options: { quick: boolean; json: string }): Promi
   const torchVariants = quick ? ["eager", "channels_last", "bf16"] : TORCH_VARIANTS;
   console.error(`bench (GPU): ${quick ? "quick" : "full DCGAN 64x64"}; PyTorch runs first`);
   const { stdout } = await runPython(
-    PYTHON,
+    CUDA_PYTHON,
     [
       join(HERE, "torch_gpu.py"),
       "bench",

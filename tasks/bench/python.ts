@@ -1,9 +1,31 @@
 /**
- * Runs PyTorch's side of a bench: a Python script whose stdout is the result, whose stderr is the
- * reason when it fails.
+ * PyTorch's side of the benches and tests: which Python runs it (one default, for the benches and the
+ * tests alike) and how a bench runs a script whose stdout is the result, whose stderr is the reason when
+ * it fails.
  *
  * @module
  */
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: the defaults below
+  }
+}
+
+/**
+ * The interpreter with PyTorch for the CPU references (benches and tests): `DCGAN_PYTHON`, else Debian's
+ * /usr/bin/python3, whose python3-torch 1.13 is the same libtorch as ours. Not the `python3` first on
+ * PATH: that may be another Python without torch.
+ */
+export const PYTHON: string = env("DCGAN_PYTHON") ?? "/usr/bin/python3";
+
+/**
+ * The interpreter with a CUDA PyTorch for the GPU bench and tests: `DCGAN_PYTHON`, else the `python3`
+ * first on PATH (a GPU machine's pip PyTorch; Debian's python3-torch has no CUDA).
+ */
+export const CUDA_PYTHON: string = env("DCGAN_PYTHON") ?? "python3";
 
 /**
  * Runs `python` with `args`, timing it.
@@ -15,8 +37,8 @@
  * @throws {Error} naming the bench, the interpreter and Python's stderr when it exits non-zero
  * @example
  * ```ts ignore
- * import { runPython } from "./python.ts";
- * const { stdout } = await runPython("/usr/bin/python3", ["-c", "print(1)"], "the example");
+ * import { PYTHON, runPython } from "./python.ts";
+ * const { stdout } = await runPython(PYTHON, ["-c", "print(1)"], "the example");
  * ```
  */
 export async function runPython(

@@ -18,12 +18,11 @@ import {
   type TensorEntry,
   writeSafetensors,
 } from "../../models/io/safetensors.ts";
+import { PYTHON } from "../../tasks/bench/python.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------
-
-const PYTHON = "/usr/bin/python3";
 
 /** Whether the reference Python can import `modules`; the cross-checks are skipped when it cannot. */
 async function pythonHas(modules: string): Promise<boolean> {

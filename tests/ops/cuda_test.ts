@@ -28,13 +28,13 @@ import { CudaGraphStep } from "../../tasks/gan/cuda_graph_step.ts";
 import { train } from "../../tasks/gan/train.ts";
 import { parseTrainArgs } from "../../tasks/gan/config.ts";
 import { makeImageFolder, readMetrics, TINY_NETWORKS } from "../fixtures.ts";
+import { CUDA_PYTHON } from "../../tasks/bench/python.ts";
 import { DcganTrainer, type StepStats } from "../../tasks/gan/trainer.ts";
 
 const GPU = cudaIsAvailable() && cudaExtensionLoaded();
 // deterministic cuDNN kernels (torch.backends.cudnn.deterministic), here and in the PyTorch reference:
 // the default ones accumulate weight gradients in a varying order, which Adam's first steps amplify
 if (GPU) setCudnn({ deterministic: true });
-const PYTHON = Deno.env.get("DCGAN_PYTHON") ?? "python3";
 const TORCH_GPU = join(new URL("../../tasks/bench/", import.meta.url).pathname, "torch_gpu.py");
 const gpuTest = (name: string, fn: () => void | Promise<void>) => Deno.test({ name, ignore: !GPU, fn });
 
@@ -163,7 +163,7 @@ for (const [variant, rtol] of [["eager", 1e-4], ["channels_last", 1e-4], ["bf16"
     `the ${variant} step on the GPU matches PyTorch's seed loop (Adam fused) over 4 steps`,
     async () => {
       const steps = 4;
-      const out = await new Deno.Command(PYTHON, {
+      const out = await new Deno.Command(CUDA_PYTHON, {
         args: [TORCH_GPU, "parity", JSON.stringify({ ...TINY, steps, variant, seed: 999, data_seed: 0 })],
         stdout: "piped",
         stderr: "piped",
