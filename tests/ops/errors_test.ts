@@ -70,7 +70,8 @@ Deno.test("bad arguments are rejected before reaching libtorch", () => {
 });
 
 Deno.test("a missing libtorch or compiler gives one message that names what to install", async () => {
-  const script = 'import { ensureShim } from "../ffi/build.ts"; ensureShim();';
+  const build = new URL("../../ffi/build.ts", import.meta.url).href;
+  const script = `import { ensureShim } from "${build}"; ensureShim();`;
   const noTorch = await new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
     env: { LIBTORCH: "/nonexistent/libtorch", DCGAN_SHIM: "" },
