@@ -7,7 +7,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { Generator } from "../../models/dcgan/networks.ts";
 import { saveStateDict } from "../../models/io/state_dict_file.ts";
@@ -21,6 +20,7 @@ import { emojiFiles } from "../data/emoji.ts";
 import { benchGpu, type StepConfig } from "./gpu.ts";
 import { PYTHON, runPython } from "./python.ts";
 import { DcganTrainer } from "../gan/trainer.ts";
+import { ConfigError, formatHelp, oneOf, parseFlags, PATH, SWITCH } from "../cli/flags.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 
@@ -226,36 +226,50 @@ function printTable(rows: BenchRow[]): void {
   for (const row of body) console.log(line(row));
 }
 
+const BENCH_FLAGS = {
+  quick: { flag: "quick", short: "q", kind: SWITCH, help: "a smoke run: tiny networks, few steps" },
+  json: {
+    flag: "json",
+    short: "o",
+    kind: PATH,
+    defaultText: "bench_results.json; bench_gpu_results.json with --device cuda",
+    help: "where to write the results",
+  },
+  device: {
+    flag: "device",
+    kind: oneOf(["cpu", "cuda"], "cpu or cuda"),
+    default: "cpu",
+    help: "cpu, or cuda for the GPU bench (tasks/bench/gpu.ts)",
+  },
+} as const;
+
 /**
  * Runs the bench and prints the table.
  *
  * @param args `--quick` for a tiny smoke run, `--json PATH` for where to write results, `--device cuda`
- *   for the GPU bench (./bench_gpu.ts)
- * @returns the rows
+ *   for the GPU bench (./gpu.ts); `--help` prints the flags
+ * @returns the rows (none for `--help`)
+ * @throws {ConfigError} for a bad flag
  */
 export async function main(args: string[]): Promise<BenchRow[]> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      quick: { type: "boolean", default: false },
-      json: { type: "string" },
-      device: { type: "string", default: "cpu" },
-    },
-  });
-  const quick = values.quick as boolean;
+  const values = parseFlags(BENCH_FLAGS, args);
+  if (!values) {
+    console.log(formatHelp(BENCH_FLAGS, {
+      usage: "deno task bench [flags]",
+      description: "Times ours against PyTorch on this machine (the same libtorch and thread count).",
+    }));
+    return [];
+  }
+  const { quick } = values;
   if (values.device === "cuda") {
-    const rows = await benchGpu({
-      quick,
-      json: (values.json as string | undefined) ?? "bench_gpu_results.json",
-    });
+    const rows = await benchGpu({ quick, json: values.json ?? "bench_gpu_results.json" });
     return rows.map((r) => ({
       name: `${r.side} ${r.variant} bs ${r.batch}`,
       unit: "img/s",
       ours: r.imgPerS,
     }));
   }
-  if (values.device !== "cpu") throw new Error(`bench --device must be cpu or cuda, got "${values.device}"`);
-  values.json ??= "bench_results.json";
+  const json = values.json ?? "bench_results.json";
   const threads = getNumThreads();
   const configs: StepConfig[] = quick
     ? [{ batch: 8, nz: 16, ngf: 8, ndf: 8, nc: 3 }]
@@ -332,9 +346,17 @@ export async function main(args: string[]): Promise<BenchRow[]> {
     liveTensors: liveTensorCount(),
     rows,
   };
-  await Deno.writeTextFile(values.json as string, JSON.stringify(result, null, 2) + "\n");
-  console.error(`bench: results in ${values.json}`);
+  await Deno.writeTextFile(json, JSON.stringify(result, null, 2) + "\n");
+  console.error(`bench: results in ${json}`);
   return rows;
 }
 
-if (import.meta.main) await main(Deno.args);
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`error: ${error.message.startsWith("--") ? "bench " : ""}${error.message}`);
+    Deno.exit(2);
+  }
+}

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { ConfigError, formatHelp, NON_NEGATIVE_INTEGER, parseFlags, POSITIVE_INTEGER } from "../cli/flags.ts";
 import { convTranspose2d } from "../../ops/conv.ts";
 import { randn } from "../../ops/creation.ts";
 import { getNumThreads, manualSeed, setFastPaths } from "../../ops/runtime.ts";
@@ -220,20 +220,35 @@ export function formatConvBench(rows: readonly ConvBenchRow[]): string {
     .join("\n");
 }
 
+const CONV_BENCH_FLAGS = {
+  batch: { flag: "batch", short: "b", kind: POSITIVE_INTEGER, default: 64, help: "images per pass" },
+  repeats: {
+    flag: "repeats",
+    kind: POSITIVE_INTEGER,
+    default: 3,
+    help: "timed passes (the median is shown)",
+  },
+  warmup: { flag: "warmup", kind: NON_NEGATIVE_INTEGER, default: 1, help: "untimed passes first" },
+} as const;
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      batch: { type: "string", default: "64" },
-      repeats: { type: "string", default: "3" },
-      warmup: { type: "string", default: "1" },
-    },
-  });
-  const rows = await benchConvTranspose({
-    batch: Number(values.batch),
-    repeats: Number(values.repeats),
-    warmup: Number(values.warmup),
-  });
+  let values;
+  try {
+    values = parseFlags(CONV_BENCH_FLAGS, Deno.args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`error: ${error.message}`);
+    Deno.exit(2);
+  }
+  if (!values) {
+    console.log(formatHelp(CONV_BENCH_FLAGS, {
+      usage: "deno run -A tasks/bench/conv.ts [flags]",
+      description:
+        "Times ConvTranspose2d forward+backward per DCGAN generator layer: ours, libtorch's default, PyTorch.",
+    }));
+    Deno.exit(0);
+  }
+  const rows = await benchConvTranspose(values);
   console.log(
     `ConvTranspose2d forward+backward per DCGAN generator layer, batch ${values.batch}, ` +
       `${getNumThreads()} threads (median of ${values.repeats})`,

@@ -16,6 +16,7 @@ import { tidy } from "../../ops/scope.ts";
 import { CUDA_PYTHON, runPython } from "./python.ts";
 import { CudaGraphStep } from "../gan/cuda_graph_step.ts";
 import { DcganTrainer } from "../gan/trainer.ts";
+import { ConfigError, formatHelp, parseFlags, PATH, SWITCH } from "../cli/flags.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 
@@ -190,14 +191,30 @@ export async function benchGpu(options: { quick: boolean; json: string }): Promi
   return rows;
 }
 
+const GPU_BENCH_FLAGS = {
+  quick: { flag: "quick", short: "q", kind: SWITCH, help: "a smoke run: one batch size, few steps" },
+  json: {
+    flag: "json",
+    short: "o",
+    kind: PATH,
+    default: "bench_gpu_results.json",
+    help: "where to write the results",
+  },
+} as const;
+
 if (import.meta.main) {
-  const { parseArgs } = await import("node:util");
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      json: { type: "string", default: "bench_gpu_results.json" },
-    },
-  });
-  await benchGpu({ quick: values.quick as boolean, json: values.json as string });
+  try {
+    const values = parseFlags(GPU_BENCH_FLAGS, Deno.args);
+    if (values) await benchGpu(values);
+    else {
+      console.log(formatHelp(GPU_BENCH_FLAGS, {
+        usage: "deno run -A tasks/bench/gpu.ts [flags]",
+        description: "Times the DCGAN step on the GPU, ours against PyTorch eager and torch.compile.",
+      }));
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`error: ${error.message}`);
+    Deno.exit(2);
+  }
 }

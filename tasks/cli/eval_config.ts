@@ -6,7 +6,18 @@
  */
 
 import { INCEPTION_EXPORT_HELP, type InceptionVariant } from "../../models/inception/inception.ts";
-import { ConfigError, flagDevice, flagNumber, integerAtLeast, parseFlags } from "./flags.ts";
+import {
+  DEVICE,
+  type FlagSpec,
+  formatHelp,
+  integerAtLeast,
+  oneOf,
+  parseFlags,
+  PATH,
+  SWITCH,
+  TEXT,
+} from "./flags.ts";
+import type { Device } from "../../ops/device.ts";
 
 /** Everything that configures an evaluation. */
 export interface EvalConfig {
@@ -36,27 +47,82 @@ export interface EvalConfig {
   memorization: boolean;
   /** How many samples the memorization check looks at. */
   memorizationK: number;
-  /** "cpu", "cuda" or "cuda:N". */
-  device: string;
+  /** Where the networks run. */
+  device: Device;
 }
 
-const FLAGS = {
-  checkpoint: { type: "string", help: "generator.safetensors, a checkpoint.safetensors or a run folder" },
-  inception: { type: "string", help: "Inception-v3 weights as safetensors (see below)" },
-  "inception-variant": { type: "string", help: "fid or torchvision (default: from the file)" },
-  data: { type: "string", help: "image folder, or fashion-mnist (default: the Twitter emoji set)" },
-  category: { type: "string", help: "emoji category of the default set, as in train" },
-  n: { type: "string", default: "1000", help: "generated images, and at most this many real ones" },
-  "batch-size": { type: "string", default: "50", help: "images per Inception batch" },
-  seed: { type: "string", default: "0", help: "seed of the latents, the real sample and KID's subsets" },
-  out: { type: "string", help: "folder for eval.json (default: eval/ beside the checkpoint)" },
-  "kid-subsets": { type: "string", default: "100", help: "KID subsets" },
-  "kid-subset-size": { type: "string", default: "1000", help: "KID samples per subset (capped at --n)" },
-  memorization: { type: "boolean", default: false, help: "find the nearest training image of samples" },
-  "memorization-k": { type: "string", default: "16", help: "samples the memorization check looks at" },
-  device: { type: "string", default: "cpu", help: "cpu, cuda or cuda:N" },
-  help: { type: "boolean", default: false, help: "show this help" },
-} as const;
+/** Every eval setting, once: flag, alias, kind, default and help line. */
+const EVAL_FIELDS = {
+  checkpoint: {
+    flag: "checkpoint",
+    short: "c",
+    kind: PATH,
+    required: "--checkpoint is required: pass a generator.safetensors or a run folder",
+    help: "generator.safetensors, a checkpoint.safetensors or a run folder",
+  },
+  inception: {
+    flag: "inception",
+    kind: PATH,
+    required: "--inception is required: FID and KID need Inception-v3 weights, and nothing is downloaded.\n" +
+      INCEPTION_EXPORT_HELP,
+    help: "Inception-v3 weights as safetensors (see below)",
+  },
+  inceptionVariant: {
+    flag: "inception-variant",
+    kind: oneOf(["fid", "torchvision"], "fid or torchvision"),
+    help: "fid or torchvision (default: from the file)",
+  },
+  data: {
+    flag: "data",
+    short: "d",
+    kind: PATH,
+    help: "image folder, or fashion-mnist (default: the Twitter emoji set)",
+  },
+  category: { flag: "category", kind: TEXT, help: "emoji category of the default set, as in train" },
+  n: {
+    flag: "n",
+    short: "n",
+    kind: integerAtLeast(2),
+    default: 1000,
+    help: "generated images, and at most this many real ones",
+  },
+  batchSize: {
+    flag: "batch-size",
+    short: "b",
+    kind: integerAtLeast(1),
+    default: 50,
+    help: "images per Inception batch",
+  },
+  seed: {
+    flag: "seed",
+    short: "s",
+    kind: integerAtLeast(0),
+    default: 0,
+    help: "seed of the latents, the real sample and KID's subsets",
+  },
+  out: {
+    flag: "out",
+    short: "o",
+    kind: PATH,
+    defaultText: "eval/ beside the checkpoint",
+    help: "folder for eval.json",
+  },
+  kidSubsets: { flag: "kid-subsets", kind: integerAtLeast(1), default: 100, help: "KID subsets" },
+  kidSubsetSize: {
+    flag: "kid-subset-size",
+    kind: integerAtLeast(2),
+    default: 1000,
+    help: "KID samples per subset (capped at --n)",
+  },
+  memorization: { flag: "memorization", kind: SWITCH, help: "find the nearest training image of samples" },
+  memorizationK: {
+    flag: "memorization-k",
+    kind: integerAtLeast(1),
+    default: 16,
+    help: "samples the memorization check looks at",
+  },
+  device: { flag: "device", kind: DEVICE, default: "cpu", help: "cpu, cuda or cuda:N" },
+} as const satisfies { readonly [K in keyof EvalConfig]-?: FlagSpec<EvalConfig[K], EvalConfig> };
 
 /**
  * The `--help` text: every flag with its default, and how to get the Inception weights.
@@ -69,22 +135,11 @@ const FLAGS = {
  * ```
  */
 export function evalHelp(): string {
-  const lines = [
-    "Usage: deno task eval --checkpoint PATH --inception PATH [flags]",
-    "",
-    "FID and KID of a generator against its training data, and an optional memorization check.",
-    "",
-  ];
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    const value = spec.type === "string" ? " <value>" : "";
-    const fallback = "default" in spec && spec.type === "string" ? ` (default ${spec.default})` : "";
-    lines.push(`  --${name}${value}`.padEnd(30) + spec.help + fallback);
-  }
-  return `${lines.join("\n")}\n\n${INCEPTION_EXPORT_HELP}`;
-}
-
-function integer(values: Record<string, unknown>, flag: keyof typeof FLAGS, min: number): number {
-  return flagNumber(flag, String(values[flag]), integerAtLeast(min));
+  return formatHelp(EVAL_FIELDS, {
+    usage: "deno task eval --checkpoint PATH --inception PATH [flags]",
+    description: "FID and KID of a generator against its training data, and an optional memorization check.",
+    footer: INCEPTION_EXPORT_HELP,
+  });
 }
 
 /**
@@ -100,38 +155,5 @@ function integer(values: Record<string, unknown>, flag: keyof typeof FLAGS, min:
  * ```
  */
 export function parseEvalArgs(args: string[]): EvalConfig | undefined {
-  const values = parseFlags(FLAGS, args);
-  if (values.help) return undefined;
-  const checkpoint = values.checkpoint as string | undefined;
-  if (!checkpoint) {
-    throw new ConfigError("--checkpoint is required: pass a generator.safetensors or a run folder");
-  }
-  const inception = values.inception as string | undefined;
-  if (!inception) {
-    throw new ConfigError(
-      "--inception is required: FID and KID need Inception-v3 weights, and nothing is downloaded.\n" +
-        INCEPTION_EXPORT_HELP,
-    );
-  }
-  const variant = values["inception-variant"] as string | undefined;
-  if (variant !== undefined && variant !== "fid" && variant !== "torchvision") {
-    throw new ConfigError(`--inception-variant must be fid or torchvision, got "${variant}"`);
-  }
-  const device = flagDevice(values.device as string);
-  return {
-    checkpoint,
-    inception,
-    inceptionVariant: variant,
-    data: values.data as string | undefined,
-    category: values.category as string | undefined,
-    n: integer(values, "n", 2),
-    batchSize: integer(values, "batch-size", 1),
-    seed: integer(values, "seed", 0),
-    out: values.out as string | undefined,
-    kidSubsets: integer(values, "kid-subsets", 1),
-    kidSubsetSize: integer(values, "kid-subset-size", 2),
-    memorization: values.memorization as boolean,
-    memorizationK: integer(values, "memorization-k", 1),
-    device,
-  };
+  return parseFlags(EVAL_FIELDS, args);
 }

@@ -1,6 +1,7 @@
 /**
  * `deno task sample`: images from a trained generator. `sample` writes a grid of `--n` images;
- * `interpolate` walks the latent space between two seeds (slerp) as a PNG strip or a GIF.
+ * `interpolate` walks the latent space between two seeds (slerp) as a PNG strip or a GIF; `arithmetic`
+ * adds and subtracts averages of latent vectors saved with `--save-z`. Each has its own flags and `--help`.
  * The generator's shape (nz, ngf, nc, imageSize) is read off the checkpoint's tensors, so a
  * generator trained in PyTorch works as well as one trained here. A conditional generator (trained with
  * `--conditional`, recognised by its `label_emb.weight`) draws the class given by `--class N`, or with
@@ -9,14 +10,25 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { loadCheckpoint, saveStateDict } from "../../models/io/state_dict_file.ts";
 import type { GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import { randn, tensor } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
 import { cudaIsAvailable, manualSeed } from "../../ops/runtime.ts";
-import { ConfigError, flagDevice, flagNumber, integerAtLeast } from "./flags.ts";
+import {
+  type CommandHelp,
+  ConfigError,
+  DEVICE,
+  type FlagTable,
+  type FlagValues,
+  formatHelp,
+  integerAtLeast,
+  numberWhere,
+  parseFlags,
+  PATH,
+  TEXT,
+} from "./flags.ts";
 import { combineLatents, parseLatentExpression, slerp } from "../gan/latent.ts";
 import { loadGenerator } from "../gan/generator_file.ts";
 import type { ImageBatch } from "../data/types.ts";
@@ -83,93 +95,103 @@ export const PRETRAINED_GENERATOR: URL = new URL(
   import.meta.url,
 );
 
-const FLAGS: ParseArgsOptionsConfig = {
-  checkpoint: { type: "string" },
-  n: { type: "string", default: "64" },
-  nrow: { type: "string", default: "8" },
-  seed: { type: "string", default: "0" },
-  truncate: { type: "string" },
-  out: { type: "string" },
-  device: { type: "string", default: "cpu" },
-  from: { type: "string", default: "0" },
-  to: { type: "string", default: "1" },
-  steps: { type: "string", default: "8" },
-  class: { type: "string" },
-  "per-class": { type: "string" },
-  "save-z": { type: "string" },
-  z: { type: "string" },
-  expr: { type: "string" },
-  help: { type: "boolean", default: false },
-};
-
-/** The `sample` command's help. */
-export const SAMPLE_HELP = `Usage:
-  sample [--checkpoint PATH] [--n 64] [--nrow 8] [--seed 0] [--truncate T] [--out samples.png] [--device cpu]
-  sample interpolate --checkpoint PATH --from SEED --to SEED [--steps 8] [--out interpolation.png|.gif]
-  sample arithmetic --checkpoint PATH --z z.safetensors --expr "1,4,7 - 2,5 + 3" [--out arithmetic.png]
-  sample --checkpoint PATH (--class N | --per-class K) ...   (a generator trained with --conditional)
-
-  --checkpoint  generator.safetensors, a run's checkpoint.safetensors, or a run folder
-                (default: the pretrained 32x32 emoji generator shipped with the package)
-  --n           images in the grid (default 64)
-  --nrow        images per grid row (default 8)
-  --seed        seed of the latent vectors (default 0)
-  --truncate    clamp each latent value to [-T, T] (the truncation trick)
-  --out         the PNG (or, for interpolate, PNG strip or GIF) to write
-  --save-z      also write the grid's latent vectors (n, nz, 1, 1) to this safetensors file
-  --from/--to   seeds of the two end points of an interpolation
-  --steps       images along the interpolation (default 8)
-  --z, --expr   latent arithmetic over vectors saved with --save-z: each term averages the listed
-                samples; the output row shows each term's mean, then the result
-  --class       the class to draw (conditional generators; default: cycle through the classes)
-  --per-class   a grid of one row of K images per class (conditional generators)`;
-
-function integer(flag: string, raw: string | undefined, min: number): number {
-  return flagNumber(flag, raw ?? "", integerAtLeast(min));
-}
-
-type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
-
 /** What every subcommand shares: the generator, its device, the truncation and the class choice. */
 interface SampleContext {
   netG: GeneratorNetwork;
   device: Device;
   truncate?: number;
   only?: number;
-  perClass?: number;
 }
 
 const RANGE: [number, number] = [-1, 1];
 
-async function sampleGrid(ctx: SampleContext, values: Values): Promise<string> {
-  const { netG, device, perClass } = ctx;
-  const classes = netG.numClasses;
-  const n = perClass !== undefined ? perClass * classes : integer("n", values.n as string, 1);
-  const z = latent(integer("seed", values.seed as string, 0), n, netG.nz, ctx.truncate);
-  const out = (values.out as string | undefined) ?? "samples.png";
+/** The flags of every subcommand. */
+const COMMON_FLAGS = {
+  checkpoint: {
+    flag: "checkpoint",
+    short: "c",
+    kind: PATH,
+    defaultText: "the pretrained 32x32 emoji generator shipped with the package",
+    help: "generator.safetensors, a run's checkpoint.safetensors, or a run folder",
+  },
+  device: { flag: "device", kind: DEVICE, default: "cpu", help: "cpu, cuda or cuda:N" },
+  truncate: {
+    flag: "truncate",
+    kind: numberWhere((n) => n > 0, "a number > 0"),
+    help: "clamp each latent value to [-T, T] (the truncation trick)",
+  },
+  only: {
+    flag: "class",
+    kind: integerAtLeast(0),
+    help: "the class to draw (conditional generators; default: cycle through the classes)",
+  },
+} as const;
+
+const GRID_FLAGS = {
+  ...COMMON_FLAGS,
+  n: { flag: "n", short: "n", kind: integerAtLeast(1), default: 64, help: "images in the grid" },
+  nrow: { flag: "nrow", kind: integerAtLeast(1), default: 8, help: "images per grid row" },
+  seed: { flag: "seed", short: "s", kind: integerAtLeast(0), default: 0, help: "seed of the latent vectors" },
+  perClass: {
+    flag: "per-class",
+    kind: integerAtLeast(1),
+    help: "a grid of one row of K images per class (conditional generators)",
+    conflict: (perClass: number | undefined, values: { only?: number }, name: (field: string) => string) =>
+      perClass !== undefined && values.only !== undefined
+        ? `${name("only")} and ${name("perClass")} exclude each other: pass one`
+        : undefined,
+  },
+  saveZ: {
+    flag: "save-z",
+    kind: PATH,
+    help: "also write the grid's latent vectors (n, nz, 1, 1) to this safetensors file",
+  },
+  out: { flag: "out", short: "o", kind: PATH, default: "samples.png", help: "the PNG to write" },
+} as const;
+
+async function sampleGrid(ctx: SampleContext, values: FlagValues<typeof GRID_FLAGS>): Promise<string> {
+  const { netG, device } = ctx;
+  const { perClass, out } = values;
+  const n = perClass !== undefined ? perClass * netG.numClasses : values.n;
+  const z = latent(values.seed, n, netG.nz, ctx.truncate);
   const labels = sampleClasses(netG, n, { only: ctx.only, perClass });
-  const nrow = perClass ?? integer("nrow", values.nrow as string, 1);
   await saveImageArray(generate(netG, z, n, device, labels), out, {
-    nrow,
+    nrow: perClass ?? values.nrow,
     normalize: true,
     valueRange: RANGE,
   });
-  if (values["save-z"]) {
+  if (values.saveZ) {
     using saved = tensor(z, { shape: [n, netG.nz, 1, 1] });
-    await saveStateDict({ z: saved }, values["save-z"] as string);
+    await saveStateDict({ z: saved }, values.saveZ);
   }
   return out;
 }
 
-async function sampleInterpolation(ctx: SampleContext, values: Values): Promise<string> {
+const INTERPOLATE_FLAGS = {
+  ...COMMON_FLAGS,
+  from: { flag: "from", kind: integerAtLeast(0), default: 0, help: "seed of the first end point" },
+  to: { flag: "to", kind: integerAtLeast(0), default: 1, help: "seed of the last end point" },
+  steps: { flag: "steps", kind: integerAtLeast(2), default: 8, help: "images along the walk" },
+  out: {
+    flag: "out",
+    short: "o",
+    kind: PATH,
+    default: "interpolation.png",
+    help: "a PNG strip, or a GIF (.gif) with one frame per step",
+  },
+} as const;
+
+async function sampleInterpolation(
+  ctx: SampleContext,
+  values: FlagValues<typeof INTERPOLATE_FLAGS>,
+): Promise<string> {
   const { netG, device } = ctx;
-  const steps = integer("steps", values.steps as string, 2);
-  const a = latent(integer("from", values.from as string, 0), 1, netG.nz, ctx.truncate);
-  const b = latent(integer("to", values.to as string, 0), 1, netG.nz, ctx.truncate);
+  const { steps, out } = values;
+  const a = latent(values.from, 1, netG.nz, ctx.truncate);
+  const b = latent(values.to, 1, netG.nz, ctx.truncate);
   const z = new Float32Array(steps * netG.nz);
   for (let i = 0; i < steps; i++) z.set(slerp(a, b, i / (steps - 1)), i * netG.nz);
   const images = generate(netG, z, steps, device, sampleClasses(netG, steps, { only: ctx.only }));
-  const out = (values.out as string | undefined) ?? "interpolation.png";
   if (!out.toLowerCase().endsWith(".gif")) {
     await saveImageArray(images, out, { nrow: steps, normalize: true, valueRange: RANGE });
     return out;
@@ -188,15 +210,32 @@ async function sampleInterpolation(ctx: SampleContext, values: Values): Promise<
   return out;
 }
 
-async function sampleArithmetic(ctx: SampleContext, values: Values): Promise<string> {
+const ARITHMETIC_NEEDS = 'arithmetic needs --z (from sample --save-z) and --expr, e.g. --expr "1,4 - 2 + 3"';
+
+const ARITHMETIC_FLAGS = {
+  ...COMMON_FLAGS,
+  z: { flag: "z", kind: PATH, required: ARITHMETIC_NEEDS, help: "latent vectors saved with sample --save-z" },
+  expr: {
+    flag: "expr",
+    kind: TEXT,
+    required: ARITHMETIC_NEEDS,
+    help: 'terms over the saved samples, e.g. "1,4 - 2 + 3": each term averages the listed samples',
+  },
+  out: {
+    flag: "out",
+    short: "o",
+    kind: PATH,
+    default: "arithmetic.png",
+    help: "the PNG: each term's mean, then the result",
+  },
+} as const;
+
+async function sampleArithmetic(
+  ctx: SampleContext,
+  values: FlagValues<typeof ARITHMETIC_FLAGS>,
+): Promise<string> {
   const { netG, device } = ctx;
-  const zPath = values.z as string | undefined;
-  const expression = values.expr as string | undefined;
-  if (!zPath || !expression) {
-    throw new ConfigError(
-      'arithmetic needs --z (from sample --save-z) and --expr, e.g. --expr "1,4 - 2 + 3"',
-    );
-  }
+  const zPath = values.z;
   const { tensors } = await loadCheckpoint(zPath);
   let z: Float32Array;
   try {
@@ -210,7 +249,7 @@ async function sampleArithmetic(ctx: SampleContext, values: Values): Promise<str
   } finally {
     Object.values(tensors).forEach((t) => t.dispose());
   }
-  const terms = parseLatentExpression(expression, z.length / netG.nz);
+  const terms = parseLatentExpression(values.expr, z.length / netG.nz);
   const n = terms.length + 1;
   const images = generate(
     netG,
@@ -219,60 +258,88 @@ async function sampleArithmetic(ctx: SampleContext, values: Values): Promise<str
     device,
     sampleClasses(netG, n, { only: ctx.only }),
   );
-  const out = (values.out as string | undefined) ?? "arithmetic.png";
-  await saveImageArray(images, out, { nrow: n, normalize: true, valueRange: RANGE });
-  return out;
+  await saveImageArray(images, values.out, { nrow: n, normalize: true, valueRange: RANGE });
+  return values.out;
 }
 
-const COMMANDS = { grid: sampleGrid, interpolate: sampleInterpolation, arithmetic: sampleArithmetic };
+/** A subcommand: its flags, its help and what it does; it returns the file it wrote. */
+interface Command<T extends FlagTable> {
+  flags: T;
+  help: CommandHelp;
+  run(ctx: SampleContext, values: FlagValues<T>): Promise<string>;
+}
+
+const command = <T extends FlagTable>(c: Command<T>) => c as unknown as Command<FlagTable>;
+
+const COMMANDS: Record<"grid" | "interpolate" | "arithmetic", Command<FlagTable>> = {
+  grid: command({
+    flags: GRID_FLAGS,
+    help: {
+      usage: [
+        "deno task sample [flags]",
+        "deno task sample interpolate [flags]   (sample interpolate --help)",
+        "deno task sample arithmetic [flags]    (sample arithmetic --help)",
+      ],
+      description:
+        "Writes a grid of --n images from a trained generator; --class N or --per-class K for one " +
+        "trained with --conditional.",
+    },
+    run: sampleGrid,
+  }),
+  interpolate: command({
+    flags: INTERPOLATE_FLAGS,
+    help: {
+      usage: "deno task sample interpolate [flags]",
+      description:
+        "Walks the latent space between the vectors of two seeds (slerp), as a PNG strip or a GIF.",
+    },
+    run: sampleInterpolation,
+  }),
+  arithmetic: command({
+    flags: ARITHMETIC_FLAGS,
+    help: {
+      usage: "deno task sample arithmetic --z z.safetensors --expr EXPR [flags]",
+      description:
+        "Adds and subtracts averages of latent vectors saved with sample --save-z, and draws each " +
+        "term and the result.",
+    },
+    run: sampleArithmetic,
+  }),
+};
 
 /**
  * The `sample` command line.
  *
  * @param args arguments after `sample`
- * @returns the process exit code
+ * @returns the process exit code: 0, 2 for a bad flag, 1 for any other failure
  */
 export async function main(args: string[]): Promise<number> {
   try {
-    const command = args[0] === "interpolate" || args[0] === "arithmetic" ? args[0] : "grid";
-    const { values } = parseArgs({
-      args: command === "grid" ? args : args.slice(1),
-      options: FLAGS,
-      strict: true,
-    });
-    if (values.help) {
-      console.log(SAMPLE_HELP);
+    const name = args[0] === "interpolate" || args[0] === "arithmetic" ? args[0] : "grid";
+    const { flags, help, run } = COMMANDS[name];
+    const values = parseFlags(flags, name === "grid" ? args : args.slice(1)) as
+      | FlagValues<typeof COMMON_FLAGS>
+      | undefined;
+    if (!values) {
+      console.log(formatHelp(flags, help));
       return 0;
     }
-    const checkpoint = (values.checkpoint as string | undefined) ?? PRETRAINED_GENERATOR;
+    const checkpoint = values.checkpoint ?? PRETRAINED_GENERATOR;
     if (checkpoint === PRETRAINED_GENERATOR) {
       console.error(
         "Using the pretrained emoji generator shipped with @gan/dcgan (--checkpoint picks yours)",
       );
     }
-    const device = flagDevice(values.device as string);
+    const { device, truncate, only } = values;
     if (device !== "cpu" && !cudaIsAvailable()) {
       throw new ConfigError(`--device ${device}: no CUDA here; use --device cpu`);
     }
-    const truncate = values.truncate === undefined ? undefined : Number(values.truncate);
-    if (truncate !== undefined && !(truncate > 0)) {
-      throw new ConfigError(`--truncate must be a number > 0, got "${values.truncate}"`);
-    }
-    const only = values.class === undefined ? undefined : integer("class", values.class as string, 0);
-    const perClass = values["per-class"] === undefined
-      ? undefined
-      : integer("per-class", values["per-class"] as string, 1);
-    if (only !== undefined && perClass !== undefined) {
-      throw new ConfigError("--class and --per-class exclude each other: pass one");
-    }
     using netG = await loadGenerator(checkpoint, device);
-    console.log(await COMMANDS[command]({ netG, device, truncate, only, perClass }, values));
+    console.log(await run({ netG, device, truncate, only }, values));
     return 0;
   } catch (error) {
-    const usage = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false;
-    const message = (error as Error).message.replace(/\.$/, "");
-    console.error(`error: ${usage ? `${message}; see --help` : message}`);
-    return usage || error instanceof RangeError ? 2 : 1;
+    console.error(`error: ${(error as Error).message}`);
+    return error instanceof RangeError ? 2 : 1;
   }
 }
 

@@ -1,18 +1,29 @@
 /**
- * The training task's flags: parsing, defaults (those of the PyTorch DCGAN example, with nz 128) and
- * validation with messages that name the flag and the fix.
+ * The one config of a training run: {@linkcode TRAIN_FIELDS} declares each setting once, with its flag,
+ * alias, default (those of the PyTorch DCGAN example, with nz 128; WGAN-GP's paper settings with
+ * `--loss wgan-gp`), check, help line and resume rule. The flags parse straight into
+ * {@linkcode TrainConfig}, the trainer takes it as it is, and `--resume` merges it by the rule.
  *
  * @module
  */
 
 import {
+  checkValues,
   ConfigError,
-  flagDevice,
-  flagNumber,
+  DEVICE,
+  type FlagSpec,
+  formatHelp,
   NON_NEGATIVE_INTEGER,
+  numberWhere,
+  oneOf,
   parseFlags,
+  PATH,
   POSITIVE_INTEGER,
+  SWITCH,
+  TEXT,
+  withDefaults,
 } from "../cli/flags.ts";
+import type { Device } from "../../ops/device.ts";
 import { GAN_LOSSES, type GanLoss } from "./losses.ts";
 
 // ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
@@ -54,8 +65,8 @@ export interface TrainConfig {
   ema: number;
   /** Train a conditional DCGAN on the data set's class labels. */
   conditional: boolean;
-  /** "cpu", "cuda" or "cuda:N". */
-  device: string;
+  /** Where the networks live. */
+  device: Device;
   /** Lay out weights and images as channels_last (NHWC). */
   channelsLast: boolean;
   /** CUDA autocast dtype for the networks: "off", "bf16" or "fp16". */
@@ -76,6 +87,19 @@ export interface TrainConfig {
   logEvery: number;
 }
 
+/**
+ * What `--resume` does with a setting: `"checkpoint"` keeps the value saved with the run (the networks'
+ * shapes, the data, the variant, the seed), `"flag"` takes the value of this command line (how long to
+ * run, where, how fast).
+ */
+export type ResumeRule = "checkpoint" | "flag";
+
+/** One row of {@linkcode TRAIN_FIELDS}: the setting's flag spec and its resume rule. */
+export interface TrainField<T> extends FlagSpec<T, TrainConfig> {
+  /** What `--resume` does with it. */
+  readonly resume: ResumeRule;
+}
+
 /** The settings a loss brings when its flags are not given: WGAN-GP's paper uses its own. */
 const LOSS_DEFAULTS: Record<GanLoss, { lr: number; beta1: number; beta2: number; nCritic: number }> = {
   bce: { lr: 2e-4, beta1: 0.5, beta2: 0.999, nCritic: 1 },
@@ -84,95 +108,219 @@ const LOSS_DEFAULTS: Record<GanLoss, { lr: number; beta1: number; beta2: number;
   "wgan-gp": { lr: 1e-4, beta1: 0, beta2: 0.9, nCritic: 5 },
 };
 
-/** The variant settings a config from before they existed lacks: the seed's loop. */
-const VARIANT_DEFAULTS: Pick<
-  TrainConfig,
-  | "beta2"
-  | "loss"
-  | "nCritic"
-  | "labelSmoothing"
-  | "replay"
-  | "ema"
-  | "conditional"
-  | "channelsLast"
-  | "amp"
-  | "cudaGraph"
-> = {
-  beta2: 0.999,
-  loss: "bce",
-  nCritic: 1,
-  labelSmoothing: 1,
-  replay: 0,
-  ema: 0,
-  conditional: false,
-  channelsLast: false,
-  amp: "off",
-  cudaGraph: false,
-};
+const UNIT_RATE = (example: string) =>
+  numberWhere((n) => n >= 0 && n < 1, `a number in [0, 1), e.g. ${example}`);
 
-/**
- * Fills in the variant settings that a config saved before they existed lacks (a run checkpoint's
- * config.json), with the seed loop's values.
- *
- * @param saved a parsed config, possibly from an older run
- * @returns the config with every field
- * @example
- * ```ts
- * import { withVariantDefaults } from "./config.ts";
- * const config = withVariantDefaults({ epochs: 1 } as never);
- * console.log(config.loss); // "bce"
- * ```
- */
-export function withVariantDefaults(saved: TrainConfig): TrainConfig {
-  return { ...VARIANT_DEFAULTS, ...saved };
+/** A run folder named after the data and the time: `runs/emoji-20260101-120000`. */
+function defaultOut(config: TrainConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  const data = config.data === undefined
+    ? "emoji"
+    : config.data.replace(/\/+$/, "").split("/").pop() || "data";
+  return `runs/${data}-${stamp}`;
 }
 
-const FLAGS = {
-  data: { type: "string", help: "image folder, or fashion-mnist (default: the Twitter emoji set)" },
-  category: { type: "string", help: 'emoji category of the default set, e.g. "Smileys & Emotion"' },
-  epochs: { type: "string", default: "25", help: "passes over the data" },
-  "batch-size": { type: "string", default: "128", help: "images per step" },
-  "image-size": { type: "string", default: "64", help: "image side: 32, 64 or 128" },
-  nz: { type: "string", default: "128", help: "size of the latent vector z" },
-  ngf: { type: "string", default: "64", help: "generator feature maps" },
-  ndf: { type: "string", default: "64", help: "discriminator feature maps" },
-  lr: { type: "string", help: "Adam learning rate", defaultText: "0.0002; 0.0001 with --loss wgan-gp" },
-  beta1: { type: "string", help: "Adam beta1", defaultText: "0.5; 0 with --loss wgan-gp" },
-  beta2: { type: "string", help: "Adam beta2", defaultText: "0.999; 0.9 with --loss wgan-gp" },
-  loss: { type: "string", default: "bce", help: "GAN loss: bce (the seed's), lsgan, hinge or wgan-gp" },
-  "n-critic": {
-    type: "string",
-    help: "D (critic) updates per G update",
+/** Refuses a GPU-only setting on the CPU. */
+function gpuOnly(field: string) {
+  return (on: unknown, config: TrainConfig, name: (field: string) => string) =>
+    on && on !== "off" && config.device === "cpu"
+      ? `${name(field)} runs on the GPU: add ${name("device")} cuda, or drop it`
+      : undefined;
+}
+
+/**
+ * Every training setting, once: flag, alias, kind (how it is read and checked), default, help line and
+ * resume rule. A new option is a new row here (and the code that uses it).
+ */
+export const TRAIN_FIELDS = {
+  data: {
+    flag: "data",
+    short: "d",
+    kind: PATH,
+    help: "image folder, or fashion-mnist (default: the Twitter emoji set)",
+    resume: "checkpoint",
+  },
+  category: {
+    flag: "category",
+    kind: TEXT,
+    help: 'emoji category of the default set, e.g. "Smileys & Emotion"',
+    resume: "checkpoint",
+  },
+  epochs: {
+    flag: "epochs",
+    kind: POSITIVE_INTEGER,
+    default: 25,
+    help: "passes over the data",
+    resume: "flag",
+  },
+  batchSize: {
+    flag: "batch-size",
+    short: "b",
+    kind: POSITIVE_INTEGER,
+    default: 128,
+    help: "images per step",
+    resume: "checkpoint",
+  },
+  imageSize: {
+    flag: "image-size",
+    kind: numberWhere((n) => n === 32 || n === 64 || n === 128, "32, 64 or 128"),
+    default: 64,
+    help: "image side: 32, 64 or 128",
+    resume: "checkpoint",
+  },
+  nz: {
+    flag: "nz",
+    kind: POSITIVE_INTEGER,
+    default: 128,
+    help: "size of the latent vector z",
+    resume: "checkpoint",
+  },
+  ngf: {
+    flag: "ngf",
+    kind: POSITIVE_INTEGER,
+    default: 64,
+    help: "generator feature maps",
+    resume: "checkpoint",
+  },
+  ndf: {
+    flag: "ndf",
+    kind: POSITIVE_INTEGER,
+    default: 64,
+    help: "discriminator feature maps",
+    resume: "checkpoint",
+  },
+  lr: {
+    flag: "lr",
+    kind: numberWhere((n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0002"),
+    default: (config) => LOSS_DEFAULTS[config.loss].lr,
+    defaultText: "0.0002; 0.0001 with --loss wgan-gp",
+    help: "Adam learning rate",
+    resume: "checkpoint",
+  },
+  beta1: {
+    flag: "beta1",
+    kind: UNIT_RATE("0.5"),
+    default: (config) => LOSS_DEFAULTS[config.loss].beta1,
+    defaultText: "0.5; 0 with --loss wgan-gp",
+    help: "Adam beta1",
+    resume: "checkpoint",
+  },
+  beta2: {
+    flag: "beta2",
+    kind: UNIT_RATE("0.999"),
+    default: (config) => LOSS_DEFAULTS[config.loss].beta2,
+    defaultText: "0.999; 0.9 with --loss wgan-gp",
+    help: "Adam beta2",
+    resume: "checkpoint",
+  },
+  loss: {
+    flag: "loss",
+    kind: oneOf(GAN_LOSSES),
+    default: "bce",
+    help: "GAN loss: bce (the seed's), lsgan, hinge or wgan-gp",
+    resume: "checkpoint",
+  },
+  nCritic: {
+    flag: "n-critic",
+    kind: POSITIVE_INTEGER,
+    default: (config) => LOSS_DEFAULTS[config.loss].nCritic,
     defaultText: "1; 5 with --loss wgan-gp",
+    help: "D (critic) updates per G update",
+    resume: "checkpoint",
   },
-  "label-smoothing": {
-    type: "string",
-    default: "1",
+  labelSmoothing: {
+    flag: "label-smoothing",
+    kind: numberWhere((n) => n > 0 && n <= 1, "a number in (0, 1], e.g. 0.9"),
+    default: 1,
     help: "D's target for real images, e.g. 0.9 (one-sided; bce and lsgan)",
+    resume: "checkpoint",
+    conflict: (target, config, name) =>
+      target !== 1 && config.loss !== "bce" && config.loss !== "lsgan"
+        ? `${name("labelSmoothing")} sets the real target of bce and lsgan; ${name("loss")} ${config.loss} ` +
+          "has no target: drop one of them"
+        : undefined,
   },
-  replay: { type: "string", default: "0", help: "replay buffer of K past fakes shown to D (0: off)" },
-  ema: { type: "string", default: "0", help: "moving average of G's weights, e.g. 0.999 (0: off)" },
+  replay: {
+    flag: "replay",
+    kind: NON_NEGATIVE_INTEGER,
+    default: 0,
+    help: "replay buffer of K past fakes shown to D (0: off)",
+    resume: "checkpoint",
+  },
+  ema: {
+    flag: "ema",
+    kind: UNIT_RATE("0.999"),
+    default: 0,
+    help: "moving average of G's weights, e.g. 0.999 (0: off)",
+    resume: "checkpoint",
+  },
   conditional: {
-    type: "boolean",
-    default: false,
+    flag: "conditional",
+    kind: SWITCH,
     help: "conditional DCGAN on the data's class labels (e.g. --data fashion-mnist)",
+    resume: "checkpoint",
   },
-  device: { type: "string", default: "cpu", help: "cpu, cuda or cuda:N" },
-  "channels-last": { type: "boolean", default: false, help: "channels_last (NHWC) weights and images" },
-  amp: { type: "string", default: "off", help: "CUDA autocast dtype: off, bf16 or fp16" },
-  "cuda-graph": {
-    type: "boolean",
-    default: false,
+  device: { flag: "device", kind: DEVICE, default: "cpu", help: "cpu, cuda or cuda:N", resume: "flag" },
+  channelsLast: {
+    flag: "channels-last",
+    kind: SWITCH,
+    help: "channels_last (NHWC) weights and images",
+    resume: "flag",
+  },
+  amp: {
+    flag: "amp",
+    kind: oneOf(["off", "bf16", "fp16"], "off, bf16 or fp16"),
+    default: "off",
+    help: "CUDA autocast dtype: off, bf16 or fp16",
+    resume: "flag",
+    conflict: gpuOnly("amp"),
+  },
+  cudaGraph: {
+    flag: "cuda-graph",
+    kind: SWITCH,
     help: "capture the whole step as one CUDA graph and replay it (CUDA only)",
+    resume: "flag",
+    conflict: gpuOnly("cudaGraph"),
   },
-  out: { type: "string", help: "run folder (default: runs/<data>-<time>)" },
-  resume: { type: "boolean", default: false, help: "continue the run in --out from its checkpoint" },
-  seed: { type: "string", default: "999", help: "random seed (weights, noise, shuffling)" },
-  "dry-run": { type: "boolean", default: false, help: "one step, then stop (smoke test)" },
-  "max-steps": { type: "string", default: "0", help: "stop after this many steps (0: no limit)" },
-  "log-every": { type: "string", default: "50", help: "log a line every N steps" },
-  help: { type: "boolean", default: false, help: "show this help" },
-} as const;
+  out: {
+    flag: "out",
+    short: "o",
+    kind: PATH,
+    default: defaultOut,
+    defaultText: "runs/<data>-<time>",
+    help: "run folder",
+    resume: "flag",
+  },
+  resume: {
+    flag: "resume",
+    kind: SWITCH,
+    help: "continue the run in --out from its checkpoint",
+    resume: "flag",
+  },
+  seed: {
+    flag: "seed",
+    short: "s",
+    kind: NON_NEGATIVE_INTEGER,
+    default: 999,
+    help: "random seed (weights, noise, shuffling)",
+    resume: "checkpoint",
+  },
+  dryRun: { flag: "dry-run", kind: SWITCH, help: "one step, then stop (smoke test)", resume: "flag" },
+  maxSteps: {
+    flag: "max-steps",
+    kind: NON_NEGATIVE_INTEGER,
+    default: 0,
+    help: "stop after this many steps (0: no limit)",
+    resume: "flag",
+  },
+  logEvery: {
+    flag: "log-every",
+    kind: POSITIVE_INTEGER,
+    default: 50,
+    help: "log a line every N steps",
+    resume: "flag",
+  },
+} as const satisfies { readonly [K in keyof TrainConfig]-?: TrainField<TrainConfig[K]> };
 
 /**
  * The `--help` text, listing every flag with its default.
@@ -185,17 +333,10 @@ const FLAGS = {
  * ```
  */
 export function trainHelp(): string {
-  const lines = ["Usage: deno task train [flags]", "", "Trains a DCGAN (PyTorch's example, in Deno).", ""];
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    const value = spec.type === "string" ? ` <${name === "data" || name === "out" ? "path" : "value"}>` : "";
-    const fallback = "defaultText" in spec
-      ? ` (default ${spec.defaultText})`
-      : "default" in spec && spec.type === "string"
-      ? ` (default ${spec.default})`
-      : "";
-    lines.push(`  --${name}${value}`.padEnd(28) + spec.help + fallback);
-  }
-  return lines.join("\n");
+  return formatHelp(TRAIN_FIELDS, {
+    usage: "deno task train [flags]",
+    description: "Trains a DCGAN (PyTorch's example, in Deno).",
+  });
 }
 
 /**
@@ -211,82 +352,62 @@ export function trainHelp(): string {
  * ```
  */
 export function parseTrainArgs(args: string[]): TrainConfig | undefined {
-  const values = parseFlags(FLAGS, args);
-  if (values.help) return undefined;
-  const s = (name: keyof typeof FLAGS) => values[name] as string;
-  const loss = s("loss") as GanLoss;
-  if (!GAN_LOSSES.includes(loss)) {
-    throw new ConfigError(`--loss must be one of ${GAN_LOSSES.join(", ")}, got "${loss}"`);
+  return parseFlags(TRAIN_FIELDS, args);
+}
+
+/**
+ * Fills in what a partial config lacks with the table's defaults: a run checkpoint's config.json from
+ * before a setting existed, or a library caller's few settings.
+ *
+ * @param partial a config, possibly from an older run; undefined fields count as missing
+ * @returns the config with every field
+ * @example
+ * ```ts
+ * import { completeConfig } from "./config.ts";
+ * const config = completeConfig({ epochs: 1, loss: "wgan-gp" });
+ * console.log(config.nCritic); // 5
+ * ```
+ */
+export function completeConfig(partial: Partial<TrainConfig>): TrainConfig {
+  return withDefaults(TRAIN_FIELDS, partial) as unknown as TrainConfig;
+}
+
+/**
+ * The config a `--resume` runs with: each setting from the checkpoint or from this command line, as its
+ * row's {@linkcode ResumeRule} says; what an older checkpoint lacks takes the table's default.
+ *
+ * @param saved the config saved with the run
+ * @param given the config of this command line
+ * @returns the merged config
+ * @example
+ * ```ts
+ * import { completeConfig, resumeConfig } from "./config.ts";
+ * const merged = resumeConfig({ nz: 16, epochs: 3 }, completeConfig({ nz: 64, epochs: 9, resume: true }));
+ * console.log(merged.nz, merged.epochs); // 16 9
+ * ```
+ */
+export function resumeConfig(saved: Partial<TrainConfig>, given: TrainConfig): TrainConfig {
+  const merged: Partial<Record<string, unknown>> = {};
+  for (const [field, spec] of Object.entries(TRAIN_FIELDS)) {
+    const from = spec.resume === "flag" ? given : saved;
+    merged[field] = (from as Record<string, unknown>)[field];
   }
-  const fallback = LOSS_DEFAULTS[loss];
-  const given = (name: keyof typeof FLAGS, value: number) =>
-    values[name] === undefined ? String(value) : s(name);
-  const labelSmoothing = flagNumber("label-smoothing", s("label-smoothing"), {
-    check: (n) => n > 0 && n <= 1,
-    expected: "a number in (0, 1], e.g. 0.9",
-  });
-  if (labelSmoothing !== 1 && loss !== "bce" && loss !== "lsgan") {
-    throw new ConfigError(
-      `--label-smoothing sets the real target of bce and lsgan; --loss ${loss} has no target: drop one of them`,
-    );
-  }
-  const imageSize = flagNumber("image-size", s("image-size"), {
-    check: (n) => [32, 64, 128].includes(n),
-    expected: "32, 64 or 128",
-  });
-  const device = flagDevice(s("device"));
-  const amp = s("amp");
-  if (amp !== "off" && amp !== "bf16" && amp !== "fp16") {
-    throw new ConfigError(`--amp must be off, bf16 or fp16, got "${amp}"`);
-  }
-  const cudaGraph = values["cuda-graph"] as boolean;
-  if (device === "cpu" && (amp !== "off" || cudaGraph)) {
-    throw new ConfigError(
-      `${cudaGraph ? "--cuda-graph" : "--amp"} runs on the GPU: add --device cuda, or drop it`,
-    );
-  }
-  const data = values.data as string | undefined;
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
-  const dataName = data === undefined ? "emoji" : data.replace(/\/+$/, "").split("/").pop() || "data";
-  return {
-    data,
-    category: values.category as string | undefined,
-    epochs: flagNumber("epochs", s("epochs"), POSITIVE_INTEGER),
-    batchSize: flagNumber("batch-size", s("batch-size"), POSITIVE_INTEGER),
-    imageSize,
-    nz: flagNumber("nz", s("nz"), POSITIVE_INTEGER),
-    ngf: flagNumber("ngf", s("ngf"), POSITIVE_INTEGER),
-    ndf: flagNumber("ndf", s("ndf"), POSITIVE_INTEGER),
-    lr: flagNumber("lr", given("lr", fallback.lr), {
-      check: (n) => n > 0 && n < 1,
-      expected: "a number in (0, 1), e.g. 0.0002",
-    }),
-    beta1: flagNumber("beta1", given("beta1", fallback.beta1), {
-      check: (n) => n >= 0 && n < 1,
-      expected: "a number in [0, 1), e.g. 0.5",
-    }),
-    beta2: flagNumber("beta2", given("beta2", fallback.beta2), {
-      check: (n) => n >= 0 && n < 1,
-      expected: "a number in [0, 1), e.g. 0.999",
-    }),
-    loss,
-    nCritic: flagNumber("n-critic", given("n-critic", fallback.nCritic), POSITIVE_INTEGER),
-    labelSmoothing,
-    replay: flagNumber("replay", s("replay"), NON_NEGATIVE_INTEGER),
-    ema: flagNumber("ema", s("ema"), {
-      check: (n) => n >= 0 && n < 1,
-      expected: "a number in [0, 1), e.g. 0.999",
-    }),
-    conditional: values.conditional as boolean,
-    device,
-    channelsLast: values["channels-last"] as boolean,
-    amp,
-    cudaGraph,
-    out: (values.out as string | undefined) ?? `runs/${dataName}-${stamp}`,
-    resume: values.resume as boolean,
-    seed: flagNumber("seed", s("seed"), NON_NEGATIVE_INTEGER),
-    dryRun: values["dry-run"] as boolean,
-    maxSteps: flagNumber("max-steps", s("max-steps"), NON_NEGATIVE_INTEGER),
-    logEvery: flagNumber("log-every", s("log-every"), POSITIVE_INTEGER),
-  };
+  return completeConfig(merged);
+}
+
+/**
+ * Checks a config's values with the table's checks (for callers that did not parse flags, such as the
+ * trainer's constructor), naming each setting by its field.
+ *
+ * @param config the settings
+ * @throws {RangeError} `ema must be a number in [0, 1), e.g. 0.999, got 1` for the first refused value
+ * @example
+ * ```ts
+ * import { checkTrainConfig, completeConfig } from "./config.ts";
+ * checkTrainConfig(completeConfig({ ema: 0.999 }));
+ * ```
+ */
+export function checkTrainConfig(config: TrainConfig): void {
+  const problem = checkValues(TRAIN_FIELDS, config as unknown as Record<string, unknown>, (field) => field);
+  if (problem) throw new RangeError(problem);
 }

@@ -15,7 +15,7 @@ import type { Device } from "../../ops/device.ts";
 import { getRngState, setRngState } from "../../ops/runtime.ts";
 import { cudaExtensionLoaded, getCudaRngState, setCudaRngState } from "../../ops/cuda.ts";
 import type { Tensor } from "../../ops/tensor.ts";
-import { type TrainConfig, withVariantDefaults } from "./config.ts";
+import { completeConfig, type TrainConfig } from "./config.ts";
 import type { DcganTrainer, GeneratorStats } from "./trainer.ts";
 
 /** The checkpoint's file name inside a run folder. */
@@ -172,7 +172,7 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
     if (metadata.format !== FORMAT) {
       throw new TypeError(`Cannot resume from "${path}": format "${metadata.format}" is not ${FORMAT}`);
     }
-    const config = withVariantDefaults(parseJson<TrainConfig>(path, metadata, "config"));
+    const config = completeConfig(parseJson<TrainConfig>(path, metadata, "config"));
     const position = parseJson<RunPosition>(path, metadata, "position");
     const optimizers = parseJson<Record<string, { steps: number[]; group: AdamParamGroup }>>(
       path,
