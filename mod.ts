@@ -115,7 +115,15 @@ export {
 } from "./models/io/state_dict_file.ts";
 export { makeGrid, saveImage } from "./tasks/image/tensor_image.ts";
 export type { GridOptions } from "./tasks/image/grid.ts";
-export { type DcganSpec, DcganTrainer, DivergenceError, type StepStats } from "./tasks/gan/trainer.ts";
+export {
+  type DcganExtras,
+  type DcganSettings,
+  type DcganSpec,
+  DcganTrainer,
+  DivergenceError,
+  type GeneratorStats,
+  type StepStats,
+} from "./tasks/gan/trainer.ts";
 export { train, type TrainHooks, type TrainResult } from "./tasks/gan/train.ts";
 export { ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/gan/config.ts";
 export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/gan/generator_file.ts";
@@ -170,7 +178,6 @@ export {
 } from "./tasks/gan/losses.ts";
 export { ReplayBuffer, type ReplaySample } from "./tasks/gan/replay.ts";
 export { emaCopy, emaUpdate } from "./tasks/gan/ema.ts";
-export type { GeneratorStats } from "./tasks/gan/trainer.ts";
 export { CudaGraphStep, type CudaGraphStepOptions } from "./tasks/gan/cuda_graph_step.ts";
 
 // `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).

@@ -18,7 +18,6 @@ import { createDiscriminator, createGenerator } from "../../models/dcgan/factory
 import type { DiscriminatorNetwork, GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { weightsInit } from "../../models/dcgan/weights_init.ts";
 import { noGrad } from "../../ops/autograd.ts";
-import type { Device } from "../../ops/device.ts";
 import { full, randn } from "../../ops/creation.ts";
 import { cat, stack } from "../../ops/combine.ts";
 import { autocast, type AutocastDType, cudaExtensionLoaded } from "../../ops/cuda.ts";
@@ -35,6 +34,7 @@ import {
   usesSigmoid,
 } from "./losses.ts";
 import { ReplayBuffer } from "./replay.ts";
+import { checkTrainConfig, completeConfig, type TrainConfig } from "./config.ts";
 
 /** The seed's label for real images. */
 export const REAL_LABEL = 1;
@@ -96,47 +96,64 @@ function criterion(
   }
 }
 
-/** The networks' shapes, the optimizers' settings and the GAN variant. */
-export interface DcganSpec {
-  /** Latent size. */
-  nz: number;
-  /** Generator width. */
-  ngf: number;
-  /** Discriminator width. */
-  ndf: number;
-  /** Image channels. */
+/**
+ * The trainer's settings: any fields of the train config ({@linkcode TrainConfig}; the trainer reads the
+ * networks', optimizers' and variant's ones), the seven that have no default, and what the data and the
+ * library add. Settings left out take the train table's defaults for the seed's loop (`--loss bce`),
+ * whatever the loss: beta2 0.999, nCritic 1, labelSmoothing 1, no replay, no average, contiguous layout.
+ */
+export type DcganSpec =
+  & Partial<TrainConfig>
+  & Pick<TrainConfig, "nz" | "ngf" | "ndf" | "imageSize" | "lr" | "beta1" | "device">
+  & DcganExtras;
+
+/** What a {@linkcode DcganSpec} has beyond the train config: from the data set, or for library callers. */
+export interface DcganExtras {
+  /** Image channels (from the data set). */
   nc: number;
-  /** Image side: 32, 64 or 128. */
-  imageSize: number;
-  /** Adam learning rate. */
-  lr: number;
-  /** Adam beta1. */
-  beta1: number;
-  /** Where the networks live. */
-  device: Device;
-  /** Adam beta2; default 0.999. */
-  beta2?: number;
-  /** The GAN loss; default `"bce"` (the seed's). */
-  loss?: GanLoss;
-  /** D updates per G update; default 1. */
-  nCritic?: number;
-  /** D's target for real images with `bce` and `lsgan`; default 1, 0.9 for one-sided label smoothing. */
-  realLabel?: number;
-  /** Capacity of the replay buffer of past fakes; default 0 (no replay). */
-  replay?: number;
-  /** Decay of the average of G's weights; default 0 (no average). */
-  ema?: number;
-  /** Classes of a conditional DCGAN; default 0 (unconditional). */
+  /** Classes of a conditional DCGAN (from the data set); default 0 (unconditional). */
   numClasses?: number;
   /** The gradient penalty's weight with `wgan-gp`; default 10. */
   gpWeight?: number;
-  /** Lay out the networks' 4-d weights and the images as channels_last (NHWC), as PyTorch's option. */
-  channelsLast?: boolean;
+  /** PyTorch's name (`real_label`) for `labelSmoothing`, D's target for real images; either may be given. */
+  realLabel?: number;
   /**
    * Run the networks under CUDA autocast in this dtype (`torch.autocast("cuda", dtype)`), the losses in
-   * float32 outside it. CUDA only; default off.
+   * float32 outside it. CUDA only; default: the config's `amp` (off).
    */
   autocast?: AutocastDType;
+}
+
+/** A spec with every setting filled in, as the trainer holds it. */
+export type DcganSettings =
+  & TrainConfig
+  & Required<Omit<DcganExtras, "autocast" | "realLabel">>
+  & Pick<DcganExtras, "autocast">;
+
+/** The autocast dtype of each `amp` setting. */
+const AUTOCAST: Record<TrainConfig["amp"], AutocastDType | undefined> = {
+  off: undefined,
+  bf16: "bfloat16",
+  fp16: "float16",
+};
+
+/** Fills in a spec's missing settings (the seed loop's defaults) and checks them with the table's checks. */
+function settingsOf(spec: DcganSpec): DcganSettings {
+  const labelSmoothing = spec.realLabel ?? spec.labelSmoothing;
+  const seed = completeConfig({ ...spec, loss: undefined, labelSmoothing });
+  const settings: DcganSettings = {
+    ...spec,
+    ...seed,
+    loss: spec.loss ?? seed.loss,
+    numClasses: spec.numClasses ?? 0,
+    gpWeight: spec.gpWeight ?? GP_WEIGHT,
+    autocast: spec.autocast ?? AUTOCAST[seed.amp],
+  };
+  checkTrainConfig(settings);
+  if (settings.autocast && settings.device === "cpu") {
+    throw new RangeError("autocast needs a CUDA device: leave it out on the CPU, or pass device cuda");
+  }
+  return settings;
 }
 
 /** One step's results on the device, and, when the step was checked, as read back for the checks. */
@@ -201,8 +218,8 @@ export class DcganTrainer {
   readonly optimizerG: Adam;
   /** Adam over netD's parameters. */
   readonly optimizerD: Adam;
-  /** The networks' shapes and optimizer settings. */
-  readonly spec: DcganSpec;
+  /** The settings, every one filled in. */
+  readonly spec: DcganSettings;
   /** Steps taken so far (for messages, and for when G is updated). */
   globalStep = 0;
   /** The latest G update's numbers (saved in run checkpoints, so a resumed run logs the same). */
@@ -213,63 +230,49 @@ export class DcganTrainer {
    * `manualSeed(s)` the initial weights equal PyTorch's.
    *
    * @param spec shapes, optimizer settings, device and variant
-   * @throws {RangeError} when nCritic or replay is not a positive integer, or ema or realLabel is out
-   *   of range
+   * @throws {RangeError} for a setting the train table refuses (`nCritic must be a positive integer, got
+   *   0`), or autocast on the CPU
    */
   constructor(spec: DcganSpec) {
-    const nCritic = spec.nCritic ?? 1;
-    if (!Number.isInteger(nCritic) || nCritic < 1) {
-      throw new RangeError(`nCritic must be a positive integer, got ${nCritic}`);
-    }
-    const ema = spec.ema ?? 0;
-    if (!(ema >= 0 && ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${ema}`);
-    const realLabel = spec.realLabel ?? 1;
-    if (!(realLabel > 0 && realLabel <= 1)) {
-      throw new RangeError(`realLabel must be in (0, 1], got ${realLabel}`);
-    }
-    this.spec = spec;
-    const loss = spec.loss ?? "bce";
-    const numClasses = spec.numClasses ?? 0;
+    const s = settingsOf(spec);
+    this.spec = s;
     const makeG = () =>
-      createGenerator({ nz: spec.nz, ngf: spec.ngf, nc: spec.nc, imageSize: spec.imageSize, numClasses });
+      createGenerator({ nz: s.nz, ngf: s.ngf, nc: s.nc, imageSize: s.imageSize, numClasses: s.numClasses });
     this.netG = weightsInit(makeG());
     this.netD = weightsInit(createDiscriminator({
-      ndf: spec.ndf,
-      nc: spec.nc,
-      imageSize: spec.imageSize,
-      sigmoid: usesSigmoid(loss),
-      norm: loss === "wgan-gp" ? "layer" : "batch",
-      numClasses,
+      ndf: s.ndf,
+      nc: s.nc,
+      imageSize: s.imageSize,
+      sigmoid: usesSigmoid(s.loss),
+      norm: s.loss === "wgan-gp" ? "layer" : "batch",
+      numClasses: s.numClasses,
     }));
-    if (spec.device !== "cpu") {
-      this.netG.to(spec.device);
-      this.netD.to(spec.device);
+    if (s.device !== "cpu") {
+      this.netG.to(s.device);
+      this.netD.to(s.device);
     }
-    if (spec.autocast && spec.device === "cpu") {
-      throw new RangeError("autocast needs a CUDA device: leave it out on the CPU, or pass device cuda");
-    }
-    if (spec.channelsLast) {
+    if (s.channelsLast) {
       this.netG.to({ memoryFormat: "channels_last" });
       this.netD.to({ memoryFormat: "channels_last" });
     }
-    if (ema > 0) this.netGEma = emaCopy(this.netG, () => makeG().to(spec.device));
-    if ((spec.replay ?? 0) > 0) this.replay = new ReplayBuffer(spec.replay!);
-    const betas: [number, number] = [spec.beta1, spec.beta2 ?? 0.999];
+    if (s.ema > 0) this.netGEma = emaCopy(this.netG, () => makeG().to(s.device));
+    if (s.replay > 0) this.replay = new ReplayBuffer(s.replay);
+    const betas: [number, number] = [s.beta1, s.beta2];
     // On the GPU, libtorch's fused kernel with the step count on the device: one launch per network, and
     // the step can be captured in a CUDA graph
-    const capturable = spec.device !== "cpu" && cudaExtensionLoaded();
-    this.optimizerD = new Adam(this.netD.parameters(), { lr: spec.lr, betas, capturable });
-    this.optimizerG = new Adam(this.netG.parameters(), { lr: spec.lr, betas, capturable });
+    const capturable = s.device !== "cpu" && cudaExtensionLoaded();
+    this.optimizerD = new Adam(this.netD.parameters(), { lr: s.lr, betas, capturable });
+    this.optimizerG = new Adam(this.netG.parameters(), { lr: s.lr, betas, capturable });
   }
 
   /** The GAN loss in use. */
   get loss(): GanLoss {
-    return this.spec.loss ?? "bce";
+    return this.spec.loss;
   }
 
   /** Classes of a conditional DCGAN, 0 for an unconditional one. */
   get numClasses(): number {
-    return this.spec.numClasses ?? 0;
+    return this.spec.numClasses;
   }
 
   #generate(net: GeneratorNetwork, noise: Tensor, labels?: Tensor): Tensor {
@@ -311,7 +314,7 @@ export class DcganTrainer {
   step(real: Tensor, noise?: Tensor, labels?: Tensor): StepStats {
     this.#checkLabels(labels);
     const step = ++this.globalStep;
-    const updateG = (step - 1) % (this.spec.nCritic ?? 1) === 0;
+    const updateG = (step - 1) % this.spec.nCritic === 0;
     return tidy(() => {
       // a checked step has read its numbers with the checks: two reads, one per network
       const { readD, readG } = this.#stepTensors(real, noise, labels, updateG, step, true);
@@ -333,7 +336,7 @@ export class DcganTrainer {
    */
   stepStatsTensor(real: Tensor, labels?: Tensor): Tensor {
     this.#checkLabels(labels);
-    if ((this.spec.nCritic ?? 1) !== 1) throw new RangeError("stepStatsTensor needs nCritic 1");
+    if (this.spec.nCritic !== 1) throw new RangeError("stepStatsTensor needs nCritic 1");
     const step = ++this.globalStep;
     return tidy(() => statsTensor(this.#stepTensors(real, undefined, labels, true, step, false)));
   }
@@ -357,7 +360,7 @@ export class DcganTrainer {
     checked: boolean,
   ): StepTensors {
     const { loss, netG } = this;
-    const realLabel = this.spec.realLabel ?? REAL_LABEL;
+    const realLabel = this.spec.labelSmoothing;
     const batchSize = real.shape[0]!;
     // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
     this.optimizerD.zeroGrad(); // the optimizers hold exactly the networks' parameters
@@ -385,7 +388,7 @@ export class DcganTrainer {
     let errD = errDReal.add(errDFake);
     if (loss === "wgan-gp") {
       const critic = (images: Tensor) => this.#discriminate(images, labels);
-      const penalty = gradientPenalty(critic, real, detached, this.spec.gpWeight ?? GP_WEIGHT);
+      const penalty = gradientPenalty(critic, real, detached, this.spec.gpWeight);
       penalty.backward();
       errD = errD.add(penalty);
     }
@@ -412,7 +415,7 @@ export class DcganTrainer {
     const readG = checked ? stacked([errG, dgz2]).toFloat32Array() : undefined;
     if (readG && !Number.isFinite(readG[0])) throw new DivergenceError("generator", readG[0]!, step);
     this.optimizerG.step();
-    if (this.netGEma) emaUpdate(this.netGEma, netG, this.spec.ema!);
+    if (this.netGEma) emaUpdate(this.netGEma, netG, this.spec.ema);
     return { errD, dx, dgz1, readD, generator: { errG, dgz2 }, readG };
   }
 
