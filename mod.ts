@@ -124,8 +124,8 @@ export {
   type GeneratorStats,
   type StepStats,
 } from "./tasks/gan/trainer.ts";
-export { train, type TrainHooks, type TrainResult } from "./tasks/gan/train.ts";
-export { ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/gan/config.ts";
+export { train, type TrainHooks, type TrainResult, type TrainStart } from "./tasks/gan/train.ts";
+export { completeConfig, ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/gan/config.ts";
 export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/gan/generator_file.ts";
 export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./tasks/gan/latent.ts";
 export type { RunPosition } from "./tasks/gan/run_checkpoint.ts";

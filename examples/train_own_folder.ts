@@ -24,6 +24,7 @@ const config = parseTrainArgs([
   "32",
 ])!;
 const result = await train(config, {
+  log: (line) => console.log(line), // the data set, and a line every 50 steps
   onStep: (stats, at) => {
     if (at.globalStep % 20 === 0) console.log(`step ${at.globalStep}: Loss_D ${stats.lossD.toFixed(3)}`);
   },

@@ -1,37 +1,38 @@
 /**
- * `deno task train`: the DCGAN seed loop over an image data set, with per-epoch sample grids, loss
- * plot, checkpoints that `--resume` continues exactly, and a clean stop on Ctrl-C. Flags pick the GAN
- * variants of the course material (see VARIANTS_README.md): `--loss lsgan|hinge|wgan-gp`,
- * `--n-critic`, `--label-smoothing`, `--replay`, `--ema` and `--conditional`.
+ * The training run behind `deno task train`: the DCGAN seed loop over an image data set, with per-epoch
+ * sample grids, loss plot, and checkpoints that `--resume` continues exactly. The config's variants
+ * (see VARIANTS_README.md) change the step: `loss`, `nCritic`, `labelSmoothing`, `replay`, `ema` and
+ * `conditional`. This is library code: it reports through {@linkcode TrainHooks} and never prints; the
+ * program (tasks/cli/train.ts) draws the progress bar and turns Ctrl-C into a stop.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { writeFileAtomic } from "../../models/io/atomic_write.ts";
-import { saveStateDict } from "../../models/io/state_dict_file.ts";
-import { tensor } from "../../ops/creation.ts";
-import type { Device } from "../../ops/device.ts";
+import { randn, tensor } from "../../ops/creation.ts";
 import { cudaIsAvailable, manualSeed, setCudnn } from "../../ops/runtime.ts";
-import { randn } from "../../ops/creation.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { BatchLoader } from "../data/loader.ts";
 import { loadDataset } from "../data/load_dataset.ts";
-import type { ImageBatch, ImageDataset } from "../data/types.ts";
-import { formatDuration, ProgressBar } from "../cli/progress.ts";
-import { CHECKPOINT_FILE, loadRunCheckpoint, type RunPosition, saveRunCheckpoint } from "./run_checkpoint.ts";
-import { ConfigError, type TrainConfig } from "./config.ts";
-import { CudaGraphStep } from "./cuda_graph_step.ts";
-import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
+import type { ImageBatch } from "../data/types.ts";
 import { saveImageArray } from "../image/grid.ts";
-import { writeRealVsFake } from "../image/real_vs_fake.ts";
 import { writeRunVisuals } from "../image/run_visuals.ts";
+import { ConfigError, resumeConfig, type TrainConfig } from "./config.ts";
+import { CudaGraphStep } from "./cuda_graph_step.ts";
+import { CHECKPOINT_FILE, type LoadedRun, loadRunCheckpoint, type RunPosition } from "./run_checkpoint.ts";
+import {
+  FIXED_NOISE_SAMPLES,
+  FIXED_SAMPLES_PER_CLASS,
+  fixedLabels,
+  labelsToTensor,
+  realVsFake,
+  sampleGrid,
+  saveRun,
+} from "./run_outputs.ts";
+import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
 
-/** Samples in the fixed-noise grid (8x8). */
-export const FIXED_NOISE_SAMPLES = 64;
-
-/** Samples per class (one grid row each) in a conditional run's fixed-noise grid. */
-export const FIXED_SAMPLES_PER_CLASS = 8;
+export { FIXED_NOISE_SAMPLES, FIXED_SAMPLES_PER_CLASS };
 
 /** What a finished (or stopped) run leaves behind. */
 export interface TrainResult {
@@ -47,72 +48,40 @@ export interface TrainResult {
   reason: "done" | "interrupted" | "max-steps" | "dry-run";
 }
 
-/** Hooks for callers that drive training programmatically (tests, notebooks). */
+/** What a run knows when it is about to take its first step: enough for a progress display. */
+export interface TrainStart {
+  /** The config the run goes with (with `resume`, merged with the checkpoint's). */
+  config: TrainConfig;
+  /** Where it starts: step 0, or the checkpoint's position. */
+  position: RunPosition;
+  /** The step count it will stop at, counting earlier runs' steps (capped by `maxSteps`). */
+  totalSteps: number;
+  /** Batches per epoch. */
+  batchesPerEpoch: number;
+}
+
+/** Hooks for whoever drives training (the program, tests, notebooks); the run itself prints nothing. */
 export interface TrainHooks {
+  /** Called once, before the first step. */
+  onStart?: (start: TrainStart) => void;
   /** Called after every step. */
   onStep?: (stats: StepStats, position: RunPosition) => void;
   /** Checked after every step; return true to stop with a checkpoint (as Ctrl-C does). */
   shouldStop?: () => boolean;
-  /** Where log lines go; default console.log. */
+  /** Where log lines go (the data set, the variant, resuming, every `logEvery` steps); default: nowhere. */
   log?: (line: string) => void;
 }
 
-function imagesToTensor(images: ImageBatch, device: Device): Tensor {
-  return tensor(images.data, { shape: images.shape, device }); // copied straight to the device
-}
-
-function labelsToTensor(labels: Int32Array, device: Device): Tensor {
-  return tensor(BigInt64Array.from(labels, (label) => BigInt(label)), { device });
-}
-
-/** A conditional grid's labels: row r (FIXED_SAMPLES_PER_CLASS images) is class r. */
-function fixedLabels(numClasses: number, device: Device): Tensor {
-  const labels = Int32Array.from(
-    { length: numClasses * FIXED_SAMPLES_PER_CLASS },
-    (_, i) => Math.floor(i / FIXED_SAMPLES_PER_CLASS),
-  );
-  return labelsToTensor(labels, device);
-}
-
-async function sampleGrid(
-  trainer: DcganTrainer,
-  fixed: { noise: Tensor; labels?: Tensor },
-  path: string,
-): Promise<void> {
-  // as the seed: netG(fixed_noise) in training mode, saved with normalize=True (the average of G's
-  // weights with --ema; one row per class with --conditional)
-  const fake = trainer.sampleImages(fixed.noise, fixed.labels);
-  try {
-    await saveImageArray({ data: fake.toFloat32Array(), shape: fake.shape as ImageBatch["shape"] }, path, {
-      normalize: true,
-      nrow: fixed.labels ? FIXED_SAMPLES_PER_CLASS : 8,
-    });
-  } finally {
-    fake.dispose();
-  }
-}
-
-/** A real batch beside fixed-noise fakes: how close the run got, at a glance. */
-async function realVsFake(
-  trainer: DcganTrainer,
-  fixed: { noise: Tensor; labels?: Tensor },
-  loader: BatchLoader,
-  path: string,
-): Promise<void> {
-  const [first] = loader.epoch(0);
-  if (!first) return;
-  const fake = trainer.sampleImages(fixed.noise, fixed.labels);
-  try {
-    const [count, c, h, w] = first.images.shape;
-    const n = Math.min(count, fake.shape[0]!, FIXED_NOISE_SAMPLES);
-    const take = (data: Float32Array) => data.subarray(0, n * c * h * w);
-    await writeRealVsFake({
-      real: { data: take(first.images.data), shape: [n, c, h, w] },
-      fake: { data: take(fake.toFloat32Array()), shape: [n, c, h, w] },
-    }, path);
-  } finally {
-    fake.dispose();
-  }
+/** A run in progress: what its steps share. */
+interface Run {
+  readonly config: TrainConfig;
+  readonly trainer: DcganTrainer;
+  readonly graphed?: CudaGraphStep;
+  readonly loader: BatchLoader;
+  readonly numClasses: number;
+  readonly fixed: { noise: Tensor; labels?: Tensor };
+  position: RunPosition;
+  last?: StepStats;
 }
 
 function describeVariant(config: TrainConfig, numClasses: number): string | undefined {
@@ -128,22 +97,11 @@ function describeVariant(config: TrainConfig, numClasses: number): string | unde
 }
 
 /**
- * Trains a DCGAN as configured, writing everything into `config.out`.
- *
- * @param config the run's settings (see {@linkcode parseTrainArgs})
- * @param hooks optional step callback, stop check and logger
- * @returns where the run is and how it ended
- * @throws {DivergenceError} when a loss turns NaN or infinite (the last checkpoint stays)
- * @example
- * ```ts ignore
- * import { train } from "./train.ts";
- * import { parseTrainArgs } from "./config.ts";
- * await train(parseTrainArgs(["--epochs", "1", "--image-size", "32"])!);
- * ```
+ * Step 1, the run folder: checks the device, merges the checkpoint's config with `resume` (by each
+ * setting's resume rule), and creates the folder.
  */
-export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const log = hooks.log ?? ((line: string) => console.log(line));
-  const device = config.device as Device;
+async function prepareRun(config: TrainConfig): Promise<{ config: TrainConfig; resumed?: LoadedRun }> {
+  const { device } = config;
   if (device !== "cpu" && !cudaIsAvailable()) {
     throw new ConfigError(
       `--device ${device}: this libtorch has no CUDA or sees no GPU; use --device cpu, or set LIBTORCH to a CUDA build`,
@@ -151,29 +109,22 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   }
   if (device !== "cpu") setCudnn({ benchmark: true }); // the seed's `cudnn.benchmark = True`
   const resumed = config.resume ? await loadRunCheckpoint(join(config.out, CHECKPOINT_FILE)) : undefined;
-  if (resumed) {
-    // the network shapes and seed come from the checkpoint; epochs and limits from the flags
-    const saved = resumed.config;
-    config = {
-      ...saved,
-      epochs: config.epochs,
-      maxSteps: config.maxSteps,
-      logEvery: config.logEvery,
-      out: config.out,
-      resume: true,
-      dryRun: config.dryRun,
-      device: config.device,
-      channelsLast: config.channelsLast,
-      amp: config.amp,
-      cudaGraph: config.cudaGraph,
-    };
-  }
-  await Deno.mkdir(config.out, { recursive: true }).catch((error) => {
-    throw new Error(`Cannot create the run folder "${config.out}": ${error.message}; pass a writable --out`, {
+  if (resumed) config = resumeConfig(resumed.config, config);
+  const out = config.out;
+  await Deno.mkdir(out, { recursive: true }).catch((error) => {
+    throw new Error(`Cannot create the run folder "${out}": ${error.message}; pass a writable --out`, {
       cause: error,
     });
   });
-  const dataset: ImageDataset = await loadDataset(config, log);
+  return { config, resumed };
+}
+
+/** Step 2, the data: the images (and classes, for a conditional run) and the batch loader. */
+async function loadData(
+  config: TrainConfig,
+  log: (line: string) => void,
+): Promise<{ loader: BatchLoader; channels: number; numClasses: number }> {
+  const dataset = await loadDataset(config, log);
   if (dataset.count === 0) {
     throw new ConfigError("The data set is empty: pass --data with a folder of images");
   }
@@ -189,34 +140,31 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const variant = describeVariant(config, numClasses);
   if (variant) log(variant);
   const loader = new BatchLoader(dataset, { batchSize: config.batchSize, seed: config.seed });
+  return { loader, channels: dataset.channels, numClasses };
+}
+
+/**
+ * Step 3, the trainer: the networks from the seed (or the checkpoint), the fixed noise of the grids and
+ * the position; a new run saves its config.json.
+ */
+async function buildRun(
+  config: TrainConfig,
+  data: { loader: BatchLoader; channels: number; numClasses: number },
+  resumed: LoadedRun | undefined,
+  log: (line: string) => void,
+): Promise<Run> {
+  const { device } = config;
+  const { numClasses } = data;
   manualSeed(config.seed);
-  const trainer = new DcganTrainer({
-    nz: config.nz,
-    ngf: config.ngf,
-    ndf: config.ndf,
-    nc: dataset.channels,
-    imageSize: config.imageSize,
-    lr: config.lr,
-    beta1: config.beta1,
-    beta2: config.beta2,
-    device,
-    loss: config.loss,
-    nCritic: config.nCritic,
-    realLabel: config.labelSmoothing,
-    replay: config.replay,
-    ema: config.ema,
-    numClasses,
-    channelsLast: config.channelsLast,
-    autocast: config.amp === "bf16" ? "bfloat16" : config.amp === "fp16" ? "float16" : undefined,
-  });
+  const trainer = new DcganTrainer({ ...config, nc: data.channels, numClasses });
   const graphed = config.cudaGraph ? new CudaGraphStep(trainer) : undefined;
   const gridSamples = numClasses > 0 ? numClasses * FIXED_SAMPLES_PER_CLASS : FIXED_NOISE_SAMPLES;
-  let fixedNoise = randn([gridSamples, config.nz, 1, 1], { device });
-  const gridLabels = numClasses > 0 ? fixedLabels(numClasses, device) : undefined;
+  let noise = randn([gridSamples, config.nz, 1, 1], { device });
+  const labels = numClasses > 0 ? fixedLabels(numClasses, device) : undefined;
   let position: RunPosition = { epoch: 0, batch: 0, globalStep: 0 };
   if (resumed) {
-    fixedNoise.dispose();
-    fixedNoise = resumed.restore(trainer, device);
+    noise.dispose();
+    noise = resumed.restore(trainer, device);
     position = resumed.position;
     log(
       `Resuming ${config.out} at epoch ${
@@ -230,122 +178,138 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     );
   }
   trainer.globalStep = position.globalStep;
+  return { config, trainer, graphed, loader: data.loader, numClasses, fixed: { noise, labels }, position };
+}
 
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) Deno.exit(130); // a second Ctrl-C: leave now, the last checkpoint stays
-    stopRequested = true;
-  };
+/** One step on a batch, on the run's device. */
+function takeStep(run: Run, batch: { images: ImageBatch; labels?: Int32Array }): StepStats {
+  const { device } = run.config;
+  const real = tensor(batch.images.data, { shape: batch.images.shape, device }); // copied straight to the device
+  const labels = run.numClasses > 0 ? labelsToTensor(batch.labels!, device) : undefined;
   try {
-    Deno.addSignalListener("SIGINT", onSigint);
-  } catch { /* no signal support here (e.g. Windows without a console) */ }
+    return run.graphed ? run.graphed.step(real) : run.trainer.step(real, undefined, labels);
+  } finally {
+    real.dispose();
+    labels?.dispose();
+  }
+}
 
+/** Saves the grid `name`, the checkpoint and the weights, and redraws the loss plot and progress.gif. */
+async function saveOutputs(run: Run, grid: string): Promise<void> {
+  const { out } = run.config;
+  await sampleGrid(run.trainer, run.fixed, join(out, grid));
+  await saveRun(out, { ...run, fixedNoise: run.fixed.noise });
+  await writeRunVisuals(out);
+}
+
+/** Why the loop stops after this step, if it does. */
+function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefined {
+  const { config, position } = run;
+  if (config.dryRun) return "dry-run";
+  if (hooks.shouldStop?.()) return "interrupted";
+  if (config.maxSteps && position.globalStep >= config.maxSteps) return "max-steps";
+  return undefined;
+}
+
+/**
+ * Step 4, the epoch loop: one step per batch, each step's numbers appended to metrics.jsonl, a log line
+ * every `logEvery` steps, and the end-of-epoch outputs (grid, checkpoint, plot).
+ */
+async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => void) {
+  const { config, loader } = run;
   const metrics = await Deno.open(join(config.out, "metrics.jsonl"), { append: true, create: true });
   const encoder = new TextEncoder();
-  const total = config.dryRun ? 1 : config.epochs * loader.batchesPerEpoch;
-  const progress = new ProgressBar(
-    config.maxSteps ? Math.min(total, config.maxSteps) : total,
-    position.globalStep,
-  );
-  let last: StepStats | undefined;
-  let reason: TrainResult["reason"] = "done";
-  const started = performance.now();
-  const checkpoint = async () => {
-    await saveRunCheckpoint(join(config.out, CHECKPOINT_FILE), { trainer, fixedNoise, position, config });
-    await saveStateDict(trainer.netG, join(config.out, "generator.safetensors"));
-    await saveStateDict(trainer.netD, join(config.out, "discriminator.safetensors"));
-    if (trainer.netGEma) {
-      await saveStateDict(trainer.netGEma, join(config.out, "generator_ema.safetensors"));
-    }
-  };
-  const grid = (path: string) => sampleGrid(trainer, { noise: fixedNoise, labels: gridLabels }, path);
   try {
-    if (position.globalStep === 0) {
+    if (run.position.globalStep === 0) {
       const [first] = loader.epoch(0);
       if (first) {
         await saveImageArray(first.images, join(config.out, "real_samples.png"), { normalize: true });
       }
     }
-    epochs: for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
+    for (let epoch = run.position.epoch; epoch < config.epochs; epoch++) {
       let batchIndex = 0;
       for (const batch of loader.epoch(epoch)) {
-        if (batchIndex++ < position.batch) continue; // resuming inside this epoch
-        const real = imagesToTensor(batch.images, device);
-        const labels = numClasses > 0 ? labelsToTensor(batch.labels!, device) : undefined;
-        try {
-          last = graphed ? graphed.step(real) : trainer.step(real, undefined, labels);
-        } finally {
-          real.dispose();
-          labels?.dispose();
-        }
-        position = { epoch, batch: batchIndex, globalStep: position.globalStep + 1 };
-        const record = { epoch, batch: batchIndex, step: position.globalStep, time: Date.now(), ...last };
+        if (batchIndex++ < run.position.batch) continue; // resuming inside this epoch
+        const last = run.last = takeStep(run, batch);
+        run.position = { epoch, batch: batchIndex, globalStep: run.position.globalStep + 1 };
+        const record = { epoch, batch: batchIndex, step: run.position.globalStep, time: Date.now(), ...last };
         await metrics.write(encoder.encode(JSON.stringify(record) + "\n"));
-        hooks.onStep?.(last, position);
-        const line = `[${epoch + 1}/${config.epochs}][${batchIndex}/${loader.batchesPerEpoch}] ` +
-          `Loss_D: ${last.lossD.toFixed(4)} Loss_G: ${last.lossG.toFixed(4)} ` +
-          `D(x): ${last.dx.toFixed(4)} D(G(z)): ${last.dgz1.toFixed(4)} / ${last.dgz2.toFixed(4)}`;
-        if (position.globalStep % config.logEvery === 0 || batchIndex === loader.batchesPerEpoch) {
-          progress.clear();
-          log(line);
+        if (run.position.globalStep % config.logEvery === 0 || batchIndex === loader.batchesPerEpoch) {
+          log(
+            `[${epoch + 1}/${config.epochs}][${batchIndex}/${loader.batchesPerEpoch}] ` +
+              `Loss_D: ${last.lossD.toFixed(4)} Loss_G: ${last.lossG.toFixed(4)} ` +
+              `D(x): ${last.dx.toFixed(4)} D(G(z)): ${last.dgz1.toFixed(4)} / ${last.dgz2.toFixed(4)}`,
+          );
         }
-        progress.update(
-          position.globalStep,
-          `Loss_D ${last.lossD.toFixed(3)} Loss_G ${last.lossG.toFixed(3)}`,
-        );
-        if (config.dryRun) {
-          reason = "dry-run";
-          break epochs;
-        }
-        if (stopRequested || hooks.shouldStop?.()) {
-          reason = "interrupted";
-          break epochs;
-        }
-        if (config.maxSteps && position.globalStep >= config.maxSteps) {
-          reason = "max-steps";
-          break epochs;
-        }
+        hooks.onStep?.(last, run.position);
+        const reason = stopReason(run, hooks);
+        if (reason) return reason;
       }
-      position = { epoch: epoch + 1, batch: 0, globalStep: position.globalStep };
-      await grid(join(config.out, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`));
-      await checkpoint();
-      await writeRunVisuals(config.out);
+      run.position = { epoch: epoch + 1, batch: 0, globalStep: run.position.globalStep };
+      await saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`);
     }
-    if (reason !== "done") {
-      // stopped inside an epoch: save exactly where, so --resume continues from the next batch
-      await grid(join(config.out, "fake_samples_last.png"));
-      await checkpoint();
-      await writeRunVisuals(config.out);
-    }
-    await realVsFake(
-      trainer,
-      { noise: fixedNoise, labels: gridLabels },
-      loader,
-      join(config.out, "real_vs_fake.png"),
-    );
+    return "done";
+  } finally {
+    metrics.close();
+  }
+}
+
+/**
+ * Step 5, the final outputs: a run stopped inside an epoch saves exactly where (so `resume` continues
+ * from the next batch), and every run draws a real batch beside its fakes.
+ */
+async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void> {
+  if (reason !== "done") await saveOutputs(run, "fake_samples_last.png");
+  await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));
+}
+
+/**
+ * Trains a DCGAN as configured, writing everything into `config.out`.
+ *
+ * @param config the run's settings (see {@linkcode parseTrainArgs})
+ * @param hooks optional start and step callbacks, stop check and logger
+ * @returns where the run is and how it ended
+ * @throws {ConfigError} for a device without CUDA, an empty data set or a conditional run without labels
+ * @throws {DivergenceError} when a loss turns NaN or infinite (the last checkpoint stays)
+ * @example
+ * ```ts ignore
+ * import { train } from "./train.ts";
+ * import { parseTrainArgs } from "./config.ts";
+ * await train(parseTrainArgs(["--epochs", "1", "--image-size", "32"])!, { log: console.log });
+ * ```
+ */
+export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const prepared = await prepareRun(config);
+  const data = await loadData(prepared.config, log);
+  const run = await buildRun(prepared.config, data, prepared.resumed, log);
+  try {
+    const total = run.config.dryRun ? 1 : run.config.epochs * run.loader.batchesPerEpoch;
+    hooks.onStart?.({
+      config: run.config,
+      position: run.position,
+      totalSteps: run.config.maxSteps ? Math.min(total, run.config.maxSteps) : total,
+      batchesPerEpoch: run.loader.batchesPerEpoch,
+    });
+    const reason = await trainEpochs(run, hooks, log);
+    await finishRun(run, reason);
+    const { position } = run;
+    return {
+      out: run.config.out,
+      steps: position.globalStep,
+      epochs: position.epoch,
+      last: run.last,
+      reason,
+    };
   } catch (error) {
     if (error instanceof DivergenceError) {
-      progress.clear();
-      log(`${error.message}\nLast good checkpoint: ${join(config.out, CHECKPOINT_FILE)}`);
+      log(`${error.message}\nLast good checkpoint: ${join(run.config.out, CHECKPOINT_FILE)}`);
     }
     throw error;
   } finally {
-    progress.clear();
-    metrics.close();
-    try {
-      Deno.removeSignalListener("SIGINT", onSigint);
-    } catch { /* not added */ }
-    fixedNoise.dispose();
-    gridLabels?.dispose();
-    graphed?.dispose();
-    trainer.dispose();
+    run.fixed.noise.dispose();
+    run.fixed.labels?.dispose();
+    run.graphed?.dispose();
+    run.trainer.dispose();
   }
-  const seconds = (performance.now() - started) / 1000;
-  log(
-    `${reason === "interrupted" ? "Stopped" : "Finished"} after ${position.globalStep} steps in ${
-      formatDuration(seconds)
-    }. ` +
-      `Run folder: ${config.out} (samples, generator.safetensors, ${CHECKPOINT_FILE}, metrics.jsonl)`,
-  );
-  return { out: config.out, steps: position.globalStep, epochs: position.epoch, last, reason };
 }

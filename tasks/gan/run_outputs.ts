@@ -1,0 +1,123 @@
+/**
+ * What a training run writes besides its metrics: the fixed-noise sample grids, the checkpoint and the
+ * networks' weights, and the real-vs-fake picture at the end.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { saveStateDict } from "../../models/io/state_dict_file.ts";
+import { tensor } from "../../ops/creation.ts";
+import type { Device } from "../../ops/device.ts";
+import type { Tensor } from "../../ops/tensor.ts";
+import type { BatchLoader } from "../data/loader.ts";
+import type { ImageBatch } from "../data/types.ts";
+import { saveImageArray } from "../image/grid.ts";
+import { writeRealVsFake } from "../image/real_vs_fake.ts";
+import { CHECKPOINT_FILE, type RunState, saveRunCheckpoint } from "./run_checkpoint.ts";
+import type { DcganTrainer } from "./trainer.ts";
+
+/** Samples in the fixed-noise grid (8x8). */
+export const FIXED_NOISE_SAMPLES = 64;
+
+/** Samples per class (one grid row each) in a conditional run's fixed-noise grid. */
+export const FIXED_SAMPLES_PER_CLASS = 8;
+
+/** The latent vectors (and, for a conditional run, classes) of every sample grid of a run. */
+export interface FixedInputs {
+  /** (N, nz, 1, 1) on the run's device. */
+  noise: Tensor;
+  /** (N) int64 classes, for a conditional run. */
+  labels?: Tensor;
+}
+
+/**
+ * Class labels as an int64 tensor on a device.
+ *
+ * @param labels the classes
+ * @param device where the tensor goes
+ * @returns (N) int64
+ */
+export function labelsToTensor(labels: Int32Array, device: Device): Tensor {
+  return tensor(BigInt64Array.from(labels, (label) => BigInt(label)), { device });
+}
+
+/**
+ * A conditional grid's labels: row r (FIXED_SAMPLES_PER_CLASS images) is class r.
+ *
+ * @param numClasses the classes
+ * @param device where the tensor goes
+ * @returns (numClasses * FIXED_SAMPLES_PER_CLASS) int64
+ */
+export function fixedLabels(numClasses: number, device: Device): Tensor {
+  const labels = Int32Array.from(
+    { length: numClasses * FIXED_SAMPLES_PER_CLASS },
+    (_, i) => Math.floor(i / FIXED_SAMPLES_PER_CLASS),
+  );
+  return labelsToTensor(labels, device);
+}
+
+/**
+ * Writes a sample grid of the fixed inputs. As the seed: netG(fixed_noise) in training mode, saved with
+ * normalize=True (the average of G's weights with `ema`; one row per class for a conditional run).
+ *
+ * @param trainer the networks
+ * @param fixed the grid's inputs
+ * @param path the PNG to write
+ */
+export async function sampleGrid(trainer: DcganTrainer, fixed: FixedInputs, path: string): Promise<void> {
+  const fake = trainer.sampleImages(fixed.noise, fixed.labels);
+  try {
+    await saveImageArray({ data: fake.toFloat32Array(), shape: fake.shape as ImageBatch["shape"] }, path, {
+      normalize: true,
+      nrow: fixed.labels ? FIXED_SAMPLES_PER_CLASS : 8,
+    });
+  } finally {
+    fake.dispose();
+  }
+}
+
+/**
+ * A real batch beside fixed-noise fakes: how close the run got, at a glance.
+ *
+ * @param trainer the networks
+ * @param fixed the fakes' inputs
+ * @param loader the data (its first batch of epoch 0)
+ * @param path the PNG to write
+ */
+export async function realVsFake(
+  trainer: DcganTrainer,
+  fixed: FixedInputs,
+  loader: BatchLoader,
+  path: string,
+): Promise<void> {
+  const [first] = loader.epoch(0);
+  if (!first) return;
+  const fake = trainer.sampleImages(fixed.noise, fixed.labels);
+  try {
+    const [count, c, h, w] = first.images.shape;
+    const n = Math.min(count, fake.shape[0]!, FIXED_NOISE_SAMPLES);
+    const take = (data: Float32Array) => data.subarray(0, n * c * h * w);
+    await writeRealVsFake({
+      real: { data: take(first.images.data), shape: [n, c, h, w] },
+      fake: { data: take(fake.toFloat32Array()), shape: [n, c, h, w] },
+    }, path);
+  } finally {
+    fake.dispose();
+  }
+}
+
+/**
+ * Saves where the run is: the run checkpoint (which `--resume` continues from), and each network's
+ * weights as its own safetensors file.
+ *
+ * @param out the run folder
+ * @param run the trainer, fixed noise, position and config
+ */
+export async function saveRun(out: string, run: RunState): Promise<void> {
+  const { trainer } = run;
+  await saveRunCheckpoint(join(out, CHECKPOINT_FILE), run);
+  await saveStateDict(trainer.netG, join(out, "generator.safetensors"));
+  await saveStateDict(trainer.netD, join(out, "discriminator.safetensors"));
+  if (trainer.netGEma) await saveStateDict(trainer.netGEma, join(out, "generator_ema.safetensors"));
+}
