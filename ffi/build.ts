@@ -9,7 +9,17 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { isAbsolute, join } from "node:path";
+import { env, secureCacheDir, ShimBuildError, shimCacheRoot, usableCacheFile } from "./cache_dir.ts";
+import {
+  CUDA_SOURCE,
+  prepareShimSources,
+  SHIM_SOURCES,
+  shimSourceDir,
+  sourceHashesModule,
+} from "./shim_sources.ts";
+
+export { env, prepareShimSources, ShimBuildError };
 
 /** Where a libtorch install keeps its headers and libraries. */
 export interface Libtorch {
@@ -23,36 +33,6 @@ export interface Libtorch {
   version: string;
   /** Whether libtorch_cuda is present beside libtorch_cpu. */
   cuda: boolean;
-}
-
-/** Raised when libtorch or a compiler is missing, or the shim fails to compile. */
-export class ShimBuildError extends Error {
-  /** @param message what failed and how to fix it */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ShimBuildError";
-  }
-}
-
-const SHIM_URL = new URL(".", import.meta.url);
-const SHIM_SOURCES = ["shim.cpp", "shim.h", "shim_internal.h", "conv_fast.cpp"];
-/** The CUDA-only source, compiled where libtorch has CUDA (see {@linkcode cudaExtensionApplies}). */
-const CUDA_SOURCE = "cuda.cpp";
-/** Where the C++ sources are read from: this folder, or a download of them when loaded from JSR. */
-let shimDir = SHIM_URL.protocol === "file:" ? dirname(new URL(import.meta.url).pathname) : "";
-
-/**
- * An environment variable, or undefined when unset or when the process has no `--allow-env`.
- *
- * @param name the variable
- * @returns its value
- */
-export function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
 }
 
 function exists(path: string): boolean {
@@ -102,7 +82,9 @@ function fromRoot(source: string, root: string): Libtorch | undefined {
 
 function siteTorchDirs(): string[] {
   // where pip and Debian put torch/, found without starting Python (importing torch takes a second)
-  const roots = ["/usr/local/lib", "/usr/lib", `${env("HOME") ?? ""}/.local/lib`];
+  const roots = ["/usr/local/lib", "/usr/lib"];
+  const home = env("HOME");
+  if (home && isAbsolute(home)) roots.push(join(home, ".local/lib")); // never a folder relative to here
   for (const prefix of [env("VIRTUAL_ENV"), env("CONDA_PREFIX")]) {
     if (prefix) roots.unshift(join(prefix, "lib"));
   }
@@ -122,12 +104,25 @@ function siteTorchDirs(): string[] {
   return dirs;
 }
 
-function pythonTorchRoot(): string | undefined {
-  for (const dir of siteTorchDirs()) if (exists(join(dir, "include/ATen/ATen.h"))) return dir;
+/**
+ * The folder of the `torch` package that Python imports, asked of `python3` (then `/usr/bin/python3`)
+ * when no site folder holds torch's headers. Python runs isolated (`-I`: no current folder, user site or
+ * PYTHON* variables on its path) from the root folder, so a `torch.py` where the program runs is never
+ * imported.
+ *
+ * @returns the torch folder, when an interpreter imports torch and it carries headers
+ * @example
+ * ```ts
+ * import { pythonTorchRoot } from "./build.ts";
+ * console.log(pythonTorchRoot()); // e.g. /usr/lib/python3/dist-packages/torch
+ * ```
+ */
+export function pythonTorchRoot(): string | undefined {
   for (const python of ["python3", "/usr/bin/python3"]) {
     try {
       const out = new Deno.Command(python, {
-        args: ["-c", "import torch,os;print(os.path.dirname(torch.__file__))"],
+        args: ["-I", "-c", "import torch,os;print(os.path.dirname(torch.__file__))"],
+        cwd: "/",
         stdout: "piped",
         stderr: "null",
       }).outputSync();
@@ -140,6 +135,12 @@ function pythonTorchRoot(): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A site folder's torch with headers, else the one Python imports. */
+function torchRoot(): string | undefined {
+  for (const dir of siteTorchDirs()) if (exists(join(dir, "include/ATen/ATen.h"))) return dir;
+  return pythonTorchRoot();
 }
 
 /**
@@ -165,9 +166,9 @@ export function findLibtorch(): Libtorch {
     );
   }
   tried.push("LIBTORCH (unset)");
-  const torchRoot = pythonTorchRoot();
-  if (torchRoot) {
-    const found = fromRoot("PyTorch", torchRoot);
+  const root = torchRoot();
+  if (root) {
+    const found = fromRoot("PyTorch", root);
     if (found) return found;
   }
   tried.push("a PyTorch install with headers");
@@ -178,15 +179,6 @@ export function findLibtorch(): Libtorch {
     `Cannot find libtorch (tried ${tried.join(", ")}): install it with ` +
       "`apt-get install -y libtorch-dev`, or set LIBTORCH to an unpacked libtorch folder",
   );
-}
-
-function cacheRoot(): string {
-  const explicit = env("DCGAN_CACHE");
-  if (explicit) return explicit;
-  const xdg = env("XDG_CACHE_HOME");
-  if (xdg) return join(xdg, "gan-dcgan");
-  const home = env("HOME") ?? "/tmp";
-  return join(home, ".cache", "gan-dcgan");
 }
 
 /**
@@ -231,15 +223,62 @@ function compileArgs(
   return args;
 }
 
+/** What a shim build takes: the libtorch, the sources to compile and the library's place in the cache. */
+interface ShimPlan {
+  torch: Libtorch;
+  sources: string[];
+  cudaInclude: string | undefined;
+  root: string;
+  key: string;
+}
+
+function planShim(): ShimPlan {
+  const root = shimCacheRoot(); // first: without a safe cache folder there is nothing to do
+  const torch = findLibtorch();
+  const shimDir = shimSourceDir();
+  if (!shimDir) {
+    throw new ShimBuildError(
+      "The shim's C++ sources are not downloaded yet: await prepareShimSources() first",
+    );
+  }
+  const sources = SHIM_SOURCES.map((name) => join(shimDir, name)).filter(exists);
+  const cudaInclude = cudaExtensionApplies(torch);
+  if (cudaInclude && exists(join(shimDir, CUDA_SOURCE))) sources.push(join(shimDir, CUDA_SOURCE));
+  return { torch, sources, cudaInclude, root, key: keyOf(torch, sources) };
+}
+
+/** The library's file name in its cache folder. */
+const LIBRARY = "libdcgan_shim.so";
+
+/**
+ * Where {@linkcode ensureShim} keeps the compiled shim for the installed libtorch and these sources:
+ * `<cache>/shim/<libtorch version>-<hash of sources and libtorch>/libdcgan_shim.so`. Nothing is created.
+ *
+ * @returns the library's path (it may not exist yet)
+ * @throws {ShimBuildError} when no cache folder or libtorch is found
+ * @example
+ * ```ts
+ * import { shimLibraryPath } from "./build.ts";
+ * console.log(shimLibraryPath());
+ * ```
+ */
+export function shimLibraryPath(): string {
+  const plan = planShim();
+  return join(plan.root, "shim", plan.key, LIBRARY);
+}
+
 /**
  * Returns the path of a compiled shim for the installed libtorch, compiling it on first use.
  *
- * The library lands in `$DCGAN_CACHE` (default `~/.cache/gan-dcgan`) under a key made of the shim's
- * sources and the libtorch version, so a second call with the same inputs does not compile.
+ * The library lands in `$DCGAN_CACHE` (default `$XDG_CACHE_HOME/gan-dcgan`, else `~/.cache/gan-dcgan`)
+ * under a key made of the shim's sources and the libtorch version, so a second call with the same
+ * inputs does not compile. The cache folders must belong to this user and be writable by nobody else;
+ * a library file there that this user did not make is rebuilt, never returned.
  *
  * @param options.quiet no progress message on stderr while compiling
  * @returns the absolute path of the shared library
- * @throws {ShimBuildError} when libtorch or g++ is missing, or compilation fails
+ * @throws {ShimBuildError} when libtorch or g++ is missing, compilation fails, no cache folder is set
+ *   (no DCGAN_CACHE, XDG_CACHE_HOME or HOME) or a cache folder is not private to this user
  * @example
  * ```ts
  * import { ensureShim } from "./build.ts";
@@ -249,20 +288,10 @@ function compileArgs(
 export function ensureShim(options: { quiet?: boolean } = {}): string {
   const prebuilt = env("DCGAN_SHIM");
   if (prebuilt) return prebuilt;
-  const torch = findLibtorch();
-  if (!shimDir) {
-    throw new ShimBuildError(
-      "The shim's C++ sources are not downloaded yet: await prepareShimSources() first",
-    );
-  }
-  const sources = SHIM_SOURCES.map((name) => join(shimDir, name)).filter(exists);
-  const cudaInclude = cudaExtensionApplies(torch);
-  if (cudaInclude && exists(join(shimDir, CUDA_SOURCE))) sources.push(join(shimDir, CUDA_SOURCE));
-  const key = keyOf(torch, sources);
-  const dir = join(cacheRoot(), "shim", key);
-  const output = join(dir, "libdcgan_shim.so");
-  if (exists(output)) return output;
-  Deno.mkdirSync(dir, { recursive: true });
+  const { torch, sources, cudaInclude, root, key } = planShim();
+  const dir = secureCacheDir(root, "shim", key);
+  const output = join(dir, LIBRARY);
+  if (usableCacheFile(output)) return output;
   const partial = `${output}.tmp-${crypto.randomUUID()}`;
   if (!options.quiet) {
     console.error(`Compiling the libtorch shim for libtorch ${torch.version} (${torch.source}); once, ~20 s`);
@@ -293,51 +322,6 @@ export function ensureShim(options: { quiet?: boolean } = {}): string {
   return output;
 }
 
-/**
- * Makes the shim's C++ sources available on disk. A checkout has them beside this file; a package
- * loaded from JSR has them on the registry, so they are downloaded once into the cache (the package
- * cannot ship a compiled shim for every libtorch).
- *
- * @returns the folder holding the sources
- * @throws {ShimBuildError} when a source cannot be downloaded
- * @example
- * ```ts
- * import { prepareShimSources } from "./build.ts";
- * console.log(await prepareShimSources());
- * ```
- */
-export async function prepareShimSources(): Promise<string> {
-  if (shimDir) return shimDir;
-  const version = SHIM_URL.pathname.split("/").filter(Boolean).slice(-2, -1)[0] ?? "remote";
-  const dir = join(cacheRoot(), "src", version.replace(/[^\w.-]/g, "_"));
-  Deno.mkdirSync(dir, { recursive: true });
-  for (const name of [...SHIM_SOURCES, CUDA_SOURCE]) {
-    const target = join(dir, name);
-    if (exists(target)) continue;
-    const url = new URL(name, SHIM_URL);
-    let response: Response;
-    try {
-      response = await fetch(url);
-    } catch (error) {
-      throw new ShimBuildError(`Cannot download the shim source ${url}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    if (response.status === 404 && name === CUDA_SOURCE) {
-      await response.body?.cancel();
-      continue; // optional
-    }
-    if (!response.ok) {
-      throw new ShimBuildError(`Cannot download the shim source ${url}: HTTP ${response.status}`);
-    }
-    const partial = `${target}.tmp-${crypto.randomUUID()}`;
-    Deno.writeFileSync(partial, new Uint8Array(await response.arrayBuffer()));
-    Deno.renameSync(partial, target);
-  }
-  shimDir = dir;
-  return dir;
-}
-
 function keyOf(torch: Libtorch, sources: string[]): string {
   // two 32-bit FNV-1a hashes over the sources and libtorch's identity: cheap and synchronous
   let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
@@ -353,6 +337,12 @@ function keyOf(torch: Libtorch, sources: string[]): string {
 }
 
 if (import.meta.main) {
+  if (Deno.args.includes("--write-hashes")) {
+    const path = join(shimSourceDir(), "source_hashes.ts");
+    Deno.writeTextFileSync(path, await sourceHashesModule(shimSourceDir()));
+    console.log(path);
+    Deno.exit(0);
+  }
   await prepareShimSources();
   const path = ensureShim();
   console.log(path);
