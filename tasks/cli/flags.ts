@@ -9,7 +9,20 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import type { Device } from "../../ops/device.ts";
+import { SWITCH, type ValueKind } from "./flag_kinds.ts";
+
+export {
+  DEVICE,
+  integerAtLeast,
+  NON_NEGATIVE_INTEGER,
+  numberWhere,
+  oneOf,
+  PATH,
+  POSITIVE_INTEGER,
+  SWITCH,
+  TEXT,
+  type ValueKind,
+} from "./flag_kinds.ts";
 
 /** A flag's value is out of range or malformed; the message names the flag and the fix. */
 export class ConfigError extends RangeError {
@@ -23,119 +36,6 @@ export class ConfigError extends RangeError {
     this.name = "ConfigError";
   }
 }
-
-/**
- * A kind of flag value: how its text is read, which values are allowed, and how both are named. The same
- * `check` serves values that come from elsewhere (a saved config, a library call).
- */
-export interface ValueKind<T> {
-  /** What is allowed, for messages: `a positive integer`. */
-  readonly expected: string;
-  /** The value's placeholder in `--help`: `<value>`, `<path>`; empty for a switch. */
-  readonly placeholder: string;
-  /** Reads a flag's text; undefined when it is not of this kind. */
-  read(raw: string): T | undefined;
-  /** Whether a value is allowed. */
-  check(value: T): boolean;
-}
-
-/** A switch: present or not (a boolean, false when not given). */
-export const SWITCH: ValueKind<boolean> = {
-  expected: "given without a value",
-  placeholder: "",
-  read: () => undefined,
-  check: (value) => typeof value === "boolean",
-};
-
-/** Any text. */
-export const TEXT: ValueKind<string> = {
-  expected: "a text",
-  placeholder: "<value>",
-  read: (raw) => raw,
-  check: (value) => typeof value === "string",
-};
-
-/** A file or folder path. */
-export const PATH: ValueKind<string> = { ...TEXT, expected: "a path", placeholder: "<path>" };
-
-/**
- * Numbers allowed by a predicate.
- *
- * @param check whether a (finite) number is allowed
- * @param expected what is allowed, for messages: `a number in (0, 1), e.g. 0.0002`
- * @returns the kind
- * @example
- * ```ts
- * import { numberWhere } from "./flags.ts";
- * const rate = numberWhere((n) => n > 0 && n < 1, "a number in (0, 1)");
- * console.log(rate.check(0.5)); // true
- * ```
- */
-export function numberWhere(check: (n: number) => boolean, expected: string): ValueKind<number> {
-  return {
-    expected,
-    placeholder: "<value>",
-    read: (raw) => raw.trim() === "" ? undefined : Number(raw),
-    check: (n) => typeof n === "number" && Number.isFinite(n) && check(n),
-  };
-}
-
-/**
- * Integers from `min` up.
- *
- * @param min the smallest allowed value
- * @returns the kind
- * @example
- * ```ts
- * import { integerAtLeast, parseFlags } from "./flags.ts";
- * const values = parseFlags({ steps: { flag: "steps", kind: integerAtLeast(2), default: 8, help: "images" } }, []);
- * console.log(values?.steps); // 8
- * ```
- */
-export function integerAtLeast(min: number): ValueKind<number> {
-  return numberWhere((n) => Number.isSafeInteger(n) && n >= min, `an integer >= ${min}`);
-}
-
-/** Integers above zero. */
-export const POSITIVE_INTEGER: ValueKind<number> = numberWhere(
-  (n) => Number.isSafeInteger(n) && n > 0,
-  "a positive integer",
-);
-
-/** Integers from zero up. */
-export const NON_NEGATIVE_INTEGER: ValueKind<number> = numberWhere(
-  (n) => Number.isSafeInteger(n) && n >= 0,
-  "a non-negative integer",
-);
-
-/**
- * One of a few words.
- *
- * @param choices the allowed words
- * @param expected what is allowed, for messages (default: `one of a, b, c`)
- * @returns the kind
- * @example
- * ```ts
- * import { oneOf } from "./flags.ts";
- * const amp = oneOf(["off", "bf16", "fp16"], "off, bf16 or fp16");
- * console.log(amp.read("bf16")); // "bf16"
- * ```
- */
-export function oneOf<const T extends string>(
-  choices: readonly T[],
-  expected = `one of ${choices.join(", ")}`,
-): ValueKind<T> {
-  const allowed = (value: string): value is T => (choices as readonly string[]).includes(value);
-  return { expected, placeholder: "<value>", read: (raw) => raw as T, check: allowed };
-}
-
-/** A device: `cpu`, `cuda` or `cuda:N` (whether a GPU is there is checked where it is used). */
-export const DEVICE: ValueKind<Device> = {
-  expected: "cpu, cuda or cuda:N",
-  placeholder: "<device>",
-  read: (raw) => raw as Device,
-  check: (value) => /^(cpu|cuda(:\d+)?)$/.test(value),
-};
 
 /**
  * One flag: its names, the kind of its value, its default and its help line. `C` is the type of all the
@@ -169,7 +69,8 @@ export interface FlagSpec<T, C = Record<string, unknown>> {
 /** A command's flags: the field each fills to its spec. */
 export type FlagTable = Readonly<Record<string, FlagSpec<unknown, never>>>;
 
-type KindOf<S> = S extends { kind: ValueKind<infer V> } ? V : never;
+/** The value type of a flag spec's kind. */
+export type KindOf<S> = S extends { kind: ValueKind<infer V> } ? V : never;
 
 /**
  * What {@linkcode parseFlags} returns for a table: each field typed by its kind; undefined where the flag
@@ -185,19 +86,19 @@ export type FlagValues<T extends FlagTable> = {
 const HELP: FlagSpec<boolean, never> = { flag: "help", short: "h", kind: SWITCH, help: "show this help" };
 
 /**
- * The known long flag closest to an unknown one: within a third of its length in edit distance, or
- * one that starts with it.
+ * The known name (a long flag, a command) closest to an unknown one: within a third of its length in
+ * edit distance (a swap of two letters is one edit), or else one that starts with it.
  *
- * @param unknown the flag as typed, without dashes
- * @param known the table's long flags
+ * @param unknown the name as typed (a flag without its dashes)
+ * @param known the names to pick from
  * @returns the suggestion, or undefined when none is close
  * @example
  * ```ts
- * import { closestFlag } from "./flags.ts";
- * console.log(closestFlag("epoch", ["epochs", "seed"])); // "epochs"
+ * import { closestName } from "./flags.ts";
+ * console.log(closestName("epoch", ["epochs", "seed"])); // "epochs"
  * ```
  */
-export function closestFlag(unknown: string, known: readonly string[]): string | undefined {
+export function closestName(unknown: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(unknown.length / 3)) + 1;
   for (const name of known) {
@@ -288,7 +189,7 @@ export function parseFlags<T extends FlagTable>(table: T, args: string[]): FlagV
     const known = byFlag.get(token.name);
     if (!known) {
       const suggestion = token.rawName.startsWith("--")
-        ? closestFlag(token.name, specs.map(([, spec]) => spec.flag))
+        ? closestName(token.name, specs.map(([, spec]) => spec.flag))
         : undefined;
       throw new ConfigError(
         `Unknown option '${token.rawName}'; ${suggestion ? `did you mean --${suggestion}?` : "see --help"}`,

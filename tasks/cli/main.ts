@@ -1,11 +1,12 @@
 /**
- * The package's command line: `deno run -A jsr:@gan/dcgan <command>`, with the commands `sample`
- * (and `sample interpolate`) and `train`.
+ * The package's command line: `deno run -A jsr:@gan/dcgan <command>`, with the commands `sample` (and
+ * its subcommands), `train` and `eval`.
  *
  * @module
  */
 
 import denoJson from "../../deno.json" with { type: "json" };
+import { closestName } from "./flags.ts";
 
 /** The CLI's help. */
 export const CLI_HELP = `@gan/dcgan ${denoJson.version}: train and sample DCGANs on libtorch
@@ -13,10 +14,11 @@ export const CLI_HELP = `@gan/dcgan ${denoJson.version}: train and sample DCGANs
 Usage: deno run -A jsr:@gan/dcgan <command> [flags]
 
 Commands:
-  sample        write a grid of generated images (sample --help)
-  sample interpolate   a latent walk between two seeds, as a PNG strip or GIF
-  train         train a DCGAN (train --help)
-  eval          FID, KID and a memorization report for a generator (eval --help)`;
+  sample              write a grid of generated images (sample --help)
+  sample interpolate  a latent walk between two seeds, as a PNG strip or GIF
+  sample arithmetic   add and subtract saved latent vectors, and draw the result
+  train               train a DCGAN (train --help)
+  eval                FID, KID and a memorization report for a generator (eval --help)`;
 
 /**
  * Runs a command of the CLI.
@@ -47,9 +49,12 @@ export async function main(args: string[]): Promise<number> {
     case "-h":
       console.log(CLI_HELP);
       return 0;
-    default:
-      console.error(`error: unknown command "${command}"\n\n${CLI_HELP}`);
+    default: {
+      const guess = closestName(command, ["sample", "train", "eval"]);
+      const hint = guess ? `; did you mean ${guess}?` : "";
+      console.error(`error: unknown command "${command}"${hint}\n\n${CLI_HELP}`);
       return 2;
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 // required flags and conflicts, the shared help layout, and that every command uses it.
 import assert from "node:assert/strict";
 import {
-  closestFlag,
+  closestName,
   ConfigError,
   formatHelp,
   integerAtLeast,
@@ -105,13 +105,13 @@ Deno.test("a required flag that is missing gets its own message", () => {
   assert.equal(parseFlags(table, ["--z", "z.safetensors"])?.z, "z.safetensors");
 });
 
-Deno.test("closestFlag suggests within a third of the length, or a flag the typo starts", () => {
+Deno.test("closestName suggests within a third of the length, or a flag the typo starts", () => {
   const known = ["epochs", "batch-size", "seed", "out"];
-  assert.equal(closestFlag("epoch", known), "epochs");
-  assert.equal(closestFlag("sede", known), "seed");
-  assert.equal(closestFlag("batch", known), "batch-size");
-  assert.equal(closestFlag("bogus", known), undefined);
-  assert.equal(closestFlag("xy", known), undefined);
+  assert.equal(closestName("epoch", known), "epochs");
+  assert.equal(closestName("sede", known), "seed");
+  assert.equal(closestName("batch", known), "batch-size");
+  assert.equal(closestName("bogus", known), undefined);
+  assert.equal(closestName("xy", known), undefined);
 });
 
 Deno.test("formatHelp lays out usage, description, then each flag with alias, placeholder, help and default", () => {
@@ -173,4 +173,17 @@ Deno.test("every command answers -h with the same layout", async () => {
     assert.match(text, /\n\nFlags:\n/, program);
     assert.match(text, /\n {2}-h, --help +show this help/, program);
   }
+});
+
+Deno.test("the CLI answers an unknown command with the closest one and its help", async () => {
+  const { main } = await import("../../tasks/cli/main.ts");
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (line: string) => errors.push(line);
+  try {
+    assert.equal(await main(["smaple"]), 2);
+  } finally {
+    console.error = error;
+  }
+  assert.match(errors.join("\n"), /^error: unknown command "smaple"; did you mean sample\?\n\n@gan\/dcgan /);
 });
