@@ -44,6 +44,7 @@ export { dropout, leakyRelu, relu, sigmoid, softplus, tanh } from "./ops/activat
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, type Reduction } from "./ops/loss.ts";
 export { embedding, linear } from "./ops/linear.ts";
 export { linalgEigh } from "./ops/linalg.ts";
+export { norm, softmax } from "./ops/normalize.ts";
 export { cat, stack, where } from "./ops/combine.ts";
 export { enableGrad, grad, isGradEnabled, noGrad } from "./ops/autograd.ts";
 export { type Freeable, keep, tidy } from "./ops/scope.ts";

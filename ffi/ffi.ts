@@ -147,6 +147,8 @@ export const symbols = {
   t_add_: { parameters: [T, T, "f64" /* alpha */], result: "i32" },
   t_add_scalar_: { parameters: [T, "f64"], result: "i32" },
   t_add_int_: { parameters: [T, "i64" /* int64_t value */], result: "i32" },
+  t_norm: { parameters: [T, "f64", /* p */ "buffer", "i32", "i32"], result: T },
+  t_softmax: { parameters: [T, "i64" /* dim */], result: T },
   t_mul_: { parameters: [T, T], result: "i32" },
   t_mul_scalar_: { parameters: [T, "f64"], result: "i32" },
   t_div_scalar_: { parameters: [T, "f64"], result: "i32" },
