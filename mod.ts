@@ -85,9 +85,27 @@ export {
   ConvTranspose2d,
   type ConvTranspose2dLayerOptions,
 } from "./models/nn/conv.ts";
-export { BatchNorm2d, type BatchNorm2dOptions, LayerNorm, type LayerNormOptions } from "./models/nn/norm.ts";
+export {
+  BatchNorm1d,
+  BatchNorm2d,
+  type BatchNorm2dOptions,
+  BatchNormNd,
+  LayerNorm,
+  type LayerNormOptions,
+} from "./models/nn/norm.ts";
 export { LeakyReLU, ReLU, Sigmoid, Tanh } from "./models/nn/activation.ts";
 export { Embedding, Linear } from "./models/nn/linear.ts";
+export { Dropout } from "./models/nn/dropout.ts";
+export { Flatten, Unflatten } from "./models/nn/flatten.ts";
+export { minibatchGroupSize, MinibatchStdDev } from "./models/nn/minibatch_std.ts";
+export { SelfAttention, type SelfAttentionOptions } from "./models/nn/attention.ts";
+export {
+  spectralNorm,
+  type SpectralNormOptions,
+  spectralNormSettings,
+  type SpectralNormState,
+  type Weighted,
+} from "./models/nn/spectral_norm.ts";
 export { Sequential } from "./models/nn/sequential.ts";
 export { weightsInit } from "./models/dcgan/weights_init.ts";
 export {

@@ -117,6 +117,40 @@ export abstract class Module {
   }
 
   /**
+   * Adds a parameter as a new field from outside the class, as PyTorch's `register_parameter`: what
+   * reparametrizations such as `spectralNorm()` use. The field goes last in the state dict.
+   *
+   * @param name the field, and so the state-dict name (e.g. `weight_orig`)
+   * @param tensor a leaf tensor; it becomes trainable and owned by this module
+   * @returns the same tensor
+   * @throws {TypeError} when the field already exists or the tensor is not a leaf
+   */
+  registerParameter(name: string, tensor: Tensor): Tensor {
+    this.#newField(name);
+    return (this as unknown as Record<string, Tensor>)[name] = this.param(tensor);
+  }
+
+  /**
+   * Adds a buffer as a new field from outside the class, as PyTorch's `register_buffer`. The field goes
+   * last in the state dict.
+   *
+   * @param name the field, and so the state-dict name (e.g. `weight_u`)
+   * @param tensor the buffer's value; it becomes owned by this module
+   * @returns the same tensor
+   * @throws {TypeError} when the field already exists
+   */
+  registerBuffer(name: string, tensor: Tensor): Tensor {
+    this.#newField(name);
+    return (this as unknown as Record<string, Tensor>)[name] = this.buffer(tensor);
+  }
+
+  #newField(name: string): void {
+    if (name in this) {
+      throw new TypeError(`${this.constructor.name} already has a field "${name}": pick another name`);
+    }
+  }
+
+  /**
    * The direct children, named by their fields. Sequential containers override this to name
    * theirs `"0"`, `"1"`, ...
    *

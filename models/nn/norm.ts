@@ -1,6 +1,6 @@
 /**
- * Normalization layers: `BatchNorm2d` and `LayerNorm`, as `torch.nn`, with PyTorch's parameter and
- * buffer names (`weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`).
+ * Normalization layers: `BatchNorm2d`, `BatchNorm1d` and `LayerNorm`, as `torch.nn`, with PyTorch's
+ * parameter and buffer names (`weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`).
  *
  * @module
  */
@@ -12,7 +12,7 @@ import type { Tensor } from "../../ops/tensor.ts";
 import { Module } from "./module.ts";
 import { floatText, positiveInteger } from "./validate.ts";
 
-/** Options of {@linkcode BatchNorm2d}. */
+/** Options of {@linkcode BatchNorm2d} and {@linkcode BatchNorm1d}. */
 export interface BatchNorm2dOptions {
   /** Added to the variance; default 1e-5. */
   eps?: number;
@@ -31,21 +31,14 @@ function checkEps(layer: string, eps: number): number {
 }
 
 /**
- * Batch normalization over (N, H, W) per channel, as `nn.BatchNorm2d`. In training mode it normalizes
- * with the batch's statistics, adds 1 to `num_batches_tracked` and updates `running_mean` and
- * `running_var` (unbiased) by momentum, all as PyTorch; in eval mode it uses the running statistics.
+ * What BatchNorm1d and BatchNorm2d share, as PyTorch's `_BatchNorm`: per-channel (dim 1) batch
+ * normalization. In training mode it normalizes with the batch's statistics, adds 1 to
+ * `num_batches_tracked` and updates `running_mean` and `running_var` (unbiased) by momentum, all as
+ * PyTorch; in eval mode it uses the running statistics. Subclasses say which input shapes they take.
  *
  * The buffers keep PyTorch's snake_case names, since field names are state-dict keys.
- *
- * @example
- * ```ts
- * import { BatchNorm2d, randn } from "../../mod.ts";
- * using bn = new BatchNorm2d(8);
- * using y = bn.forward(randn([4, 8, 16, 16]));
- * console.log(bn.num_batches_tracked.item()); // 1
- * ```
  */
-export class BatchNorm2d extends Module {
+export abstract class BatchNormNd extends Module {
   /** Learned per-channel scale (gamma), initially 1. */
   weight: Tensor;
   /** Learned per-channel shift (beta), initially 0. */
@@ -66,17 +59,18 @@ export class BatchNorm2d extends Module {
   /**
    * Makes the layer with PyTorch's default init.
    *
-   * @param numFeatures channels (C of an (N, C, H, W) input)
+   * @param layer the layer's name, for messages
+   * @param numFeatures channels (C of an (N, C, ...) input)
    * @param options eps (1e-5), momentum (0.1)
    * @throws {RangeError} when numFeatures is not a positive integer, eps < 0 or momentum outside [0, 1]
    */
-  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+  protected constructor(layer: string, numFeatures: number, options: BatchNorm2dOptions) {
     super();
-    this.numFeatures = positiveInteger("BatchNorm2d numFeatures", numFeatures);
-    this.eps = checkEps("BatchNorm2d", options.eps ?? 1e-5);
+    this.numFeatures = positiveInteger(`${layer} numFeatures`, numFeatures);
+    this.eps = checkEps(layer, options.eps ?? 1e-5);
     const momentum = options.momentum === undefined ? 0.1 : options.momentum;
     if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
-      throw new RangeError(`BatchNorm2d momentum must be in [0, 1] or null, got ${momentum}`);
+      throw new RangeError(`${layer} momentum must be in [0, 1] or null, got ${momentum}`);
     }
     this.momentum = momentum;
     this.weight = this.param(ones([numFeatures]));
@@ -87,23 +81,25 @@ export class BatchNorm2d extends Module {
   }
 
   /**
+   * Throws unless the input has a shape the layer takes.
+   *
+   * @param input the layer's input
+   */
+  protected abstract checkInput(input: Tensor): void;
+
+  /**
    * Applies the layer.
    *
-   * @param input (N, numFeatures, H, W)
+   * @param input (N, numFeatures, ...) as the subclass takes
    * @returns the normalized input, same shape
-   * @throws {TypeError} when the input is not 4-D with numFeatures channels
+   * @throws {TypeError} when the input has another shape
    */
   override forward(input: Tensor): Tensor {
-    const shape = input.shape;
-    if (shape.length !== 4 || shape[1] !== this.numFeatures) {
-      throw new TypeError(
-        `BatchNorm2d expects input of shape [N, ${this.numFeatures}, H, W], got [${shape.join(", ")}]`,
-      );
-    }
+    this.checkInput(input);
     let factor = 0;
     if (this.training) {
       // num_batches_tracked += 1, kept int64 and on its device (no sync unless momentum is null)
-      checkStatus("BatchNorm2d", shim().t_add_int_(this.num_batches_tracked.handle, 1n));
+      checkStatus(this.constructor.name, shim().t_add_int_(this.num_batches_tracked.handle, 1n));
       factor = this.momentum ?? 1 / this.num_batches_tracked.item();
     }
     return batchNorm(input, this.running_mean, this.running_var, {
@@ -125,6 +121,93 @@ export class BatchNorm2d extends Module {
     return `${this.numFeatures}, eps=${
       floatText(this.eps)
     }, momentum=${momentum}, affine=True, track_running_stats=True`;
+  }
+}
+
+/**
+ * Batch normalization over (N, H, W) per channel, as `nn.BatchNorm2d`; see {@linkcode BatchNormNd}.
+ *
+ * @example
+ * ```ts
+ * import { BatchNorm2d, randn } from "../../mod.ts";
+ * using bn = new BatchNorm2d(8);
+ * using y = bn.forward(randn([4, 8, 16, 16]));
+ * console.log(bn.num_batches_tracked.item()); // 1
+ * ```
+ */
+export class BatchNorm2d extends BatchNormNd {
+  /**
+   * Makes the layer with PyTorch's default init.
+   *
+   * @param numFeatures channels (C of an (N, C, H, W) input)
+   * @param options eps (1e-5), momentum (0.1)
+   * @throws {RangeError} when numFeatures is not a positive integer, eps < 0 or momentum outside [0, 1]
+   */
+  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+    super("BatchNorm2d", numFeatures, options);
+  }
+
+  /**
+   * Throws unless the input is (N, numFeatures, H, W).
+   *
+   * @param input the layer's input
+   */
+  protected override checkInput(input: Tensor): void {
+    const shape = input.shape;
+    if (shape.length !== 4 || shape[1] !== this.numFeatures) {
+      throw new TypeError(
+        `BatchNorm2d expects input of shape [N, ${this.numFeatures}, H, W], got [${shape.join(", ")}]`,
+      );
+    }
+  }
+}
+
+/**
+ * Batch normalization of features (N, C) over N, or of sequences (N, C, L) over (N, L), per channel,
+ * as `nn.BatchNorm1d`: what an MLP generator puts between its Linear layers; see
+ * {@linkcode BatchNormNd}.
+ *
+ * @example
+ * ```ts
+ * import { BatchNorm1d, randn } from "../../mod.ts";
+ * using bn = new BatchNorm1d(16);
+ * using y = bn.forward(randn([4, 16]));
+ * ```
+ */
+export class BatchNorm1d extends BatchNormNd {
+  /**
+   * Makes the layer with PyTorch's default init.
+   *
+   * @param numFeatures channels (C of an (N, C) or (N, C, L) input)
+   * @param options eps (1e-5), momentum (0.1)
+   * @throws {RangeError} when numFeatures is not a positive integer, eps < 0 or momentum outside [0, 1]
+   */
+  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+    super("BatchNorm1d", numFeatures, options);
+  }
+
+  /**
+   * Throws unless the input is (N, numFeatures) or (N, numFeatures, L), and has more than one value
+   * per channel in training mode (as PyTorch, which cannot take a variance of one value).
+   *
+   * @param input the layer's input
+   */
+  protected override checkInput(input: Tensor): void {
+    const shape = input.shape;
+    if ((shape.length !== 2 && shape.length !== 3) || shape[1] !== this.numFeatures) {
+      throw new TypeError(
+        `BatchNorm1d expects input of shape [N, ${this.numFeatures}] or [N, ${this.numFeatures}, L], got [${
+          shape.join(", ")
+        }]`,
+      );
+    }
+    if (this.training && shape[0]! * (shape[2] ?? 1) === 1) {
+      throw new TypeError(
+        `BatchNorm1d expects more than 1 value per channel when training, got input of shape [${
+          shape.join(", ")
+        }]: use a batch of 2 or more, or eval()`,
+      );
+    }
   }
 }
 
