@@ -109,6 +109,8 @@ export {
 export { Sequential } from "./models/nn/sequential.ts";
 export { weightsInit } from "./models/dcgan/weights_init.ts";
 export {
+  type Arch,
+  ARCHS,
   Discriminator,
   type DiscriminatorConfig,
   type DiscriminatorNetwork,
@@ -184,7 +186,15 @@ export {
   ConditionalGenerator,
   type ConditionalGeneratorConfig,
 } from "./models/dcgan/conditional.ts";
-export { discriminatorLayers, generatorLayers } from "./models/dcgan/networks.ts";
+export {
+  type DiscriminatorLayerOptions,
+  discriminatorLayers,
+  type DiscriminatorNorm,
+  type GeneratorLayerOptions,
+  generatorLayers,
+} from "./models/dcgan/layers.ts";
+export { mlpDiscriminatorLayers, mlpGeneratorLayers } from "./models/dcgan/mlp.ts";
+export { mnistDiscriminatorLayers, mnistGeneratorLayers } from "./models/dcgan/mnist.ts";
 export {
   discriminatorFakeLoss,
   discriminatorRealLoss,

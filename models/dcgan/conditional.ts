@@ -22,13 +22,12 @@
 
 import { cat } from "../../ops/combine.ts";
 import type { Tensor } from "../../ops/tensor.ts";
-import {
-  type DiscriminatorConfig,
-  discriminatorLayers,
-  type DiscriminatorNetwork,
-  type GeneratorConfig,
-  generatorLayers,
-  type GeneratorNetwork,
+import { discriminatorLayers, type DiscriminatorNorm, discriminatorNorm, generatorLayers } from "./layers.ts";
+import type {
+  DiscriminatorConfig,
+  DiscriminatorNetwork,
+  GeneratorConfig,
+  GeneratorNetwork,
 } from "./networks.ts";
 import { Embedding } from "../nn/linear.ts";
 import { Module } from "../nn/module.ts";
@@ -49,7 +48,13 @@ export interface ConditionalDiscriminatorConfig extends DiscriminatorConfig {
   numClasses: number;
 }
 
-function checkImageSize(network: string, imageSize: number): number {
+function checkImageSize(network: string, imageSize: number, arch: string | undefined): number {
+  if (arch !== undefined && arch !== "dcgan") {
+    throw new RangeError(
+      `${network} is a DCGAN: arch must be "dcgan", got "${arch}" ` +
+        "(the MLP and MNIST networks are unconditional)",
+    );
+  }
   if (![32, 64, 128].includes(imageSize)) {
     throw new RangeError(`${network} imageSize must be 32, 64 or 128, got ${imageSize}`);
   }
@@ -101,21 +106,30 @@ export class ConditionalGenerator extends Module implements GeneratorNetwork {
    * Builds the layers with PyTorch's default init (call weightsInit for the DCGAN's; the embedding
    * keeps nn.Embedding's N(0, 1)).
    *
-   * @param config nz (128), ngf (64), nc (3), imageSize (64), numClasses, embedDim (numClasses)
-   * @throws {RangeError} when a size is not a positive integer or imageSize is not 32, 64 or 128
+   * @param config nz (128), ngf (64), nc (3), imageSize (64), numClasses, embedDim (numClasses), and the
+   *   DCGAN's options spectralNorm and attention (arch must be "dcgan" or left out)
+   * @throws {RangeError} when a size is not a positive integer, imageSize is not 32, 64 or 128, arch is
+   *   not "dcgan", or an option is out of range
    */
   constructor(config: ConditionalGeneratorConfig) {
     super();
     const nz = this.nz = positiveInteger("ConditionalGenerator nz", config.nz ?? 128);
     const ngf = this.ngf = positiveInteger("ConditionalGenerator ngf", config.ngf ?? 64);
     const nc = this.nc = positiveInteger("ConditionalGenerator nc", config.nc ?? 3);
-    const imageSize = this.imageSize = checkImageSize("ConditionalGenerator", config.imageSize ?? 64);
+    const imageSize = this.imageSize = checkImageSize(
+      "ConditionalGenerator",
+      config.imageSize ?? 64,
+      config.arch,
+    );
     const classes = this.numClasses = positiveInteger("ConditionalGenerator numClasses", config.numClasses);
     const embedDim = this.embedDim = positiveInteger(
       "ConditionalGenerator embedDim",
       config.embedDim ?? classes,
     );
-    this.main = new Sequential(...generatorLayers(nz + embedDim, ngf, nc, imageSize));
+    const { spectralNorm, attention } = config;
+    this.main = new Sequential(
+      ...generatorLayers(nz + embedDim, ngf, nc, imageSize, { spectralNorm, attention }),
+    );
     this.label_emb = new Embedding(classes, embedDim);
   }
 
@@ -171,26 +185,35 @@ export class ConditionalDiscriminator extends Module implements DiscriminatorNet
   /** Whether the output goes through Sigmoid (probabilities) or not (raw scores). */
   readonly sigmoid: boolean;
   /** The hidden blocks' normalization. */
-  readonly norm: "batch" | "layer";
+  readonly norm: DiscriminatorNorm;
 
   /**
    * Builds the layers with PyTorch's default init.
    *
-   * @param config ndf (64), nc (3), imageSize (64), numClasses, sigmoid (true), norm ("batch")
-   * @throws {RangeError} when a size is not a positive integer or imageSize is not 32, 64 or 128
+   * @param config ndf (64), nc (3), imageSize (64), numClasses, sigmoid (true), norm ("batch", or "none"
+   *   with spectralNorm), and the DCGAN's options spectralNorm, attention, dropout and minibatchStd (arch
+   *   must be "dcgan" or left out)
+   * @throws {RangeError} when a size is not a positive integer, imageSize is not 32, 64 or 128, arch is
+   *   not "dcgan", or an option is out of range
    */
   constructor(config: ConditionalDiscriminatorConfig) {
     super();
     const ndf = this.ndf = positiveInteger("ConditionalDiscriminator ndf", config.ndf ?? 64);
     const nc = this.nc = positiveInteger("ConditionalDiscriminator nc", config.nc ?? 3);
-    const imageSize = this.imageSize = checkImageSize("ConditionalDiscriminator", config.imageSize ?? 64);
+    const imageSize = this.imageSize = checkImageSize(
+      "ConditionalDiscriminator",
+      config.imageSize ?? 64,
+      config.arch,
+    );
     const classes = this.numClasses = positiveInteger(
       "ConditionalDiscriminator numClasses",
       config.numClasses,
     );
     const sigmoid = this.sigmoid = config.sigmoid ?? true;
-    const norm = this.norm = config.norm ?? "batch";
-    this.main = new Sequential(...discriminatorLayers(ndf, nc + 1, imageSize, { sigmoid, norm }));
+    const norm = this.norm = discriminatorNorm(config.norm, config.spectralNorm ?? false);
+    const { spectralNorm, attention, dropout, minibatchStd } = config;
+    const options = { sigmoid, norm, spectralNorm, attention, dropout, minibatchStd };
+    this.main = new Sequential(...discriminatorLayers(ndf, nc + 1, imageSize, options));
     this.label_emb = new Embedding(classes, imageSize * imageSize);
   }
 

@@ -1,7 +1,7 @@
 /**
- * Builds a generator or discriminator from one config, plain or conditional by `numClasses`, so that
- * callers hold the shared contract ({@linkcode GeneratorNetwork}, {@linkcode DiscriminatorNetwork}) and
- * never branch on the class themselves.
+ * Builds a generator or discriminator from one config, of any architecture (`arch`), plain or
+ * conditional by `numClasses`, so that callers hold the shared contract ({@linkcode GeneratorNetwork},
+ * {@linkcode DiscriminatorNetwork}) and never branch on the class themselves.
  *
  * @module
  */
@@ -20,9 +20,11 @@ import {
 export type NetworkConfig<C> = C & { numClasses?: number };
 
 /**
- * A DCGAN generator: conditional when `numClasses` > 0.
+ * A generator of any architecture (`arch`: "dcgan", the default, "mlp" or "mnist"), with the
+ * stabiliser options `spectralNorm` and `attention`; conditional when `numClasses` > 0 (DCGAN only).
  *
- * @param config nz, ngf, nc, imageSize, numClasses and (conditional only) embedDim
+ * @param config arch, nz, ngf, nc, imageSize, spectralNorm, attention, numClasses and (conditional
+ *   only) embedDim; see {@linkcode GeneratorConfig}
  * @returns the generator, with PyTorch's default init (call weightsInit for the DCGAN's)
  * @example
  * ```ts
@@ -39,14 +41,17 @@ export function createGenerator(
 }
 
 /**
- * A DCGAN discriminator: conditional when `numClasses` > 0.
+ * A discriminator of any architecture (`arch`: "dcgan", the default, "mlp" or "mnist"), with the
+ * stabiliser options `spectralNorm`, `norm`, `attention`, `dropout` and `minibatchStd`; conditional
+ * when `numClasses` > 0 (DCGAN only).
  *
- * @param config ndf, nc, imageSize, sigmoid, norm and numClasses
+ * @param config arch, ndf, nc, imageSize, sigmoid, norm, spectralNorm, attention, dropout,
+ *   minibatchStd and numClasses; see {@linkcode DiscriminatorConfig}
  * @returns the discriminator, with PyTorch's default init (call weightsInit for the DCGAN's)
  * @example
  * ```ts
  * import { createDiscriminator } from "./factory.ts";
- * using netD = createDiscriminator({ ndf: 8, nc: 1, imageSize: 32 });
+ * using netD = createDiscriminator({ ndf: 8, nc: 1, imageSize: 32, spectralNorm: true, sigmoid: false });
  * console.log(netD.numClasses); // 0
  * ```
  */

@@ -3,6 +3,10 @@
  * pytorch/examples `dcgan/main.py`, inside a `Sequential` named `main` so that state-dict keys are
  * PyTorch's (`main.0.weight`, `main.1.running_mean`, ...) and checkpoints load both ways.
  *
+ * With `arch: "mlp"` or `"mnist"` the same classes hold the seeds' MLP GAN or the course notes' MNIST
+ * GAN instead (models/dcgan/mlp.ts, mnist.ts); the layer lists and the stabiliser options are in
+ * models/dcgan/layers.ts.
+ *
  * At imageSize 64 the layers are exactly the example's. 32 and 128 are the natural extension: one
  * stride-2 block fewer or more, with the widest layer at ngf * imageSize / 8 (4, 8 or 16 times ngf):
  *
@@ -16,35 +20,49 @@
  */
 
 import type { Tensor } from "../../ops/tensor.ts";
-import { LeakyReLU, ReLU, Sigmoid, Tanh } from "../nn/activation.ts";
-import { Conv2d, ConvTranspose2d } from "../nn/conv.ts";
 import { Module } from "../nn/module.ts";
-import { BatchNorm2d, LayerNorm } from "../nn/norm.ts";
 import { Sequential } from "../nn/sequential.ts";
 import { positiveInteger } from "../nn/validate.ts";
+import {
+  type DiscriminatorLayerOptions,
+  discriminatorLayers,
+  type DiscriminatorNorm,
+  discriminatorNorm,
+  type GeneratorLayerOptions,
+  generatorLayers,
+} from "./layers.ts";
+import { mlpDiscriminatorLayers, mlpGeneratorLayers } from "./mlp.ts";
+import { mnistDiscriminatorLayers, mnistGeneratorLayers } from "./mnist.ts";
 
 /** The image sizes the networks are built for. */
 export const IMAGE_SIZES: readonly number[] = [32, 64, 128];
 
+/** A network architecture: the DCGAN (default), the seeds' MLP GAN, or the course notes' MNIST GAN. */
+export type Arch = "dcgan" | "mlp" | "mnist";
+
 /** Settings of {@linkcode Generator}; defaults are the training task's (the example's, with nz 128). */
-export interface GeneratorConfig {
+export interface GeneratorConfig extends GeneratorLayerOptions {
+  /** The architecture: "dcgan" (default), "mlp" or "mnist" (see models/dcgan/mlp.ts and mnist.ts). */
+  arch?: Arch;
   /** Size of the latent vector z; default 128. */
   nz?: number;
   /** Generator feature maps; default 64. */
   ngf?: number;
   /** Image channels; default 3. */
   nc?: number;
-  /** Image height and width: 32, 64 or 128; default 64. */
+  /** Image height and width: 32, 64 or 128 for the DCGAN, a multiple of 4 for "mnist"; default 64. */
   imageSize?: number;
 }
 
 /** Settings of {@linkcode Discriminator}; defaults are the example's. */
-export interface DiscriminatorConfig {
+export interface DiscriminatorConfig extends DiscriminatorLayerOptions {
+  /** The architecture: "dcgan" (default), "mlp" or "mnist" (see models/dcgan/mlp.ts and mnist.ts). */
+  arch?: Arch;
   /** Discriminator feature maps; default 64. */
   ndf?: number;
   /** Image channels; default 3. */
   nc?: number;
-  /** Image height and width: 32, 64 or 128; default 64. */
+  /** Image height and width: 32, 64 or 128 for the DCGAN, a multiple of 4 for "mnist"; default 64. */
   imageSize?: number;
   /**
    * End with Sigmoid and return probabilities (default true, for BCE), or return the raw scores
@@ -53,110 +71,69 @@ export interface DiscriminatorConfig {
    */
   sigmoid?: boolean;
   /**
-   * The hidden blocks' normalization: `"batch"` (BatchNorm2d, default) or `"layer"` (LayerNorm over
-   * C x H x W, per sample, as WGAN-GP's critic needs: its gradient penalty is taken per sample, which
-   * BatchNorm's batch statistics would mix). The layers keep their positions (`main.2`, `main.5`, ...).
+   * The hidden blocks' normalization: `"batch"` (BatchNorm2d, the default without spectral norm),
+   * `"layer"` (LayerNorm over C x H x W, per sample, as WGAN-GP's critic needs: its gradient penalty is
+   * taken per sample, which BatchNorm's batch statistics would mix; the layers keep their positions) or
+   * `"none"` (the default with `spectralNorm`, as SNGAN's D; the layers after it move up).
    */
-  norm?: "batch" | "layer";
+  norm?: DiscriminatorNorm;
 }
 
-function checkImageSize(network: string, imageSize: number): number {
-  if (!IMAGE_SIZES.includes(imageSize)) {
-    throw new RangeError(`${network} imageSize must be 32, 64 or 128, got ${imageSize}`);
-  }
-  return imageSize;
+/** How each architecture builds its layers and which image sizes it takes. */
+interface Architecture {
+  generator(nz: number, ngf: number, nc: number, imageSize: number, options: GeneratorLayerOptions): Module[];
+  discriminator(ndf: number, nc: number, imageSize: number, options: DiscriminatorLayerOptions): Module[];
+  /** Whether the architecture takes this image size, and what it takes otherwise. */
+  sizes: { takes(imageSize: number): boolean; text: string };
 }
 
-/**
- * The generator's layer list (what {@linkcode Generator} puts in `main`), for networks that feed it
- * something other than plain noise, such as a conditional generator's noise and class embedding.
- *
- * @param nz input channels (the latent size, plus anything concatenated to it)
- * @param ngf generator feature maps
- * @param nc image channels
- * @param imageSize 32, 64 or 128 (not checked here)
- * @returns the layers, in order
- * @example
- * ```ts
- * import { generatorLayers } from "./networks.ts";
- * console.log(generatorLayers(16, 8, 3, 32).length); // 12
- * ```
- */
-export function generatorLayers(nz: number, ngf: number, nc: number, imageSize: number): Module[] {
-  const top = imageSize / 8; // 8 at imageSize 64, as the example's ngf * 8
-  const layers: Module[] = [
-    // input is Z, going into a convolution
-    new ConvTranspose2d(nz, ngf * top, 4, { stride: 1, padding: 0, bias: false }),
-    new BatchNorm2d(ngf * top),
-    new ReLU(),
-    // state size: (ngf*top) x 4 x 4
-  ];
-  for (let mult = top; mult > 1; mult /= 2) {
-    layers.push(
-      new ConvTranspose2d(ngf * mult, ngf * (mult / 2), 4, { stride: 2, padding: 1, bias: false }),
-      new BatchNorm2d(ngf * (mult / 2)),
-      new ReLU(),
-    );
-    // state size: (ngf*mult/2) x (imageSize/mult) x (imageSize/mult), at imageSize 64:
-    // (ngf*4) x 8 x 8, then (ngf*2) x 16 x 16, then (ngf) x 32 x 32
-  }
-  layers.push(
-    new ConvTranspose2d(ngf, nc, 4, { stride: 2, padding: 1, bias: false }),
-    new Tanh(),
-    // state size: (nc) x imageSize x imageSize
-  );
-  return layers;
-}
+const ARCHITECTURES: Record<Arch, Architecture> = {
+  dcgan: {
+    generator: generatorLayers,
+    discriminator: discriminatorLayers,
+    sizes: { takes: (size) => IMAGE_SIZES.includes(size), text: "32, 64 or 128" },
+  },
+  mlp: {
+    generator: mlpGeneratorLayers,
+    discriminator: mlpDiscriminatorLayers,
+    sizes: { takes: (size) => Number.isSafeInteger(size) && size >= 1, text: "a positive integer" },
+  },
+  mnist: {
+    generator: mnistGeneratorLayers,
+    discriminator: mnistDiscriminatorLayers,
+    sizes: {
+      takes: (size) => Number.isSafeInteger(size) && size >= 8 && size % 4 === 0,
+      text: "a multiple of 4 (28, 32, ...)",
+    },
+  },
+};
+
+/** The architectures `arch` accepts. */
+export const ARCHS: readonly Arch[] = ["dcgan", "mlp", "mnist"];
 
 /**
- * The discriminator's layer list (what {@linkcode Discriminator} puts in `main`), for networks that
- * feed it something other than plain images, such as a conditional discriminator's image and label map.
+ * Checks an architecture's name and image size.
  *
- * @param ndf discriminator feature maps
- * @param nc input channels (image channels, plus any concatenated label channels)
- * @param imageSize 32, 64 or 128 (not checked here)
- * @param options sigmoid (default true) and norm (`"batch"`, default, or `"layer"`), as in
- *   {@linkcode DiscriminatorConfig}
- * @returns the layers, in order
- * @throws {RangeError} when norm is not "batch" or "layer"
- * @example
- * ```ts
- * import { discriminatorLayers } from "./networks.ts";
- * console.log(discriminatorLayers(8, 3, 32, { sigmoid: false }).length); // 9
- * ```
+ * @param network the class name, for messages
+ * @param arch the architecture (default "dcgan")
+ * @param imageSize the image size (default 64)
+ * @returns the architecture's builders and the checked values
+ * @throws {RangeError} for an unknown architecture or an image size it does not take
  */
-export function discriminatorLayers(
-  ndf: number,
-  nc: number,
-  imageSize: number,
-  options: Pick<DiscriminatorConfig, "sigmoid" | "norm"> = {},
-): Module[] {
-  const norm = options.norm ?? "batch";
-  if (norm !== "batch" && norm !== "layer") {
-    throw new RangeError(`Discriminator norm must be "batch" or "layer", got "${norm}"`);
+function architecture(
+  network: string,
+  arch: Arch = "dcgan",
+  imageSize = 64,
+): { arch: Arch; imageSize: number; builders: Architecture } {
+  if (!ARCHS.includes(arch)) {
+    throw new RangeError(`${network} arch must be one of ${ARCHS.join(", ")}, got "${arch}"`);
   }
-  const top = imageSize / 8; // 8 at imageSize 64, as the example's ndf * 8
-  const layers: Module[] = [
-    // input is (nc) x imageSize x imageSize
-    new Conv2d(nc, ndf, 4, { stride: 2, padding: 1, bias: false }),
-    new LeakyReLU(0.2),
-    // state size: (ndf) x imageSize/2 x imageSize/2
-  ];
-  for (let mult = 1; mult < top; mult *= 2) {
-    const channels = ndf * (mult * 2);
-    const side = imageSize / 4 / mult;
-    layers.push(
-      new Conv2d(ndf * mult, channels, 4, { stride: 2, padding: 1, bias: false }),
-      norm === "layer" ? new LayerNorm([channels, side, side]) : new BatchNorm2d(channels),
-      new LeakyReLU(0.2),
-    );
-    // state size: (ndf*mult*2) x (imageSize/4/mult) x (imageSize/4/mult), at imageSize 64:
-    // (ndf*2) x 16 x 16, then (ndf*4) x 8 x 8, then (ndf*8) x 4 x 4
+  const builders = ARCHITECTURES[arch];
+  if (!builders.sizes.takes(imageSize)) {
+    const which = arch === "dcgan" ? "" : ` (arch ${arch})`;
+    throw new RangeError(`${network}${which} imageSize must be ${builders.sizes.text}, got ${imageSize}`);
   }
-  layers.push(new Conv2d(ndf * top, 1, 4, { stride: 1, padding: 0, bias: false }));
-  // state size: 1 x 1 x 1, a raw score; the example's Sigmoid makes it a probability
-  if (options.sigmoid ?? true) layers.push(new Sigmoid());
-  return layers;
+  return { arch, imageSize, builders };
 }
 
 /**
@@ -213,7 +190,9 @@ export function refuseLabels(network: string, labels: Tensor | undefined): void 
 /**
  * Maps noise (N, nz, 1, 1) to images (N, nc, imageSize, imageSize) in [-1, 1]: a stride-1
  * ConvTranspose2d to 4x4, then stride-2 ConvTranspose2d + BatchNorm2d + ReLU blocks that double the size
- * and halve the channels, then a ConvTranspose2d to nc channels and Tanh.
+ * and halve the channels, then a ConvTranspose2d to nc channels and Tanh. The options (spectralNorm,
+ * attention) and the other architectures (`arch: "mlp" | "mnist"`) are described in
+ * models/dcgan/layers.ts, mlp.ts and mnist.ts.
  *
  * @example
  * ```ts
@@ -234,22 +213,29 @@ export class Generator extends Module implements GeneratorNetwork {
   readonly nc: number;
   /** Image height and width. */
   readonly imageSize: number;
+  /** The architecture. */
+  readonly arch: Arch;
   /** Always 0: the plain generator takes no labels. */
   readonly numClasses = 0;
 
   /**
    * Builds the layers with PyTorch's default init (call weightsInit for the DCGAN's).
    *
-   * @param config nz (128), ngf (64), nc (3), imageSize (64)
-   * @throws {RangeError} when nz, ngf or nc is not a positive integer, or imageSize is not 32, 64 or 128
+   * @param config arch ("dcgan"), nz (128), ngf (64), nc (3), imageSize (64), spectralNorm (false),
+   *   attention (none)
+   * @throws {RangeError} when nz, ngf or nc is not a positive integer, the arch is unknown, imageSize
+   *   does not fit the arch (32, 64 or 128 for the DCGAN), or attention is not one of G's sides
    */
   constructor(config: GeneratorConfig = {}) {
     super();
     const nz = this.nz = positiveInteger("Generator nz", config.nz ?? 128);
     const ngf = this.ngf = positiveInteger("Generator ngf", config.ngf ?? 64);
     const nc = this.nc = positiveInteger("Generator nc", config.nc ?? 3);
-    const imageSize = this.imageSize = checkImageSize("Generator", config.imageSize ?? 64);
-    this.main = new Sequential(...generatorLayers(nz, ngf, nc, imageSize));
+    const { arch, imageSize, builders } = architecture("Generator", config.arch, config.imageSize);
+    this.arch = arch;
+    this.imageSize = imageSize;
+    const { spectralNorm, attention } = config;
+    this.main = new Sequential(...builders.generator(nz, ngf, nc, imageSize, { spectralNorm, attention }));
   }
 
   /**
@@ -278,7 +264,9 @@ export class Generator extends Module implements GeneratorNetwork {
  * + LeakyReLU(0.2) (no BatchNorm), then stride-2 Conv2d + BatchNorm2d + LeakyReLU(0.2) blocks that
  * halve the size and double the channels down to 4x4, then a 4x4 Conv2d to one channel and Sigmoid.
  * With `sigmoid: false` it returns the raw score (a logit) instead, and with `norm: "layer"` the hidden
- * blocks use LayerNorm in BatchNorm's place (a WGAN-GP critic); state dict keys stay PyTorch's.
+ * blocks use LayerNorm in BatchNorm's place (a WGAN-GP critic); state dict keys stay PyTorch's. The
+ * stabiliser options (spectralNorm, attention, dropout, minibatchStd) and the other architectures
+ * (`arch: "mlp" | "mnist"`) are described in models/dcgan/layers.ts, mlp.ts and mnist.ts.
  *
  * @example
  * ```ts
@@ -298,26 +286,33 @@ export class Discriminator extends Module implements DiscriminatorNetwork {
   readonly imageSize: number;
   /** Whether the output goes through Sigmoid (probabilities) or not (raw scores). */
   readonly sigmoid: boolean;
-  /** The hidden blocks' normalization. */
-  readonly norm: "batch" | "layer";
+  /** The hidden blocks' normalization (the MLP has none, whatever this says). */
+  readonly norm: DiscriminatorNorm;
+  /** The architecture. */
+  readonly arch: Arch;
   /** Always 0: the plain discriminator takes no labels. */
   readonly numClasses = 0;
 
   /**
    * Builds the layers with PyTorch's default init (call weightsInit for the DCGAN's).
    *
-   * @param config ndf (64), nc (3), imageSize (64), sigmoid (true), norm ("batch")
-   * @throws {RangeError} when ndf or nc is not a positive integer, imageSize is not 32, 64 or 128, or
-   *   norm is not "batch" or "layer"
+   * @param config arch ("dcgan"), ndf (64), nc (3), imageSize (64), sigmoid (true), norm ("batch", or
+   *   "none" with spectralNorm), spectralNorm (false), attention (none), dropout (0), minibatchStd (off)
+   * @throws {RangeError} when ndf or nc is not a positive integer, the arch is unknown, imageSize does
+   *   not fit the arch, norm is unknown, or an option is out of range (see {@linkcode DiscriminatorConfig})
    */
   constructor(config: DiscriminatorConfig = {}) {
     super();
     const ndf = this.ndf = positiveInteger("Discriminator ndf", config.ndf ?? 64);
     const nc = this.nc = positiveInteger("Discriminator nc", config.nc ?? 3);
-    const imageSize = this.imageSize = checkImageSize("Discriminator", config.imageSize ?? 64);
+    const { arch, imageSize, builders } = architecture("Discriminator", config.arch, config.imageSize);
+    this.arch = arch;
+    this.imageSize = imageSize;
     const sigmoid = this.sigmoid = config.sigmoid ?? true;
-    const norm = this.norm = config.norm ?? "batch";
-    this.main = new Sequential(...discriminatorLayers(ndf, nc, imageSize, { sigmoid, norm }));
+    const norm = this.norm = discriminatorNorm(config.norm, config.spectralNorm ?? false);
+    const { spectralNorm, attention, dropout, minibatchStd } = config;
+    const options = { sigmoid, norm, spectralNorm, attention, dropout, minibatchStd };
+    this.main = new Sequential(...builders.discriminator(ndf, nc, imageSize, options));
   }
 
   /**

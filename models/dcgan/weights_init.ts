@@ -7,13 +7,14 @@
 import { noGrad } from "../../ops/autograd.ts";
 import { Conv2d, ConvTranspose2d } from "../nn/conv.ts";
 import type { Module } from "../nn/module.ts";
-import { BatchNorm2d } from "../nn/norm.ts";
+import { BatchNormNd } from "../nn/norm.ts";
 
 /**
- * Draws convolution weights from N(0, 0.02) and BatchNorm weights from N(1, 0.02) with BatchNorm biases
- * 0, leaving other parameters as they are. Layers are visited as `netG.apply(weights_init)` visits them
- * (children before parents, in order), so after the same `manualSeed` the weights equal PyTorch's bit
- * for bit.
+ * Draws convolution weights from N(0, 0.02) and BatchNorm (1d and 2d) weights from N(1, 0.02) with
+ * BatchNorm biases 0, leaving other parameters (Linear, attention's gamma) as they are; under spectral
+ * norm the convolution's `weight_orig` is drawn, as PyTorch's `m.weight` before the first forward.
+ * Layers are visited as `netG.apply(weights_init)` visits them (children before parents, in order), so
+ * after the same `manualSeed` the weights equal PyTorch's bit for bit.
  *
  * @param module the network to initialize, in place
  * @returns the same module
@@ -29,7 +30,7 @@ export function weightsInit<M extends Module>(module: M): M {
     module.apply((m) => {
       if (m instanceof Conv2d || m instanceof ConvTranspose2d) {
         m.weight.normal_(0.0, 0.02);
-      } else if (m instanceof BatchNorm2d) {
+      } else if (m instanceof BatchNormNd) {
         m.weight.normal_(1.0, 0.02);
         m.bias.zero_();
       }
