@@ -11,10 +11,18 @@
 // create_graph (double backward) works too. Nothing here throws across the C ABI: the tensor path
 // runs inside shim.cpp's GUARD (nn_conv_transpose2d, t_backward), and the switches cannot fail.
 // Compiles against libtorch 1.13 and 2.x: only torch::autograd::Function and ATen ops present in both.
+//
+// float32 and bfloat16 (oneDNN's bf16 kernels), NCHW and channels_last: the output is channels_last when
+// the input or the weight is, as libtorch's oneDNN convolutions choose. Under CPU autocast the route does
+// what autocast's conv_transpose2d wrapper does, since it bypasses the dispatcher: it casts the arguments
+// to the dtype that wrapper would (float32 in libtorch 1.13, autocast's dtype in 2.x: asked of the
+// running libtorch once) and runs with autocast excluded, as a native op's forward and backward run.
 #include "shim.h"
 #include "shim_internal.h"
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <array>
@@ -54,7 +62,10 @@ at::Tensor transposed_as_input_grad(const at::Tensor& x, const at::Tensor& w, co
   const int64_t height = transposed_size(x.size(2), w.size(2), g.stride[0], g.padding[0], g.output_padding[0]);
   const int64_t width = transposed_size(x.size(3), w.size(3), g.stride[1], g.padding[1], g.output_padding[1]);
   // Only its sizes and memory format are read: the convolution's input gradient needs no input values.
-  at::Tensor like = at::empty({x.size(0), w.size(1), height, width}, x.options().memory_format(x.suggest_memory_format()));
+  const bool nhwc = x.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
+                    w.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
+  at::Tensor like = at::empty({x.size(0), w.size(1), height, width},
+                              x.options().memory_format(nhwc ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
   return std::get<0>(at::convolution_backward(x, like, w, c10::nullopt, g.stride, g.padding, kOnes, false, kZeros, 1,
                                               {true, false, false}));
 }
@@ -77,6 +88,8 @@ struct FastConvTranspose2d : public torch::autograd::Function<FastConvTranspose2
     const Geometry g = from_vector(ctx->saved_data["geometry"].toIntVector());
     const bool bias = ctx->saved_data["bias"].toBool();
     const at::Tensor& gy = grads[0];
+    // as a native op's backward: in the saved dtype, even when backward runs inside an autocast region
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
     at::Tensor gx, gw, gb;
     // y's extra output_padding rows and columns lie outside every window, so conv2d drops them.
     if (ctx->needs_input_grad(0)) gx = at::conv2d(gy, w, {}, g.stride, g.padding);
@@ -89,22 +102,24 @@ struct FastConvTranspose2d : public torch::autograd::Function<FastConvTranspose2
   }
 };
 
-// Whether the oneDNN route computes what at::conv_transpose2d would: plain strided float32 CPU tensors of
-// matching, non-empty shapes, groups 1, dilation 1 and a valid geometry. Anything else keeps libtorch's
-// path, which also raises libtorch's own error for invalid arguments.
+// Whether the oneDNN route computes what at::conv_transpose2d would: plain strided CPU tensors of one
+// dtype (float32 or bfloat16) and matching, non-empty shapes, groups 1, dilation 1 and a valid geometry.
+// Anything else keeps libtorch's path, which also raises libtorch's own error for invalid arguments.
 bool fast_applies(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
                   at::IntArrayRef padding, at::IntArrayRef output_padding, int64_t groups, at::IntArrayRef dilation) {
   if (!fast_paths.load(std::memory_order_relaxed)) return false;
   if (groups != 1 || stride.size() != 2 || padding.size() != 2 || output_padding.size() != 2) return false;
   if (dilation.size() != 2 || dilation[0] != 1 || dilation[1] != 1) return false;
+  const at::ScalarType dtype = x.scalar_type();
+  if (dtype != at::kFloat && dtype != at::kBFloat16) return false;
   for (const at::Tensor* t : {&x, &w}) {
     if (!t->defined() || t->dim() != 4 || !t->device().is_cpu() || t->layout() != at::kStrided ||
-        t->scalar_type() != at::kFloat || t->numel() == 0) {
+        t->scalar_type() != dtype || t->numel() == 0) {
       return false;
     }
   }
   if (b.has_value() && b->defined()) {
-    if (!b->device().is_cpu() || b->layout() != at::kStrided || b->scalar_type() != at::kFloat || b->dim() != 1 ||
+    if (!b->device().is_cpu() || b->layout() != at::kStrided || b->scalar_type() != dtype || b->dim() != 1 ||
         b->size(0) != w.size(1)) {
       return false;
     }
@@ -117,6 +132,27 @@ bool fast_applies(const at::Tensor& x, const at::Tensor& w, const c10::optional<
   return true;
 }
 
+at::Tensor route(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                 at::IntArrayRef padding, at::IntArrayRef output_padding, int64_t groups, at::IntArrayRef dilation) {
+  if (!fast_applies(x, w, b, stride, padding, output_padding, groups, dilation)) {
+    return at::conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation);
+  }
+  const Geometry g{{stride[0], stride[1]}, {padding[0], padding[1]}, {output_padding[0], output_padding[1]}};
+  return FastConvTranspose2d::apply(x, w, b, g);
+}
+
+// The dtype CPU autocast's conv_transpose2d wrapper casts to: libtorch 1.13 lists the op as float32,
+// 2.x as lower precision (autocast's dtype). Asked of the running libtorch once, by a 1x1 transposed
+// convolution under the current autocast state (on when this is called).
+at::ScalarType autocast_dtype_of_conv_transpose() {
+  static const bool lowers = [] {
+    at::NoGradGuard no_grad;
+    const at::Tensor one = at::ones({1, 1, 1, 1});
+    return at::conv_transpose2d(one, one).scalar_type() != at::kFloat;
+  }();
+  return lowers ? dcgan::autocast_cpu_dtype() : at::kFloat;
+}
+
 }  // namespace
 
 namespace dcgan {
@@ -124,11 +160,16 @@ namespace dcgan {
 at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                             at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
                             int64_t groups, at::IntArrayRef dilation) {
-  if (!fast_applies(x, w, b, stride, padding, output_padding, groups, dilation)) {
-    return at::conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation);
+  if (!x.device().is_cpu() || !autocast_cpu_enabled()) {
+    return route(x, w, b, stride, padding, output_padding, groups, dilation);
   }
-  const Geometry g{{stride[0], stride[1]}, {padding[0], padding[1]}, {output_padding[0], output_padding[1]}};
-  return FastConvTranspose2d::apply(x, w, b, g);
+  // CPU autocast's wrapper: cast (weights through its cache), then run with autocast excluded
+  const at::ScalarType to = autocast_dtype_of_conv_transpose();
+  const at::Tensor xc = at::autocast::cached_cast(to, x, c10::DeviceType::CPU);
+  const at::Tensor wc = at::autocast::cached_cast(to, w, c10::DeviceType::CPU);
+  const c10::optional<at::Tensor> bc = at::autocast::cached_cast(to, b, c10::DeviceType::CPU);
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
+  return route(xc, wc, bc, stride, padding, output_padding, groups, dilation);
 }
 
 }  // namespace dcgan

@@ -46,6 +46,12 @@ export const symbols = {
   t_cuda_device_count: { parameters: [], result: "i32" },
   t_grad_enabled: { parameters: [], result: "i32" },
   t_set_grad_enabled: { parameters: ["i32" /* int enabled */], result: "void" },
+  // CPU autocast
+  t_autocast_cpu_enter: {
+    parameters: ["i32", /* enabled */ "i32", /* dtype code */ "buffer" /* int previous[2] */],
+    result: "i32",
+  },
+  t_autocast_cpu_exit: { parameters: ["i32", /* enabled */ "i32" /* dtype code */], result: "i32" },
   // random numbers
   t_manual_seed: { parameters: ["u64" /* uint64_t seed */], result: "i32" },
   t_rng_get_state: { parameters: [], result: T },

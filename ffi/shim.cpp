@@ -12,9 +12,11 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/version.h>
 
 #include <atomic>
 #include <cmath>
@@ -93,6 +95,25 @@ tensor wrap(at::Tensor&& value) {
   return new at::Tensor(std::move(value));
 }
 
+// CPU autocast's state: libtorch 2.4 made the API device-typed and deprecated the CPU-named calls that
+// 1.13 to 2.3 have; both read and write the same thread-local state.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define DCGAN_DEVICE_TYPED_AUTOCAST 1
+bool autocast_cpu_enabled() { return at::autocast::is_autocast_enabled(at::kCPU); }
+at::ScalarType autocast_cpu_dtype() { return at::autocast::get_autocast_dtype(at::kCPU); }
+void set_autocast_cpu(bool enabled, at::ScalarType dtype) {
+  at::autocast::set_autocast_enabled(at::kCPU, enabled);
+  at::autocast::set_autocast_dtype(at::kCPU, dtype);
+}
+#else
+bool autocast_cpu_enabled() { return at::autocast::is_cpu_enabled(); }
+at::ScalarType autocast_cpu_dtype() { return at::autocast::get_autocast_cpu_dtype(); }
+void set_autocast_cpu(bool enabled, at::ScalarType dtype) {
+  at::autocast::set_cpu_enabled(enabled);
+  at::autocast::set_autocast_cpu_dtype(dtype);
+}
+#endif
+
 }  // namespace dcgan
 
 #define RETURN_TENSOR(expr) \
@@ -130,6 +151,38 @@ int t_cuda_device_count() {
 }
 int t_grad_enabled() { return c10::GradMode::is_enabled() ? 1 : 0; }
 void t_set_grad_enabled(int enabled) { c10::GradMode::set_enabled(enabled != 0); }
+
+// ---- CPU autocast: torch.autocast("cpu", dtype, enabled)'s __enter__ and __exit__ ----
+// Enter writes the state it replaces to previous[0] (enabled) and previous[1] (dtype code); exit restores
+// it and, leaving the outermost region (of any device), clears the cache of weight casts, as PyTorch does.
+// bfloat16 (code 5) everywhere; float16 (6) from libtorch 2.4, where CPU kernels and autocast take it.
+int t_autocast_cpu_enter(int enabled, int dtype, int* previous) {
+  GUARD_BEGIN
+  const at::ScalarType type = to_scalar_type(dtype);
+#ifdef DCGAN_DEVICE_TYPED_AUTOCAST
+  const bool supported = type == at::kBFloat16 || type == at::kHalf;
+#else
+  const bool supported = type == at::kBFloat16;  // 1.13's CPU autocast and CPU kernels lack float16
+#endif
+  if (!supported && type == at::kHalf) {
+    throw std::invalid_argument("CPU autocast in libtorch " TORCH_VERSION " takes bfloat16 only: float16 needs "
+                                "libtorch 2.4 or newer, or use bfloat16");
+  }
+  if (!supported) throw std::invalid_argument("autocast dtype must be bfloat16 or float16");
+  previous[0] = dcgan::autocast_cpu_enabled() ? 1 : 0;
+  previous[1] = from_scalar_type(dcgan::autocast_cpu_dtype());
+  dcgan::set_autocast_cpu(enabled != 0, type);
+  at::autocast::increment_nesting();
+  return 0;
+  GUARD_END(-1)
+}
+int t_autocast_cpu_exit(int enabled, int dtype) {
+  GUARD_BEGIN
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  dcgan::set_autocast_cpu(enabled != 0, to_scalar_type(dtype));
+  return 0;
+  GUARD_END(-1)
+}
 
 // ---- random numbers ----
 int t_manual_seed(uint64_t seed) { RETURN_STATUS(at::manual_seed(seed)) }

@@ -38,6 +38,12 @@ int t_cuda_device_count(void);
 int t_grad_enabled(void);
 void t_set_grad_enabled(int enabled);
 
+// ---- CPU autocast (torch.autocast("cpu", dtype, enabled)); dtype code 5 bfloat16, 6 float16 (libtorch >= 2.4) ----
+/** Writes the replaced state to previous[0] (enabled) and previous[1] (dtype code). */
+int t_autocast_cpu_enter(int enabled, int dtype, int* previous);
+/** Leaves a region: pass enter's previous[0], previous[1]; the outermost exit clears the weight-cast cache. */
+int t_autocast_cpu_exit(int enabled, int dtype);
+
 // ---- random numbers (the default CPU generator) ----
 int t_manual_seed(uint64_t seed);
 tensor t_rng_get_state(void);

@@ -18,6 +18,10 @@ void set_error(const char* message);
 void set_error(const c10::Error& error);
 /** The ATen dtype of a shim dtype code (ops/dtype.ts); throws std::invalid_argument for others. */
 at::ScalarType to_scalar_type(int dtype);
+/** Whether CPU autocast is on in this thread (torch.is_autocast_cpu_enabled()), on libtorch 1.13 and 2.x. */
+bool autocast_cpu_enabled();
+/** CPU autocast's dtype in this thread (torch.get_autocast_cpu_dtype()), on libtorch 1.13 and 2.x. */
+at::ScalarType autocast_cpu_dtype();
 
 // Defined in conv_fast.cpp.
 /** at::conv_transpose2d, through oneDNN's convolution kernels where that applies. */

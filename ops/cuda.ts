@@ -1,14 +1,16 @@
 /**
- * CUDA-only runtime: whole-step CUDA graphs (`torch.cuda.CUDAGraph`), autocast (`torch.autocast`),
- * synchronization and the caching allocator's memory statistics. These come from `ffi/cuda.cpp`, which
- * is compiled only against a CUDA libtorch (PyTorch 2.4 or newer); elsewhere every function here throws
- * an error that says so, and {@linkcode cudaExtensionLoaded} answers false.
+ * CUDA-only runtime: whole-step CUDA graphs (`torch.cuda.CUDAGraph`), synchronization and the caching
+ * allocator's memory statistics. These come from `ffi/cuda.cpp`, which is compiled only against a CUDA
+ * libtorch (PyTorch 2.4 or newer); elsewhere every function here throws an error that says so, and
+ * {@linkcode cudaExtensionLoaded} answers false. Also autocast (`torch.autocast`), whose CPU half is in
+ * every shim and whose CUDA half is CUDA-only like the rest.
  *
  * @module
  */
 
 import { checkStatus, shim, type Symbols, TorchError } from "../ffi/ffi.ts";
 import { isCapturing, setCapturing } from "./capture_state.ts";
+import { type Device, parseDevice } from "./device.ts";
 import { type DType, dtypeCode } from "./dtype.ts";
 import { type Tensor, wrap } from "./tensor.ts";
 
@@ -157,28 +159,48 @@ export function onSideStream<T>(fn: () => T): T {
 export type AutocastDType = Extract<DType, "bfloat16" | "float16">;
 
 /**
- * Runs `fn` under CUDA autocast, as `with torch.autocast("cuda", dtype=dtype, enabled=enabled)`:
+ * Runs `fn` under autocast, as `with torch.autocast(device_type, dtype=dtype, enabled=enabled)`:
  * libtorch runs convolutions and matrix products in `dtype` and keeps precision-sensitive ops in
- * float32. As in PyTorch, `binary_cross_entropy` refuses autocast: compute such losses outside, on
+ * float32, by its op lists for that device (on the CPU, libtorch 1.13 keeps ConvTranspose2d in float32;
+ * 2.x lowers it too). Leaving the outermost region clears the cache of weight casts, as PyTorch does.
+ * On CUDA, as in PyTorch, `binary_cross_entropy` refuses autocast: compute such losses outside, on
  * `output.to("float32")`.
  *
- * @param dtype `"bfloat16"` or `"float16"`
+ * @param dtype `"bfloat16"`, or `"float16"` (CUDA, or the CPU with libtorch 2.4 or newer)
  * @param fn the region
- * @param enabled false runs `fn` with autocast off (a region that opts out)
+ * @param options `device` whose autocast to turn on (default `"cuda"`; `"cpu"` for the CPU), `enabled`
+ *   false runs `fn` with autocast off (a region that opts out)
  * @returns what `fn` returned
- * @throws {CudaUnavailableError} when the shim has no CUDA part
+ * @throws {CudaUnavailableError} on CUDA, when the shim has no CUDA part
+ * @throws {TorchError} when libtorch refuses the dtype (float16 on the CPU before libtorch 2.4)
+ * @example
+ * ```ts
+ * import { autocast, conv2d, randn, tidy } from "../mod.ts";
+ * using x = randn([1, 3, 8, 8]);
+ * using w = randn([4, 3, 3, 3]);
+ * const inside = autocast("bfloat16", () => tidy(() => conv2d(x, w).dtype), { device: "cpu" });
+ * console.log(inside); // bfloat16
+ * ```
  */
-export function autocast<T>(dtype: AutocastDType, fn: () => T, enabled = true): T {
+export function autocast<T>(
+  dtype: AutocastDType,
+  fn: () => T,
+  options: { device?: Device; enabled?: boolean } = {},
+): T {
+  const { device = "cuda", enabled = true } = options;
   if (dtype !== "bfloat16" && dtype !== "float16") {
     throw new TypeError(`autocast dtype must be "bfloat16" or "float16", got "${dtype}"`);
   }
+  const cpu = parseDevice(device).type === 0;
+  const op = `autocast("${cpu ? "cpu" : "cuda"}")`;
+  const enter = cpu ? shim().t_autocast_cpu_enter : need("cuda_autocast_enter", "autocast");
+  const exit = cpu ? shim().t_autocast_cpu_exit : shim().cuda_autocast_exit!;
   const previous = new Int32Array(2);
-  const enter = need("cuda_autocast_enter", "autocast");
-  checkStatus("autocast", enter(enabled ? 1 : 0, dtypeCode(dtype), previous));
+  checkStatus(op, enter(enabled ? 1 : 0, dtypeCode(dtype), previous));
   try {
     return fn();
   } finally {
-    checkStatus("autocast", shim().cuda_autocast_exit!(previous[0]!, previous[1]!));
+    checkStatus(op, exit(previous[0]!, previous[1]!));
   }
 }
 

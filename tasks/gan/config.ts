@@ -69,7 +69,7 @@ export interface TrainConfig {
   device: Device;
   /** Lay out weights and images as channels_last (NHWC). */
   channelsLast: boolean;
-  /** CUDA autocast dtype for the networks: "off", "bf16" or "fp16". */
+  /** Autocast dtype of the networks, CPU or CUDA: "off", "bf16" or "fp16" (fp16 on the CPU: libtorch 2.4+). */
   amp: "off" | "bf16" | "fp16";
   /** Run each step as a replay of one captured CUDA graph. */
   cudaGraph: boolean;
@@ -271,9 +271,8 @@ export const TRAIN_FIELDS = {
     flag: "amp",
     kind: oneOf(["off", "bf16", "fp16"], "off, bf16 or fp16"),
     default: "off",
-    help: "CUDA autocast dtype: off, bf16 or fp16",
+    help: "autocast dtype of the networks: off, bf16 or fp16 (fp16 on the CPU needs libtorch 2.4+)",
     resume: "flag",
-    conflict: gpuOnly("amp"),
   },
   cudaGraph: {
     flag: "cuda-graph",

@@ -118,8 +118,8 @@ export interface DcganExtras {
   /** PyTorch's name (`real_label`) for `labelSmoothing`, D's target for real images; either may be given. */
   realLabel?: number;
   /**
-   * Run the networks under CUDA autocast in this dtype (`torch.autocast("cuda", dtype)`), the losses in
-   * float32 outside it. CUDA only; default: the config's `amp` (off).
+   * Run the networks under autocast in this dtype (`torch.autocast(device, dtype)`, CPU or CUDA), the
+   * losses in float32 outside it. Default: the config's `amp` (off).
    */
   autocast?: AutocastDType;
 }
@@ -150,9 +150,8 @@ function settingsOf(spec: DcganSpec): DcganSettings {
     autocast: spec.autocast ?? AUTOCAST[seed.amp],
   };
   checkTrainConfig(settings);
-  if (settings.autocast && settings.device === "cpu") {
-    throw new RangeError("autocast needs a CUDA device: leave it out on the CPU, or pass device cuda");
-  }
+  // an empty region, so that a dtype libtorch lacks there (float16 on the CPU before 2.4) fails here
+  if (settings.autocast) autocast(settings.autocast, () => {}, { device: settings.device });
   return settings;
 }
 
@@ -231,7 +230,9 @@ export class DcganTrainer {
    *
    * @param spec shapes, optimizer settings, device and variant
    * @throws {RangeError} for a setting the train table refuses (`nCritic must be a positive integer, got
-   *   0`), or autocast on the CPU
+   *   0`)
+   * @throws {TorchError} for an autocast dtype that libtorch lacks on the device (float16 on the CPU
+   *   before libtorch 2.4)
    */
   constructor(spec: DcganSpec) {
     const s = settingsOf(spec);
@@ -277,7 +278,7 @@ export class DcganTrainer {
 
   #generate(net: GeneratorNetwork, noise: Tensor, labels?: Tensor): Tensor {
     const run = () => net.forward(noise, labels);
-    return this.spec.autocast ? autocast(this.spec.autocast, run) : run();
+    return this.spec.autocast ? autocast(this.spec.autocast, run, { device: this.spec.device }) : run();
   }
 
   /** D's output, in float32 (under autocast D runs in its dtype and the losses take float32, as in PyTorch). */
@@ -285,7 +286,9 @@ export class DcganTrainer {
     const net = this.netD;
     const input = this.spec.channelsLast ? images.contiguous("channels_last") : images;
     const run = () => net.forward(input, labels);
-    return this.spec.autocast ? autocast(this.spec.autocast, run).to("float32") : run();
+    return this.spec.autocast
+      ? autocast(this.spec.autocast, run, { device: this.spec.device }).to("float32")
+      : run();
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The performance options as a machine without a GPU sees them: channels_last (tensors, modules, Adam's
  * state, the trainer), the train flags `--channels-last`, `--amp` and `--cuda-graph` and their errors,
- * cuDNN's switches, and the errors of the CUDA-only pieces. Their GPU behaviour is tests/cuda_test.ts.
+ * cuDNN's switches, and the errors of the CUDA-only pieces. Their GPU behaviour is tests/cuda_test.ts;
+ * CPU autocast's is tests/ops/cpu_autocast_test.ts.
  */
 
 import assert from "node:assert/strict";
@@ -74,13 +75,14 @@ Deno.test("a channels_last trainer takes the same steps as the default layout (t
   );
 });
 
-Deno.test("train flags: --channels-last, --amp and --cuda-graph parse, and the GPU-only ones refuse the CPU", () => {
+Deno.test("train flags: --channels-last, --amp and --cuda-graph parse, and --cuda-graph refuses the CPU", () => {
   const seed = parseTrainArgs([])!;
   assert.deepEqual([seed.channelsLast, seed.amp, seed.cudaGraph], [false, "off", false]);
   const fast = parseTrainArgs(["--device", "cuda", "--channels-last", "--amp", "bf16", "--cuda-graph"])!;
   assert.deepEqual([fast.channelsLast, fast.amp, fast.cudaGraph], [true, "bf16", true]);
   assert.equal(parseTrainArgs(["--channels-last"])!.channelsLast, true); // channels_last works on the CPU
-  assert.throws(() => parseTrainArgs(["--amp", "bf16"]), /--amp runs on the GPU: add --device cuda/);
+  assert.equal(parseTrainArgs(["--amp", "bf16"])!.amp, "bf16"); // so does autocast
+
   assert.throws(() => parseTrainArgs(["--cuda-graph"]), /--cuda-graph runs on the GPU: add --device cuda/);
   assert.throws(
     () => parseTrainArgs(["--device", "cuda", "--amp", "fp8"]),
@@ -90,9 +92,8 @@ Deno.test("train flags: --channels-last, --amp and --cuda-graph parse, and the G
   assert.match(trainHelp(), /--cuda-graph.*CUDA graph/);
 });
 
-Deno.test("the trainer refuses autocast on the CPU, and the CUDA-only pieces name what they need", () => {
+Deno.test("the CUDA-only pieces name what they need on the CPU", () => {
   const spec = { nz: 8, ngf: 4, ndf: 4, nc: 3, imageSize: 32, lr: 2e-4, beta1: 0.5, device: "cpu" as const };
-  assert.throws(() => new DcganTrainer({ ...spec, autocast: "bfloat16" }), /autocast needs a CUDA device/);
   using w = randn([3], { requiresGrad: true });
   assert.throws(
     () => new Adam([w], { capturable: true }),
