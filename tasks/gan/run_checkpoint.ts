@@ -15,8 +15,9 @@ import type { Device } from "../../ops/device.ts";
 import { getRngState, setRngState } from "../../ops/runtime.ts";
 import { cudaExtensionLoaded, getCudaRngState, setCudaRngState } from "../../ops/cuda.ts";
 import type { Tensor } from "../../ops/tensor.ts";
-import { completeConfig, type TrainConfig } from "./config.ts";
-import type { DcganTrainer, GeneratorStats } from "./trainer.ts";
+import type { TrainConfig } from "./config.ts";
+import { checkRunMetadata } from "./run_metadata.ts";
+import type { DcganTrainer } from "./trainer.ts";
 
 /** The checkpoint's file name inside a run folder. */
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
@@ -137,26 +138,13 @@ export async function saveRunCheckpoint(path: string, run: RunState): Promise<vo
   }
 }
 
-function parseJson<T>(path: string, metadata: Record<string, string>, key: string): T {
-  const text = metadata[key];
-  if (text === undefined) {
-    throw new TypeError(
-      `Cannot resume from "${path}": its metadata has no "${key}"; is it a run checkpoint?`,
-    );
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new TypeError(`Cannot resume from "${path}": metadata "${key}" is not valid JSON`);
-  }
-}
-
 /**
  * Reads a run checkpoint written by {@linkcode saveRunCheckpoint}.
  *
  * @param path the checkpoint file
  * @returns its config and position, and a `restore` function
- * @throws {Error} naming the file when it is missing, malformed, or not a run checkpoint
+ * @throws {Error} naming the file when it is missing, malformed, or not a run checkpoint, and naming the
+ *   field when a metadata value is not one the run could have written (see run_metadata.ts)
  */
 export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
   try {
@@ -172,15 +160,17 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
     if (metadata.format !== FORMAT) {
       throw new TypeError(`Cannot resume from "${path}": format "${metadata.format}" is not ${FORMAT}`);
     }
-    const config = completeConfig(parseJson<TrainConfig>(path, metadata, "config"));
-    const position = parseJson<RunPosition>(path, metadata, "position");
-    const optimizers = parseJson<Record<string, { steps: number[]; group: AdamParamGroup }>>(
-      path,
-      metadata,
-      "optimizers",
-    );
+    const { config, position, optimizers, generatorStats } = checkRunMetadata(path, metadata);
     for (const key of ["rng_state", "fixed_noise"]) {
       if (!tensors[key]) throw new TypeError(`Cannot resume from "${path}": tensor "${key}" is missing`);
+    }
+    const noiseShape = tensors.fixed_noise!.shape;
+    if (
+      noiseShape.length !== 4 || noiseShape[1] !== config.nz || noiseShape[2] !== 1 || noiseShape[3] !== 1
+    ) {
+      throw new TypeError(
+        `Cannot resume from "${path}": tensor "fixed_noise" has shape [${noiseShape}], expected [N,${config.nz},1,1]`,
+      );
     }
     return {
       config,
@@ -224,9 +214,7 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
             using onDevice = images.to({ device, dtype: "float32" });
             trainer.replay.load({ images: onDevice, labels: tensors["replay.labels"] });
           }
-          if (metadata.generator_stats !== undefined) {
-            trainer.lastGenerator = parseJson<GeneratorStats>(path, metadata, "generator_stats");
-          }
+          if (generatorStats) trainer.lastGenerator = generatorStats;
           setRngState(tensors.rng_state!);
           if (tensors.cuda_rng_state && device !== "cpu" && cudaExtensionLoaded()) {
             setCudaRngState(tensors.cuda_rng_state);
