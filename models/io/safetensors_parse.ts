@@ -30,6 +30,24 @@ interface Located {
 }
 
 /**
+ * What to say when `bytes` look like a PyTorch `torch.save` file rather than safetensors: a zip archive
+ * (`PK\x03\x04`, torch.save's format since 1.6) or a bare pickle (protocol 2-5, the legacy format).
+ * Only consulted once the bytes have failed a safetensors check, so a valid file is never misnamed.
+ */
+function pytorchPickleProblem(bytes: Uint8Array, source: string): string | undefined {
+  const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+  const pickle = bytes[0] === 0x80 && bytes[1] !== undefined && bytes[1] >= 2 && bytes[1] <= 5;
+  if (!zip && !pickle) return undefined;
+  const name = source.split("/").pop() ?? source;
+  const target = name.replace(/\.(pth|pt|pkl|bin|ckpt|tar)$/i, "") + ".safetensors";
+  return `it is a PyTorch pickle (torch.save, ${zip ? "zip" : "legacy"} format), not a safetensors file; ` +
+    "convert it once with PyTorch and the safetensors package (pip install safetensors): " +
+    `python3 -c "import torch; from safetensors.torch import save_file; ` +
+    `save_file(torch.load('${name}', map_location='cpu'), '${target}')" ` +
+    "(for a checkpoint that holds several state dicts, save the one you need, e.g. ['netG'])";
+}
+
+/**
  * Decodes and fully validates a safetensors file. Each tensor's `data` is a copy (its own aligned
  * `ArrayBuffer`), so it can be viewed as a typed array directly. Tensors come back in data-section
  * order.
@@ -56,16 +74,20 @@ export function parseSafetensors(
   };
   const corrupt = "the file is truncated or corrupt; save it again";
 
+  // a file that is not safetensors at all fails one of the first checks: say what it is when we can
+  const notSafetensors = (problem: string): never => fail(pytorchPickleProblem(bytes, source) ?? problem);
   if (bytes.length < 8) {
     fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length; ${corrupt}`);
   }
   const declared = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES)) {
-    fail(`header length ${declared} is over the ${MAX_HEADER_BYTES}-byte limit; ${corrupt}`);
+    notSafetensors(`header length ${declared} is over the ${MAX_HEADER_BYTES}-byte limit; ${corrupt}`);
   }
   const headerLength = Number(declared);
   if (8 + headerLength > bytes.length) {
-    fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file; ${corrupt}`);
+    notSafetensors(
+      `header length ${headerLength} runs past the end of the ${bytes.length}-byte file; ${corrupt}`,
+    );
   }
 
   let text = "";
@@ -74,13 +96,15 @@ export function parseSafetensors(
       bytes.subarray(8, 8 + headerLength),
     );
   } catch {
-    fail(`header is not valid UTF-8; ${corrupt}`);
+    notSafetensors(`header is not valid UTF-8; ${corrupt}`);
   }
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (error) {
-    fail(`header is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${corrupt}`);
+    notSafetensors(
+      `header is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${corrupt}`,
+    );
   }
   if (!isPlainObject(header)) fail(`header must be a JSON object, got ${kindOf(header)}; ${corrupt}`);
 
