@@ -224,7 +224,9 @@ export interface CacheOptions {
 }
 
 /**
- * Returns the cached data set for `description`, or builds it with `build` and caches it.
+ * Returns the cached data set for `description`, or builds it with `build` and caches it. A data set
+ * with files that could not be read (`unreadable` in `skipped`) is not cached, so that the next load
+ * tries them again once their permissions are fixed; corrupt files stay skipped in the cache.
  *
  * @param key `prefix` for the file name and `description` of everything the decoded data depends on
  * @param build decodes the data set on a cache miss
@@ -249,8 +251,10 @@ export async function loadCached(
   const dir = options.cacheDir ?? defaultCacheDir();
   const name = await cacheFileName(key.prefix, key.description);
   const cached = await readDatasetCache(dir, name);
-  if (cached) return cached;
+  if (cached && !cached.skipped.some((s) => s.unreadable)) return cached;
   const dataset = await build();
-  await writeDatasetCache(dir, name, dataset);
+  // a file that could not be read (permission denied, I/O error) may be readable next time: keep no
+  // cache that would leave it out for good, so the next load tries it again
+  if (!dataset.skipped.some((s) => s.unreadable)) await writeDatasetCache(dir, name, dataset);
   return dataset;
 }

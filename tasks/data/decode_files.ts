@@ -53,7 +53,7 @@ export function warnSkipped(skipped: SkippedFile[], total: number, options: { so
 /**
  * Decodes image files into a data set of `size` x `size` images, in the given order. Files that are
  * unreadable, corrupt or over the pixel limit are left out and listed in `skipped` (report them with
- * {@linkcode warnSkipped}).
+ * {@linkcode warnSkipped}); those that could not be read at all are marked `unreadable`.
  *
  * @param paths the PNG/JPEG files
  * @param options `size`, `channels`, `labels`, `names`, `maxPixels`, `onProgress`
@@ -86,13 +86,21 @@ export async function decodeFiles(paths: string[], options: DecodeFilesOptions):
   const skipped: SkippedFile[] = [];
   for (let i = 0; i < paths.length; i++) {
     const path = paths[i]!;
+    const reason = (error: unknown) => error instanceof Error ? error.message : String(error);
+    let bytes: Uint8Array | undefined;
     try {
-      const bytes = await Deno.readFile(path);
-      const image = resizeCenterCrop(await decodeImage(bytes, { channels, maxPixels }), size);
-      copyToPlanar(image, images, { offset: kept.length * per });
-      kept.push(i);
+      bytes = await Deno.readFile(path);
     } catch (error) {
-      skipped.push({ path, reason: error instanceof Error ? error.message : String(error) });
+      skipped.push({ path, reason: reason(error), unreadable: true }); // may pass: not cached (see loadCached)
+    }
+    if (bytes) {
+      try {
+        const image = resizeCenterCrop(await decodeImage(bytes, { channels, maxPixels }), size);
+        copyToPlanar(image, images, { offset: kept.length * per });
+        kept.push(i);
+      } catch (error) {
+        skipped.push({ path, reason: reason(error) });
+      }
     }
     onProgress?.(i + 1, paths.length);
   }

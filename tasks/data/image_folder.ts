@@ -8,7 +8,7 @@
 import { join, relative, resolve, sep } from "node:path";
 import { type CacheOptions, loadCached } from "./dataset_cache.ts";
 import { decodeFiles, warnSkipped } from "./decode_files.ts";
-import type { ImageDataset } from "./types.ts";
+import type { ImageDataset, SkippedFile } from "./types.ts";
 
 /** Options for {@linkcode loadImageFolder}. */
 export interface ImageFolderOptions extends CacheOptions {
@@ -25,7 +25,7 @@ export interface ImageFolderOptions extends CacheOptions {
 const IMAGE_EXTENSION = /\.(png|jpe?g)$/i;
 
 /** Bumped whenever decoding changes, so old cache files are not reused. */
-const DECODE_VERSION = 1;
+const DECODE_VERSION = 2; // 2: files that could not be read are marked and never cached
 
 interface FoundFile {
   path: string;
@@ -33,7 +33,17 @@ interface FoundFile {
   mtime: number;
 }
 
-async function walk(dir: string, found: FoundFile[], seen: Set<string>): Promise<void> {
+/** Why `error` stopped a read, for messages. */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function walk(
+  dir: string,
+  found: FoundFile[],
+  seen: Set<string>,
+  unreadable: SkippedFile[],
+): Promise<void> {
   const real = await Deno.realPath(dir);
   if (seen.has(real)) return; // a symlink loop
   seen.add(real);
@@ -48,20 +58,30 @@ async function walk(dir: string, found: FoundFile[], seen: Set<string>): Promise
       isDirectory = target?.isDirectory ?? false;
       isFile = target?.isFile ?? false;
     }
-    if (isDirectory) await walk(path, found, seen);
-    else if (isFile && IMAGE_EXTENSION.test(entry.name)) {
-      const info = await Deno.stat(path);
-      found.push({ path, size: info.size, mtime: info.mtime?.getTime() ?? 0 });
+    if (isDirectory) {
+      // a subfolder that cannot be listed is left out, as an unreadable file is; only the root must be readable
+      await walk(path, found, seen, unreadable).catch((error) =>
+        unreadable.push({ path, reason: reasonOf(error) })
+      );
+    } else if (isFile && IMAGE_EXTENSION.test(entry.name)) {
+      try {
+        const info = await Deno.stat(path);
+        found.push({ path, size: info.size, mtime: info.mtime?.getTime() ?? 0 });
+      } catch (error) {
+        unreadable.push({ path, reason: reasonOf(error) });
+      }
     }
   }
 }
 
 /**
  * Lists the PNG/JPEG files under a folder, recursively, sorted by path, with their sizes and mtimes.
+ * Subfolders (and files) that cannot be read are left out and listed in `options.unreadable`.
  *
  * @param dir the folder
+ * @param options `unreadable`: collects the subfolders and files that could not be listed, and why
  * @returns the files found (possibly none)
- * @throws {Error} When the folder does not exist or cannot be read
+ * @throws {Error} When the folder itself does not exist or cannot be read
  * @example
  * ```ts
  * import { listImageFiles } from "./image_folder.ts";
@@ -70,20 +90,30 @@ async function walk(dir: string, found: FoundFile[], seen: Set<string>): Promise
  * await Deno.remove(dir);
  * ```
  */
-export async function listImageFiles(dir: string): Promise<{ path: string; size: number; mtime: number }[]> {
+export async function listImageFiles(
+  dir: string,
+  options: { unreadable?: SkippedFile[] } = {},
+): Promise<{ path: string; size: number; mtime: number }[]> {
   const root = resolve(dir);
   const found: FoundFile[] = [];
   try {
-    await walk(root, found, new Set());
+    await walk(root, found, new Set(), options.unreadable ?? []);
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "it does not exist"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+    const why = error instanceof Deno.errors.NotFound ? "it does not exist" : reasonOf(error);
     throw new Error(`Cannot read image folder "${dir}": ${why}`, { cause: error });
   }
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Says which subfolders could not be read, on one `console.warn` line, as warnSkipped does for files. */
+function warnUnreadable(unreadable: SkippedFile[], dir: string): void {
+  if (unreadable.length === 0) return;
+  const named = unreadable.slice(0, 5).map((s) => `${relative(resolve(dir), s.path)} (${s.reason})`);
+  const more = unreadable.length > 5 ? `; and ${unreadable.length - 5} more` : "";
+  console.warn(
+    `Skipped ${unreadable.length} unreadable ${unreadable.length === 1 ? "entry" : "entries"} in folder ` +
+      `"${dir}", and the images in them: ${named.join("; ")}${more}; fix their permissions to include them`,
+  );
 }
 
 /** Class labels from top-level subfolders, when every image sits in one (ImageFolder's layout). */
@@ -127,7 +157,9 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
   }
   if (channels !== 1 && channels !== 3) throw new RangeError(`Channels must be 1 or 3, got ${channels}`);
   const root = resolve(dir);
-  const files = await listImageFiles(root);
+  const unreadable: SkippedFile[] = [];
+  const files = await listImageFiles(root, { unreadable });
+  warnUnreadable(unreadable, dir);
   if (files.length === 0) {
     throw new Error(
       `No images in folder "${dir}": expected .png, .jpg or .jpeg files (searched recursively)`,

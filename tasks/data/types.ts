@@ -22,6 +22,11 @@ export interface SkippedFile {
   path: string;
   /** Why it was skipped, e.g. `PNG header claims 20000x20000 pixels, over the 50000000-pixel limit`. */
   reason: string;
+  /**
+   * True when the file could not be read (permission denied, an I/O error) rather than decoded: that may
+   * pass, so the data set is not cached and the next load tries the file again.
+   */
+  unreadable?: boolean;
 }
 
 /** A decoded data set of square uint8 images, ready for {@linkcode ImageBatch}es. */
