@@ -277,12 +277,11 @@ const COMMANDS: Record<"grid" | "interpolate" | "arithmetic", Command<FlagTable>
     help: {
       usage: [
         "deno task sample [flags]",
+        "deno task sample --checkpoint PATH (--class N | --per-class K) [flags]   (trained with --conditional)",
         "deno task sample interpolate [flags]   (sample interpolate --help)",
         "deno task sample arithmetic [flags]    (sample arithmetic --help)",
       ],
-      description:
-        "Writes a grid of --n images from a trained generator; --class N or --per-class K for one " +
-        "trained with --conditional.",
+      description: "Writes a grid of --n images from a trained generator.",
     },
     run: sampleGrid,
   }),
