@@ -12,7 +12,11 @@ import { isAbsolute, join, resolve } from "node:path";
 
 /** Raised when libtorch or a compiler is missing, the shim fails to compile, or its cache is unsafe. */
 export class ShimBuildError extends Error {
-  /** @param message what failed and how to fix it */
+  /**
+   * Creates the error.
+   *
+   * @param message what failed and how to fix it
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ShimBuildError";

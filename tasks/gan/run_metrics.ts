@@ -1,0 +1,186 @@
+/**
+ * A run's metrics.jsonl, one JSON record a step (`{"epoch", "batch", "step", ...}`), kept whole: a
+ * resume first cuts the file back to the checkpoint's step (so the steps trained again after a hard stop
+ * are not logged twice) and drops a torn last line; the writer checks that every byte of a line was
+ * written, takes a torn line back off when a write fails, and names the file in every error.
+ *
+ * @module
+ */
+
+import { writeFileAtomic } from "../../models/io/atomic_write.ts";
+
+/** The metrics file inside a run folder. */
+export const METRICS_FILE = "metrics.jsonl";
+
+/** What an I/O error on `path` means for the user, and what to do. */
+function describe(action: string, path: string, error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  const fix = /os error 28|No space left/i.test(reason)
+    ? "free some disk space, then continue the run with --resume"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "make the run folder writable, or pass another --out"
+    : "check the disk and the run folder, then continue the run with --resume";
+  return `Cannot ${action} "${path}": ${reason}; ${fix}`;
+}
+
+/** What {@linkcode truncateMetrics} kept and dropped. */
+export interface TruncatedMetrics {
+  /** Records kept: one per step up to the checkpoint's. */
+  kept: number;
+  /** Lines dropped: steps past the checkpoint, repeated steps, a torn or unreadable line. */
+  dropped: number;
+}
+
+/**
+ * Cuts a metrics file back to the steps a checkpoint holds: keeps one record per step up to `step`
+ * (the latest of any repeated step, which belongs to the run the checkpoint came from), and drops the
+ * rest and any line that is torn (no newline at the end, or not JSON). The file is rewritten atomically,
+ * and only when something is dropped.
+ *
+ * @param path the metrics file (missing: nothing to do)
+ * @param step the checkpoint's global step
+ * @returns how many records were kept and how many lines dropped
+ * @throws {Error} naming the file when it cannot be read or written
+ * @example
+ * ```ts
+ * import { truncateMetrics } from "./run_metrics.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, '{"step":1}\n{"step":2}\n{"step":3}\n{"st');
+ * console.log(await truncateMetrics(path, 2)); // { kept: 2, dropped: 2 }
+ * ```
+ */
+export async function truncateMetrics(path: string, step: number): Promise<TruncatedMetrics> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { kept: 0, dropped: 0 };
+    throw new Error(describe("read", path, error), { cause: error });
+  }
+  const lines = text.split("\n");
+  const torn = lines.pop() !== ""; // the text after the last newline: empty unless the last line is torn
+  const kept: string[] = [];
+  let below = step + 1; // walking back, each kept step is below the one kept after it
+  for (let i = lines.length - 1; i >= 0; i--) {
+    let record: unknown;
+    try {
+      record = JSON.parse(lines[i]!);
+    } catch {
+      continue;
+    }
+    const s = (record as { step?: unknown } | null)?.step;
+    if (typeof s === "number" && s < below) {
+      kept.push(lines[i]!);
+      below = s;
+    }
+  }
+  const dropped = lines.length - kept.length + (torn ? 1 : 0);
+  if (dropped > 0) {
+    const body = kept.reverse().map((line) => line + "\n").join("");
+    try {
+      await writeFileAtomic(path, new TextEncoder().encode(body));
+    } catch (error) {
+      throw new Error(describe("rewrite", path, (error as Error).cause ?? error), { cause: error });
+    }
+  }
+  return { kept: kept.length, dropped };
+}
+
+/**
+ * Appends one JSON line a record to a metrics file. Each line is written whole or not at all: the byte
+ * count of every write is checked, and a line cut short (a full disk) is taken back off the file
+ * before the error, which names the file, is thrown.
+ *
+ * @example
+ * ```ts
+ * import { MetricsWriter } from "./run_metrics.ts";
+ * const path = await Deno.makeTempFile();
+ * const writer = await MetricsWriter.open(path);
+ * await writer.append({ step: 1, lossD: 1.2 });
+ * writer.close();
+ * console.log(await Deno.readTextFile(path)); // {"step":1,"lossD":1.2}
+ * ```
+ */
+export class MetricsWriter {
+  readonly #file: Deno.FsFile;
+  /** The file's length up to the end of its last complete line. */
+  #length: number;
+  readonly #encoder = new TextEncoder();
+  /** The file written to. */
+  readonly path: string;
+
+  private constructor(path: string, file: Deno.FsFile, length: number) {
+    this.path = path;
+    this.#file = file;
+    this.#length = length;
+  }
+
+  /**
+   * Opens (or creates) a metrics file for appending; a torn last line left by an earlier failure is
+   * cut off first, so the next record starts on a line of its own.
+   *
+   * @param path the metrics file
+   * @returns the writer
+   * @throws {Error} naming the file when it cannot be opened
+   */
+  static async open(path: string): Promise<MetricsWriter> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true, create: true });
+    } catch (error) {
+      throw new Error(describe("open", path, error), { cause: error });
+    }
+    try {
+      const size = (await file.stat()).size;
+      let length = size;
+      if (size > 0 && !(await endsWithNewline(file, size))) {
+        const text = await Deno.readFile(path);
+        length = text.lastIndexOf(10) + 1; // after the last complete line
+        await file.truncate(length);
+      }
+      return new MetricsWriter(path, file, length);
+    } catch (error) {
+      file.close();
+      throw new Error(describe("open", path, error), { cause: error });
+    }
+  }
+
+  /**
+   * Appends `record` as one JSON line.
+   *
+   * @param record the step's numbers
+   * @throws {Error} naming the file when the line cannot be written in full (it is then not in the file)
+   */
+  async append(record: unknown): Promise<void> {
+    const bytes = this.#encoder.encode(JSON.stringify(record) + "\n");
+    try {
+      await this.#file.seek(this.#length, Deno.SeekMode.Start);
+      let written = 0;
+      while (written < bytes.length) {
+        const n = await this.#file.write(bytes.subarray(written));
+        if (n <= 0) throw new Error(`wrote ${written} of ${bytes.length} bytes`);
+        written += n;
+      }
+      this.#length += bytes.length;
+    } catch (error) {
+      await this.#file.truncate(this.#length).catch(() => {}); // no torn line left behind
+      throw new Error(describe("append to", this.path, error), { cause: error });
+    }
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+
+  /** Closes the file (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+async function endsWithNewline(file: Deno.FsFile, size: number): Promise<boolean> {
+  const last = new Uint8Array(1);
+  await file.seek(size - 1, Deno.SeekMode.Start);
+  return (await file.read(last)) === 1 && last[0] === 10;
+}
