@@ -79,6 +79,33 @@ export function integerAtLeast(min: number): ValueKind<number> {
   return numberWhere((n) => Number.isSafeInteger(n) && n >= min, `an integer >= ${min}`);
 }
 
+/**
+ * Integers from `min` to `max`: a bound on the work or memory one flag can ask for.
+ *
+ * @param min the smallest allowed value
+ * @param max the largest allowed value
+ * @returns the kind
+ * @example
+ * ```ts
+ * import { integerIn } from "./flag_kinds.ts";
+ * console.log(integerIn(2, 512).check(100000)); // false
+ * ```
+ */
+export function integerIn(min: number, max: number): ValueKind<number> {
+  return numberWhere(
+    (n) => Number.isSafeInteger(n) && n >= min && n <= max,
+    `an integer from ${min} to ${max.toLocaleString("en-US")}`,
+  );
+}
+
+/** A path that is not empty or all whitespace (an empty one would mean the current folder). */
+export const NON_EMPTY_PATH: ValueKind<string> = {
+  expected: "a non-empty path",
+  placeholder: "<path>",
+  read: (raw) => raw,
+  check: (value) => typeof value === "string" && value.trim() !== "",
+};
+
 /** Integers above zero. */
 export const POSITIVE_INTEGER: ValueKind<number> = numberWhere(
   (n) => Number.isSafeInteger(n) && n > 0,

@@ -14,6 +14,8 @@ import { SWITCH, type ValueKind } from "./flag_kinds.ts";
 export {
   DEVICE,
   integerAtLeast,
+  integerIn,
+  NON_EMPTY_PATH,
   NON_NEGATIVE_INTEGER,
   numberWhere,
   oneOf,

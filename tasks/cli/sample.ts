@@ -24,6 +24,7 @@ import {
   type FlagValues,
   formatHelp,
   integerAtLeast,
+  integerIn,
   numberWhere,
   parseFlags,
   PATH,
@@ -127,14 +128,21 @@ const COMMON_FLAGS = {
   },
 } as const;
 
+/** The most images one grid may ask for: 4,096 images of 128x128 are a 200 MB picture. */
+const MAX_IMAGES = 4096;
+/** The most images in one grid row (and per class with --per-class). */
+const MAX_ROW = 256;
+/** The most images along an interpolation: one strip, or one GIF frame each. */
+const MAX_STEPS = 512;
+
 const GRID_FLAGS = {
   ...COMMON_FLAGS,
-  n: { flag: "n", short: "n", kind: integerAtLeast(1), default: 64, help: "images in the grid" },
-  nrow: { flag: "nrow", kind: integerAtLeast(1), default: 8, help: "images per grid row" },
+  n: { flag: "n", short: "n", kind: integerIn(1, MAX_IMAGES), default: 64, help: "images in the grid" },
+  nrow: { flag: "nrow", kind: integerIn(1, MAX_ROW), default: 8, help: "images per grid row" },
   seed: { flag: "seed", short: "s", kind: integerAtLeast(0), default: 0, help: "seed of the latent vectors" },
   perClass: {
     flag: "per-class",
-    kind: integerAtLeast(1),
+    kind: integerIn(1, MAX_ROW),
     help: "a grid of one row of K images per class (conditional generators)",
     conflict: (perClass: number | undefined, values: { only?: number }, name: (field: string) => string) =>
       perClass !== undefined && values.only !== undefined
@@ -171,7 +179,7 @@ const INTERPOLATE_FLAGS = {
   ...COMMON_FLAGS,
   from: { flag: "from", kind: integerAtLeast(0), default: 0, help: "seed of the first end point" },
   to: { flag: "to", kind: integerAtLeast(0), default: 1, help: "seed of the last end point" },
-  steps: { flag: "steps", kind: integerAtLeast(2), default: 8, help: "images along the walk" },
+  steps: { flag: "steps", kind: integerIn(2, MAX_STEPS), default: 8, help: "images along the walk" },
   out: {
     flag: "out",
     short: "o",

@@ -13,6 +13,8 @@ import {
   DEVICE,
   type FlagSpec,
   formatHelp,
+  integerIn,
+  NON_EMPTY_PATH,
   NON_NEGATIVE_INTEGER,
   numberWhere,
   oneOf,
@@ -77,6 +79,8 @@ export interface TrainConfig {
   out: string;
   /** Continue the run in `out` from its checkpoint. */
   resume: boolean;
+  /** Remove the run files in `out` first (without it, a folder that holds a run is refused). */
+  overwrite: boolean;
   /** Seed of weights, noise and shuffling. */
   seed: number;
   /** One step of one epoch, then stop (a smoke test). */
@@ -107,6 +111,11 @@ const LOSS_DEFAULTS: Record<GanLoss, { lr: number; beta1: number; beta2: number;
   hinge: { lr: 2e-4, beta1: 0.5, beta2: 0.999, nCritic: 1 },
   "wgan-gp": { lr: 1e-4, beta1: 0, beta2: 0.9, nCritic: 5 },
 };
+
+/** The most epochs one run may ask for (the seed trains 25). */
+const MAX_EPOCHS = 100_000;
+/** The largest batch: 4,096 images of 128x128 are 0.8 GB as float32 input alone. */
+const MAX_BATCH_SIZE = 4096;
 
 const UNIT_RATE = (example: string) =>
   numberWhere((n) => n >= 0 && n < 1, `a number in [0, 1), e.g. ${example}`);
@@ -148,7 +157,7 @@ export const TRAIN_FIELDS = {
   },
   epochs: {
     flag: "epochs",
-    kind: POSITIVE_INTEGER,
+    kind: integerIn(1, MAX_EPOCHS),
     default: 25,
     help: "passes over the data",
     resume: "flag",
@@ -156,7 +165,7 @@ export const TRAIN_FIELDS = {
   batchSize: {
     flag: "batch-size",
     short: "b",
-    kind: POSITIVE_INTEGER,
+    kind: integerIn(1, MAX_BATCH_SIZE),
     default: 128,
     help: "images per step",
     resume: "checkpoint",
@@ -284,7 +293,7 @@ export const TRAIN_FIELDS = {
   out: {
     flag: "out",
     short: "o",
-    kind: PATH,
+    kind: NON_EMPTY_PATH,
     default: defaultOut,
     defaultText: "runs/<data>-<time>",
     help: "run folder",
@@ -295,6 +304,18 @@ export const TRAIN_FIELDS = {
     kind: SWITCH,
     help: "continue the run in --out from its checkpoint",
     resume: "flag",
+  },
+  overwrite: {
+    flag: "overwrite",
+    kind: SWITCH,
+    help: "replace the run in --out (its run files) instead of refusing the folder",
+    resume: "flag",
+    conflict: (overwrite, config, name) =>
+      overwrite && config.resume
+        ? `${name("resume")} continues the run in ${name("out")} and ${
+          name("overwrite")
+        } deletes it: pass one`
+        : undefined,
   },
   seed: {
     flag: "seed",
