@@ -178,6 +178,42 @@ export {
   type NearestEntry,
 } from "./tasks/metrics/memorization.ts";
 export { type NearestImages, nearestImages } from "./tasks/metrics/nearest.ts";
+export {
+  CLASSIFIER_FEATURES,
+  FashionMnistClassifier,
+  loadClassifier,
+  type LoadClassifierOptions,
+  PRETRAINED_CLASSIFIER,
+} from "./models/classifier/fashion_mnist.ts";
+export {
+  type InceptionScore,
+  inceptionScore,
+  type InceptionScoreOptions,
+} from "./tasks/metrics/inception_score.ts";
+export {
+  manifoldCoverage,
+  manifoldRadii,
+  type PrecisionRecall,
+  precisionRecall,
+  type PrecisionRecallOptions,
+} from "./tasks/metrics/precision_recall.ts";
+export { accuracy, datasetAccuracy } from "./tasks/metrics/accuracy.ts";
+export { type FeatureNetwork, type FeatureOptions, imageFeatures } from "./tasks/metrics/features.ts";
+export {
+  openScoringNetwork,
+  type ScoredSet,
+  scoreImages,
+  type ScoringNetwork,
+  type ScoringNetworkInfo,
+  type ScoringNetworkOptions,
+} from "./tasks/metrics/feature_network.ts";
+export { type SampleScores, type ScoreOptions, scoreSamples } from "./tasks/metrics/scores.ts";
+export {
+  type ClassifierTrainConfig,
+  type ClassifierTrainResult,
+  crossEntropy,
+  trainClassifier,
+} from "./tasks/metrics/train_classifier.ts";
 export type { ImageBatch, ImageDataset, SkippedFile } from "./tasks/data/types.ts";
 
 export {

@@ -23,8 +23,10 @@ import type { Device } from "../../ops/device.ts";
 export interface EvalConfig {
   /** generator.safetensors, a run's checkpoint.safetensors, or a run folder. */
   checkpoint: string;
-  /** The Inception-v3 weights (safetensors). */
-  inception: string;
+  /** The Inception-v3 weights (safetensors); undefined: the Fashion-MNIST classifier (`--data fashion-mnist`). */
+  inception?: string;
+  /** The Fashion-MNIST classifier's weights used without `--inception`; undefined: the shipped ones. */
+  classifier?: string;
   /** Override the Inception variant the weights file implies. */
   inceptionVariant?: InceptionVariant;
   /** Image folder, `fashion-mnist`, or undefined for the default emoji set (as train's --data). */
@@ -51,6 +53,10 @@ export interface EvalConfig {
   device: Device;
 }
 
+const INCEPTION_NEEDED =
+  "--inception is required: FID and KID need Inception-v3 weights, and nothing is downloaded " +
+  "(only --data fashion-mnist has a shipped feature network).\n" + INCEPTION_EXPORT_HELP;
+
 /** Every eval setting, once: flag, alias, kind, default and help line. */
 const EVAL_FIELDS = {
   checkpoint: {
@@ -63,9 +69,14 @@ const EVAL_FIELDS = {
   inception: {
     flag: "inception",
     kind: PATH,
-    required: "--inception is required: FID and KID need Inception-v3 weights, and nothing is downloaded.\n" +
-      INCEPTION_EXPORT_HELP,
     help: "Inception-v3 weights as safetensors (see below)",
+    conflict: (inception, values) =>
+      inception === undefined && values.data !== "fashion-mnist" ? INCEPTION_NEEDED : undefined,
+  },
+  classifier: {
+    flag: "classifier",
+    kind: PATH,
+    help: "F-MNIST classifier weights without --inception (default: shipped)",
   },
   inceptionVariant: {
     flag: "inception-variant",
@@ -136,8 +147,11 @@ const EVAL_FIELDS = {
  */
 export function evalHelp(): string {
   return formatHelp(EVAL_FIELDS, {
-    usage: "deno task eval --checkpoint PATH --inception PATH [flags]",
-    description: "FID and KID of a generator against its training data, and an optional memorization check.",
+    usage: "deno task eval --checkpoint PATH (--inception PATH | --data fashion-mnist) [flags]",
+    description:
+      "FID, KID, IS, precision and recall of a generator against its training data, and an optional\n" +
+      "memorization check. With --data fashion-mnist and no --inception, the shipped Fashion-MNIST\n" +
+      'classifier\'s features are used ("FID (F-MNIST features)": never compare it with Inception FIDs).',
     footer: INCEPTION_EXPORT_HELP,
   });
 }

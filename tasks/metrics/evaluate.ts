@@ -1,24 +1,24 @@
 /**
- * `deno task eval`: how good a trained generator is. It prints the FID and KID of `--n` generated images
- * against the training data (Inception-v3 pool features, as pytorch-fid and torch-fidelity compute them)
- * and writes `eval.json`; with `--memorization` it also finds each of the first samples' nearest
- * training image in pixel space and saves the pairs as `memorization.png`.
+ * `deno task eval`'s library half: how good a trained generator is. It scores `--n` generated images
+ * against the training data (FID and KID as pytorch-fid and torch-fidelity compute them, the Inception
+ * Score, improved precision and recall, and a conditional generator's accuracy) in the features of
+ * Inception-v3 (`--inception`) or of the shipped Fashion-MNIST classifier (`--data fashion-mnist`), and
+ * writes `eval.json`; with `--memorization` it also finds each of the first samples' nearest training
+ * image in pixel space and saves the pairs as `memorization.png`.
  *
  * @module
  */
 
 import { dirname, join } from "node:path";
-import { loadInception } from "../../models/inception/inception.ts";
 import type { Device } from "../../ops/device.ts";
 import { cudaIsAvailable } from "../../ops/runtime.ts";
 import { writeFileAtomic } from "../../models/io/atomic_write.ts";
 import { loadDataset } from "../data/load_dataset.ts";
 import type { ImageBatch } from "../data/types.ts";
 import type { EvalConfig } from "../cli/eval_config.ts";
-import { inceptionFeatures } from "./features.ts";
-import { featureStats, frechetDistance } from "./fid.ts";
+import { openScoringNetwork, scoreImages, type ScoringNetworkInfo } from "./feature_network.ts";
 import { generatedBatches, realBatches } from "./images.ts";
-import { kernelInceptionDistance } from "./kid.ts";
+import { scoreSamples } from "./scores.ts";
 import { type MemorizationReport, memorizationReport } from "./memorization.ts";
 import { loadGenerator } from "../gan/generator_file.ts";
 import { ConfigError } from "../gan/config.ts";
@@ -29,22 +29,37 @@ export interface EvalReport {
   checkpoint: string;
   /** The generator's shape. */
   generator: { nz: number; ngf: number; nc: number; imageSize: number };
-  /** The Inception weights and variant used. */
-  inception: { path: string; variant: string };
+  /** The network whose features and logits scored the images (Inception-v3 or the F-MNIST classifier). */
+  network: ScoringNetworkInfo;
+  /** The Inception weights and variant, with `--inception`. */
+  inception?: { path: string; variant: string };
   /** The real data: `--data`, or the emoji set (with its category). */
   data: string;
   /** How many images of each kind went in, and at what size. */
   images: { generated: number; real: number; size: number; quantized: boolean };
   /** The seed of the latents, the real sample and the KID subsets. */
   seed: number;
-  /** Fréchet Inception Distance: `fidTerms.mean + fidTerms.trace`. */
+  /**
+   * What the FID is called: `FID` (Inception) or `FID (F-MNIST features)`, which is never comparable
+   * with an Inception FID.
+   */
+  fidName: string;
+  /** Fréchet distance of the features: `fidTerms.mean + fidTerms.trace`. */
   fid: number;
   /** FID's two terms: `|mu_r - mu_g|^2` and `Tr(S_r + S_g - 2 sqrtm(S_r S_g))`. */
   fidTerms: { mean: number; trace: number };
   /** Kernel Inception Distance over random subsets. */
   kid: { mean: number; std: number; subsets: number; subsetSize: number };
+  /** Inception Score of the generated and of the real images (10 splits), where the network has logits. */
+  inceptionScore?: { mean: number; std: number; splits: number; real: { mean: number; std: number } };
+  /** Improved precision and recall (k nearest neighbours), when both sets have more than k images. */
+  precisionRecall?: { precision: number; recall: number; k: number };
+  /** A conditional generator's accuracy: how often the F-MNIST classifier sees the class asked for. */
+  accuracy?: number;
   /** The nearest training image of the first samples, with `--memorization`. */
   memorization?: MemorizationReport & { grid: string };
+  /** The folder that holds eval.json (and memorization.png). */
+  out: string;
   /** Wall time of the whole evaluation. */
   seconds: number;
   /** When the report was made (ISO 8601). */
@@ -60,16 +75,6 @@ async function defaultOut(checkpoint: string): Promise<string> {
   return join(dirname(checkpoint), "eval");
 }
 
-/** `x` with `digits` decimals, without printing a rounding residue as "-0.000". */
-function fixed(x: number, digits: number): string {
-  return (Math.abs(x) < 0.5 * 10 ** -digits ? 0 : x).toFixed(digits);
-}
-
-/** KID-sized numbers: 5 decimals, or 4 significant digits below 0.001. */
-function small(x: number): string {
-  return x === 0 || Math.abs(x) >= 1e-3 ? x.toFixed(5) : x.toExponential(3);
-}
-
 function progress(label: string, total: number, log: (line: string) => void): (done: number) => void {
   let next = 0.25;
   return (done) => {
@@ -80,13 +85,16 @@ function progress(label: string, total: number, log: (line: string) => void): (d
 }
 
 /**
- * Runs an evaluation: loads the Inception weights, the generator and the data, computes FID, KID and
- * (optionally) the memorization report, and writes `eval.json` (and `memorization.png`) into the out folder.
+ * Runs an evaluation: loads the scoring network (Inception-v3 with `inception`, else the shipped
+ * Fashion-MNIST classifier), the generator and the data, computes FID, KID, IS, precision and recall (and
+ * a conditional generator's accuracy, and optionally the memorization report), and writes `eval.json`
+ * (and `memorization.png`) into the out folder.
  *
  * @param config the parsed flags
- * @param log where progress lines go; default console.log
+ * @param log where progress lines go; default nowhere
  * @returns the report, as written
- * @throws {ConfigError} for a device without CUDA, or a memorization check on mismatched channels
+ * @throws {ConfigError} for a device without CUDA, the classifier on data other than 1-channel
+ *   Fashion-MNIST, or a memorization check on mismatched channels
  * @throws {Error} naming the file when a checkpoint or the Inception weights cannot be loaded
  * @example
  * ```ts ignore
@@ -98,15 +106,26 @@ function progress(label: string, total: number, log: (line: string) => void): (d
  */
 export async function evaluate(
   config: EvalConfig,
-  log: (line: string) => void = (line) => console.log(line),
+  log: (line: string) => void = () => {},
 ): Promise<EvalReport> {
   const started = performance.now();
   const device = config.device as Device;
   if (device !== "cpu" && !cudaIsAvailable()) {
     throw new ConfigError(`--device ${device}: no CUDA here; use --device cpu`);
   }
-  using inception = await loadInception(config.inception, { variant: config.inceptionVariant, device });
+  if (config.inception === undefined && config.data !== "fashion-mnist") {
+    throw new ConfigError(
+      "Without --inception only --data fashion-mnist can be scored: pass --inception PATH",
+    );
+  }
   using netG = await loadGenerator(config.checkpoint, device);
+  if (config.inception === undefined && netG.nc !== 1) {
+    throw new ConfigError(
+      `The F-MNIST classifier scores 1-channel images, but the generator makes ${netG.nc}-channel ones: ` +
+        "pass --inception PATH",
+    );
+  }
+  using scorer = await openScoringNetwork({ ...config, device });
   const dataset = await loadDataset({
     data: config.data,
     category: config.category,
@@ -121,15 +140,12 @@ export async function evaluate(
   const out = config.out ?? await defaultOut(config.checkpoint);
   await Deno.mkdir(out, { recursive: true });
   const realCount = Math.min(config.n, dataset.count);
-  log(`Inception-v3 (${inception.variant}) features of ${realCount} real and ${config.n} generated images`);
+  log(`${scorer.info.name} features of ${realCount} real and ${config.n} generated images`);
 
   const real = (function* () {
     for (const { images } of realBatches(dataset, config.n, config)) yield images;
   })();
-  using realFeatures = inceptionFeatures(inception, real, {
-    device,
-    onBatch: progress("real", realCount, log),
-  });
+  using realSet = scoreImages(scorer, real, { onBatch: progress("real", realCount, log) });
 
   const k = config.memorization ? Math.min(config.memorizationK, config.n) : 0;
   const kept: Float32Array[] = [];
@@ -144,19 +160,9 @@ export async function evaluate(
       yield batch;
     }
   })();
-  using fakeFeatures = inceptionFeatures(inception, generated, {
-    device,
-    onBatch: progress("generated", config.n, log),
-  });
-
-  using realStats = featureStats(realFeatures);
-  using fakeStats = featureStats(fakeFeatures);
-  const fid = frechetDistance(realStats, fakeStats);
-  const kid = kernelInceptionDistance(realFeatures, fakeFeatures, {
-    subsets: config.kidSubsets,
-    subsetSize: config.kidSubsetSize,
-    seed: config.seed,
-  });
+  using fakeSet = scoreImages(scorer, generated, { onBatch: progress("generated", config.n, log) });
+  const scores = scoreSamples(realSet, fakeSet, config);
+  const { fid, kid, inceptionScore: is, realInceptionScore: realIs, precisionRecall: pr } = scores;
 
   let memorization: EvalReport["memorization"];
   if (k > 0) {
@@ -174,30 +180,26 @@ export async function evaluate(
   const report: EvalReport = {
     checkpoint: config.checkpoint,
     generator: { nz: netG.nz, ngf: netG.ngf, nc: netG.nc, imageSize: netG.imageSize },
-    inception: { path: config.inception, variant: inception.variant },
+    network: scorer.info,
+    inception: scorer.info.variant ? { path: scorer.info.path, variant: scorer.info.variant } : undefined,
     data: config.data ?? (config.category ? `emoji "${config.category}"` : "emoji"),
     images: { generated: config.n, real: realCount, size: netG.imageSize, quantized: true },
     seed: config.seed,
+    fidName: scorer.info.fidName,
     fid: fid.value,
     fidTerms: { mean: fid.meanTerm, trace: fid.traceTerm },
     kid: { mean: kid.mean, std: kid.std, subsets: kid.subsets, subsetSize: kid.subsetSize },
+    inceptionScore: is && realIs
+      ? { mean: is.mean, std: is.std, splits: is.values.length, real: { mean: realIs.mean, std: realIs.std } }
+      : undefined,
+    precisionRecall: pr,
+    accuracy: scores.accuracy,
     memorization,
+    out,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     createdAt: new Date().toISOString(),
   };
   const path = join(out, "eval.json");
   await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n"));
-
-  const images = `${config.n} generated vs ${realCount} real images`;
-  log(`FID ${fixed(fid.value, 3)} (${images}, ${inception.variant} Inception)`);
-  log(`KID ${small(kid.mean)} ± ${small(kid.std)} (${kid.subsets} subsets of ${kid.subsetSize})`);
-  if (memorization) {
-    const { minDistance, medianDistance, grid } = memorization;
-    log(
-      `Memorization: nearest training image of ${k} samples at L2 min ${fixed(minDistance, 3)}, ` +
-        `median ${fixed(medianDistance, 3)} -> ${grid}`,
-    );
-  }
-  log(`Report: ${path}`);
   return report;
 }

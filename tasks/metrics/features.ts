@@ -1,17 +1,23 @@
 /**
- * Runs image batches through Inception-v3 and gathers their 2048-d pool features.
+ * Runs image batches through a feature network (Inception-v3's 2048-d pool features, or the shipped
+ * Fashion-MNIST classifier's 128-d ones) and gathers the features.
  *
  * @module
  */
 
-import { INCEPTION_FEATURES, type InceptionV3 } from "../../models/inception/inception.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import { tensor } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import type { ImageBatch } from "../data/types.ts";
 
-/** Options of {@linkcode inceptionFeatures}. */
+/** A network that maps images to feature vectors: `InceptionV3` or `FashionMnistClassifier`. */
+export interface FeatureNetwork {
+  /** (N, C, H, W) images in [-1, 1] to (N, d) features. */
+  features(images: Tensor): Tensor;
+}
+
+/** Options of {@linkcode imageFeatures}. */
 export interface FeatureOptions {
   /** Where the network is; default "cpu". */
   device?: Device;
@@ -20,24 +26,25 @@ export interface FeatureOptions {
 }
 
 /**
- * The Inception pool features of every image in `batches` (resized to 299, gray repeated to RGB).
+ * The features of every image in `batches`, e.g. Inception's pool features (images resized to 299, gray
+ * repeated to RGB) or the Fashion-MNIST classifier's.
  *
  * @param net the network, in eval mode
  * @param batches host batches of images in [-1, 1]
  * @param options device, onBatch
- * @returns (n, 2048) float32 features on the CPU
+ * @returns (n, d) float32 features on the CPU
  * @throws {RangeError} when there are no images
  * @example
  * ```ts
- * import { inceptionFeatures } from "./features.ts";
+ * import { imageFeatures } from "./features.ts";
  * import { InceptionV3 } from "../../models/inception/inception.ts";
  * using net = new InceptionV3().eval();
  * const batch = { data: new Float32Array(2 * 3 * 32 * 32), shape: [2, 3, 32, 32] as [number, number, number, number] };
- * using features = inceptionFeatures(net, [batch]); // [2, 2048]
+ * using features = imageFeatures(net, [batch]); // [2, 2048]
  * ```
  */
-export function inceptionFeatures(
-  net: InceptionV3,
+export function imageFeatures(
+  net: FeatureNetwork,
   batches: Iterable<ImageBatch>,
   options: FeatureOptions = {},
 ): Tensor {
@@ -56,13 +63,30 @@ export function inceptionFeatures(
     options.onBatch?.(done);
   }
   if (done === 0) {
-    throw new RangeError("Cannot compute Inception features of no images: pass at least one batch");
+    throw new RangeError("Cannot compute image features of no images: pass at least one batch");
   }
-  const all = new Float32Array(done * INCEPTION_FEATURES);
+  const all = new Float32Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
   let offset = 0;
   for (const chunk of chunks) {
     all.set(chunk, offset);
     offset += chunk.length;
   }
-  return tensor(all, { shape: [done, INCEPTION_FEATURES] });
+  return tensor(all, { shape: [done, all.length / done] });
+}
+
+/**
+ * The Inception pool features of every image in `batches`: {@linkcode imageFeatures} with Inception-v3.
+ *
+ * @param net the network, in eval mode
+ * @param batches host batches of images in [-1, 1]
+ * @param options device, onBatch
+ * @returns (n, 2048) float32 features on the CPU
+ * @throws {RangeError} when there are no images
+ */
+export function inceptionFeatures(
+  net: FeatureNetwork,
+  batches: Iterable<ImageBatch>,
+  options: FeatureOptions = {},
+): Tensor {
+  return imageFeatures(net, batches, options);
 }

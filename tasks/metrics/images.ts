@@ -52,6 +52,12 @@ export interface GeneratedBatchOptions {
   quantize?: boolean;
 }
 
+/** A batch of generated images, with the class labels a conditional generator was asked for. */
+export interface GeneratedBatch extends ImageBatch {
+  /** The requested class of each image; undefined for an unconditional generator. */
+  labels?: Int32Array;
+}
+
 /**
  * Generates `n` images in batches. The latent vectors are drawn at once, so the images do not depend on
  * the batch size, and image `i` is the one `deno task sample --seed S --n N` (N > i) puts at position i.
@@ -60,7 +66,7 @@ export interface GeneratedBatchOptions {
  * @param netG the generator (conditional or not), in eval mode
  * @param n how many images
  * @param options batchSize, seed, device, quantize
- * @returns a generator of host batches (each a new array)
+ * @returns a generator of host batches (each a new array), with their labels for a conditional generator
  * @example
  * ```ts
  * import { generatedBatches } from "./images.ts";
@@ -73,7 +79,7 @@ export function* generatedBatches(
   netG: GeneratorNetwork,
   n: number,
   options: GeneratedBatchOptions,
-): Generator<ImageBatch> {
+): Generator<GeneratedBatch> {
   const { batchSize, seed, device = "cpu", quantize = true } = options;
   manualSeed(seed);
   using z = randn([n, netG.nz, 1, 1]);
@@ -86,7 +92,11 @@ export function* generatedBatches(
       using y = labels?.slice(0, start, start + count);
       using onDevice = y?.to(device);
       using images = netG.forward(input, onDevice);
-      return { data: images.toFloat32Array(), shape: images.shape as ImageBatch["shape"] };
+      return {
+        data: images.toFloat32Array(),
+        shape: images.shape as ImageBatch["shape"],
+        labels: y ? Int32Array.from(y.toArray() as ArrayLike<number | bigint>, Number) : undefined,
+      };
     });
     if (quantize) quantizeImages(batch.data);
     yield batch;
