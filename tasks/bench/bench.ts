@@ -1,8 +1,10 @@
 /**
  * `deno task bench`: ours against PyTorch on the same machine, libtorch and thread count, in one
  * run, printed as a table of ratios and written as JSON. Rows: a tiny op's call overhead, the full
- * DCGAN training step (img/s at batch 64 and 128), the cold start of `sample`, the data pipeline
- * and peak memory. `--quick` runs small configs (a smoke test, not a measurement).
+ * DCGAN training step (img/s at batch 64 and 128, as the seed runs it and with bf16 autocast +
+ * channels_last, on both sides), this CPU's measured peak (a large float32 and bfloat16 matmul), the
+ * cold start of `sample`, the data pipeline and peak memory. `--quick` runs small configs (a smoke
+ * test, not a measurement).
  *
  * @module
  */
@@ -15,7 +17,9 @@ import { ones, rand, randn } from "../../ops/creation.ts";
 import { conv2d } from "../../ops/conv.ts";
 import { getNumThreads, liveTensorCount, manualSeed } from "../../ops/runtime.ts";
 import { tidy } from "../../ops/scope.ts";
-import { measureBatchAssembly, measureDecode } from "./data_throughput.ts";
+import { measureDecode } from "./data_throughput.ts";
+import { measureBatchPaths } from "./batch_paths.ts";
+import { type CpuVariant, dcganStepFlopsPerImage, matmulGflops, trainStepRate } from "./cpu_step.ts";
 import { emojiFiles } from "../data/emoji.ts";
 import { benchGpu, type StepConfig } from "./gpu.ts";
 import { PYTHON, runPython } from "./python.ts";
@@ -74,20 +78,6 @@ function conv2dMs(batch: number, repeats = 5): number {
   const start = performance.now();
   for (let i = 0; i < repeats; i++) step();
   return (performance.now() - start) / repeats;
-}
-
-function trainStepRate(cfg: StepConfig, steps: number, warmup: number): number {
-  manualSeed(0);
-  const trainer = new DcganTrainer({ ...cfg, imageSize: 64, lr: 2e-4, beta1: 0.5, device: "cpu" });
-  try {
-    using real = tidy(() => rand([cfg.batch, cfg.nc, 64, 64]).mul(2).sub(1));
-    for (let i = 0; i < warmup; i++) trainer.step(real);
-    const start = performance.now();
-    for (let i = 0; i < steps; i++) trainer.step(real);
-    return (cfg.batch * steps) / ((performance.now() - start) / 1000);
-  } finally {
-    trainer.dispose();
-  }
 }
 
 /** RSS and live tensors before and after many steps of a small model: flat when nothing leaks. */
@@ -165,39 +155,38 @@ async function coldStart(dir: string, n: number): Promise<{ ours: number; torch:
   return { ours: await ours(), torch: await torch() };
 }
 
-/**
- * FP32 operations of one training step per image through the 64x64 DCGAN's convolutions (2 per
- * multiply-add): G forward and backward (3 passes' worth), D forward and backward on the real and on the
- * fake batch (3 each), and D forward plus input gradient for G's update (2), so 3 G + 8 D.
- *
- * @param cfg the networks' widths
- * @returns FLOPs per image per step
- */
-export function dcganStepFlopsPerImage(cfg: Pick<StepConfig, "nz" | "ngf" | "ndf" | "nc">): number {
-  const { nz, ngf, ndf, nc } = cfg;
-  const k = 16; // 4x4 kernels; a layer's multiply-adds are (input or output pixels) x C_in x C_out x taps
-  const generator = 16 * nz * ngf * 8 + // 1x1 -> 4x4: each output pixel sees one tap per input channel
-    16 * ngf * 8 * ngf * 4 * k + 64 * ngf * 4 * ngf * 2 * k + 256 * ngf * 2 * ngf * k + 1024 * ngf * nc * k;
-  const discriminator = 1024 * nc * ndf * k + 256 * ndf * ndf * 2 * k + 64 * ndf * 2 * ndf * 4 * k +
-    16 * ndf * 4 * ndf * 8 * k + ndf * 8 * k;
-  return 2 * (3 * generator + 8 * discriminator);
-}
+/** The CPU step as the seed runs it, and with channels_last + bf16 autocast, on both sides. */
+const CPU_VARIANTS: CpuVariant[] = ["seed", "bf16_channels_last"];
 
-/** This CPU's FP32 peak from /proc/cpuinfo: cores x clock x 32 FLOP/cycle with AVX2 FMA (2 units, 8 lanes). */
-function cpuPeakGflops(): { gflops: number; how: string } | undefined {
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    const mhz = Number(info.match(/cpu MHz\s*:\s*([\d.]+)/)?.[1]);
-    const fma = /\bavx2\b/.test(info) && /\bfma\b/.test(info);
-    const cores = getNumThreads();
-    if (!fma || !(mhz > 0)) return undefined;
-    return {
-      gflops: (cores * mhz * 32) / 1000,
-      how: `${cores} cores x ${mhz.toFixed(0)} MHz x 32 FLOP/cycle`,
-    };
-  } catch {
-    return undefined; // not Linux
-  }
+/**
+ * The training-step rows of one config: ours against PyTorch's seed loop, ours with `--amp bf16
+ * --channels-last` against PyTorch's channels_last + CPU autocast, each with its convolution arithmetic,
+ * and the best of ours against PyTorch's seed loop and against PyTorch's best.
+ */
+function stepRows(
+  cfg: StepConfig,
+  torchSteps: { batch: number; variant: CpuVariant; img_per_s: number }[],
+  options: { steps: number; warmup: number; quick: boolean },
+): BenchRow[] {
+  const size = `bs ${cfg.batch}${options.quick ? ` (ngf ${cfg.ngf})` : ""}`;
+  const theirs = (variant: CpuVariant) => {
+    const row = torchSteps.find((s) => s.batch === cfg.batch && s.variant === variant);
+    if (!row) throw new Error(`PyTorch's side has no ${variant} step at batch ${cfg.batch}`);
+    return row.img_per_s;
+  };
+  const seed = trainStepRate(cfg, { ...options, variant: "seed" });
+  const amp = trainStepRate(cfg, { ...options, variant: "bf16_channels_last" });
+  const [torchSeed, torchAmp] = [theirs("seed"), theirs("bf16_channels_last")];
+  const gflop = dcganStepFlopsPerImage(cfg) / 1e9; // the rates as the arithmetic the convolutions do
+  const best = Math.max(seed, amp);
+  return [
+    ratioRow(`DCGAN train step ${size}`, "img/s", seed, torchSeed, true),
+    ratioRow(`  its convolution arithmetic`, "GFLOP/s", seed * gflop, torchSeed * gflop, true),
+    ratioRow(`DCGAN train step ${size}, bf16 autocast + channels_last`, "img/s", amp, torchAmp, true),
+    ratioRow(`  its convolution arithmetic`, "GFLOP/s", amp * gflop, torchAmp * gflop, true),
+    ratioRow(`  best of ours vs PyTorch's seed loop`, "img/s", best, torchSeed, true),
+    ratioRow(`  best of ours vs PyTorch's best`, "img/s", best, Math.max(torchSeed, torchAmp), true),
+  ];
 }
 
 function ratioRow(
@@ -275,6 +264,7 @@ export async function main(args: string[]): Promise<BenchRow[]> {
     ? [{ batch: 8, nz: 16, ngf: 8, ndf: 8, nc: 3 }]
     : [64, 128].map((batch) => ({ batch, nz: 128, ngf: 64, ndf: 64, nc: 3 }));
   const steps = quick ? 2 : 3;
+  const matmulN = quick ? 512 : 2048;
   const warmup = 1;
   console.error(
     `bench: ${threads} threads, ${quick ? "quick (tiny configs)" : "full DCGAN 64x64"}; PyTorch runs first`,
@@ -282,7 +272,15 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   const torchSide = JSON.parse(
     (await runPython(PYTHON, [
       join(HERE, "torch_reference.py"),
-      JSON.stringify({ threads, steps, warmup, configs, conv_batch: quick ? 8 : 64 }),
+      JSON.stringify({
+        threads,
+        steps,
+        warmup,
+        configs,
+        variants: CPU_VARIANTS,
+        conv_batch: quick ? 8 : 64,
+        matmul_n: matmulN,
+      }),
     ], "the bench"))
       .stdout,
   );
@@ -301,17 +299,12 @@ export async function main(args: string[]): Promise<BenchRow[]> {
       false,
     ),
   );
-  configs.forEach((cfg, i) => {
-    const ours = trainStepRate(cfg, steps, warmup);
-    const label = `DCGAN train step bs ${cfg.batch}${quick ? ` (ngf ${cfg.ngf})` : ""}`;
-    const theirs = torchSide.steps[i].img_per_s;
-    rows.push(ratioRow(label, "img/s", ours, theirs, true));
-    // the same rates as arithmetic: what the convolutions must compute, against the CPU's peak below
-    const gflop = dcganStepFlopsPerImage(cfg) / 1e9;
-    rows.push(ratioRow(`  its convolution arithmetic`, "GFLOP/s", ours * gflop, theirs * gflop, true));
-  });
-  const peak = cpuPeakGflops();
-  if (peak) rows.push({ name: `CPU FP32 FMA peak (${peak.how})`, unit: "GFLOP/s", ours: peak.gflops });
+  for (const cfg of configs) rows.push(...stepRows(cfg, torchSide.steps, { steps, warmup, quick }));
+  // what this CPU's kernels reach: the ceiling for the steps' convolution arithmetic above
+  for (const dtype of ["float32", "bfloat16"] as const) {
+    const name = `CPU peak, measured: ${dtype} matmul ${matmulN}^3`;
+    rows.push(ratioRow(name, "GFLOP/s", matmulGflops(matmulN, dtype), torchSide.matmul_gflops[dtype], true));
+  }
   const dir = await Deno.makeTempDir({ prefix: "dcgan-bench-" });
   try {
     const cold = await coldStart(dir, quick ? 4 : 64);
@@ -323,10 +316,10 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   const decode = await measureDecode(paths, { size: 64, limit: quick ? 100 : 1000 });
   rows.push({ name: "PNG decode + resize (emoji)", unit: "img/s", ours: decode.imagesPerSecond });
   const images = new Uint8Array(2000 * 3 * 64 * 64);
-  const assembly = measureBatchAssembly({ images, count: 2000, channels: 3, size: 64, skipped: [] }, {
-    batchSize: 128,
-  });
-  rows.push({ name: "batch assembly (shuffle + normalize)", unit: "img/s", ours: assembly.imagesPerSecond });
+  const paths128 = measureBatchPaths({ images, count: 2000, channels: 3, size: 64, skipped: [] });
+  rows.push({ name: "batch to device: float32, normalised in JS", unit: "img/s", ours: paths128.float32 });
+  rows.push({ name: "batch to device: uint8 host gather", unit: "img/s", ours: paths128.hostGather });
+  rows.push({ name: "batch to device: uint8 device gather", unit: "img/s", ours: paths128.deviceGather });
   rows.push(ratioRow("peak RSS", "MiB", peakRssMb(), torchSide.peak_rss_mb, false));
   const longSteps = quick ? 100 : 2000;
   const memory = longRunMemory(longSteps);

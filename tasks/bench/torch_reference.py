@@ -1,9 +1,10 @@
-"""PyTorch's side of `deno task bench`: the DCGAN seed loop (pytorch/examples dcgan/main.py) and a
-tiny op's call overhead, timed on the same machine, libtorch and thread count as ours. Its Generator,
-Discriminator and weights_init are also the tests' PyTorch reference (tests/torch_ref.ts puts this folder
-on sys.path).
+"""PyTorch's side of `deno task bench`: the DCGAN seed loop (pytorch/examples dcgan/main.py), as written
+and at PyTorch's best on a CPU (channels_last + bf16 autocast), a tiny op's call overhead and a large
+matmul, timed on the same machine, libtorch and thread count as ours. Its Generator, Discriminator and
+weights_init are also the tests' PyTorch reference (tests/torch_ref.ts puts this folder on sys.path).
 
-Usage: python3 torch_reference.py '{"threads": 2, "steps": 3, "warmup": 1, "configs": [{"batch": 64, ...}]}'
+Usage: python3 torch_reference.py '{"threads": 2, "steps": 3, "warmup": 1, "configs": [{"batch": 64, ...}],
+"variants": ["seed", "bf16_channels_last"], "matmul_n": 2048}'
 Prints one JSON object on stdout.
 """
 import json
@@ -88,32 +89,53 @@ def weights_init(m):
         torch.nn.init.zeros_(m.bias)
 
 
-def train_step_rate(batch, nz, ngf, ndf, nc, steps, warmup):
+def train_step_rate(batch, nz, ngf, ndf, nc, steps, warmup, variant="seed"):
+    """img/s of the seed's step; variant "bf16_channels_last" lays out the networks and the real batch as
+    channels_last and runs them under torch.autocast("cpu", dtype=torch.bfloat16), D's output cast to
+    float32 for BCELoss (what `--amp bf16 --channels-last` does on our side)."""
     netG = Generator(nz, ngf, nc)
     netD = Discriminator(ndf, nc)
     netG.apply(weights_init)
     netD.apply(weights_init)
+    amp = variant == "bf16_channels_last"
+    if amp:
+        netG.to(memory_format=torch.channels_last)
+        netD.to(memory_format=torch.channels_last)
     criterion = nn.BCELoss()
     optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
     real = torch.rand(batch, nc, 64, 64) * 2 - 1
+    if amp:
+        real = real.contiguous(memory_format=torch.channels_last)
+
+    def D(x):
+        if not amp:
+            return netD(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return netD(x).float()
+
+    def G(z):
+        if not amp:
+            return netG(z)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return netG(z)
 
     def step():
         netD.zero_grad()
         label = torch.full((batch,), 1.0)
-        output = netD(real)
+        output = D(real)
         errD_real = criterion(output, label)
         errD_real.backward()
         noise = torch.randn(batch, nz, 1, 1)
-        fake = netG(noise)
+        fake = G(noise)
         label.fill_(0.0)
-        output = netD(fake.detach())
+        output = D(fake.detach())
         errD_fake = criterion(output, label)
         errD_fake.backward()
         optD.step()
         netG.zero_grad()
         label.fill_(1.0)
-        output = netD(fake)
+        output = D(fake)
         errG = criterion(output, label)
         errG.backward()
         optG.step()
@@ -151,6 +173,19 @@ def conv2d_ms(batch, repeats=5):
     return (time.perf_counter() - start) / repeats * 1000
 
 
+def matmul_gflops(n, dtype, repeats=3):
+    """GFLOP/s of an n x n x n matmul in `dtype` (2 n^3 operations), the best of `repeats`."""
+    a = torch.randn(n, n).to(dtype)
+    b = torch.randn(n, n).to(dtype)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best / 1e9
+
+
 def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
@@ -158,8 +193,13 @@ def main():
     result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "add_us": add_overhead_us(), "steps": []}
     result["conv2d_ms"] = conv2d_ms(spec.get("conv_batch", 64))
     for cfg in spec.get("configs", []):
-        rate = train_step_rate(cfg["batch"], cfg["nz"], cfg["ngf"], cfg["ndf"], cfg["nc"], spec["steps"], spec["warmup"])
-        result["steps"].append({**cfg, "img_per_s": rate})
+        for variant in spec.get("variants", ["seed"]):
+            rate = train_step_rate(cfg["batch"], cfg["nz"], cfg["ngf"], cfg["ndf"], cfg["nc"], spec["steps"],
+                                   spec["warmup"], variant)
+            result["steps"].append({**cfg, "variant": variant, "img_per_s": rate})
+    if "matmul_n" in spec:
+        result["matmul_gflops"] = {name: matmul_gflops(spec["matmul_n"], dtype)
+                                   for name, dtype in [("float32", torch.float32), ("bfloat16", torch.bfloat16)]}
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
