@@ -94,7 +94,9 @@ export function integerAtLeast(min: number): ValueKind<number> {
 export function integerIn(min: number, max: number): ValueKind<number> {
   return numberWhere(
     (n) => Number.isSafeInteger(n) && n >= min && n <= max,
-    `an integer from ${min} to ${max.toLocaleString("en-US")}`,
+    min === 1
+      ? `a positive integer up to ${max.toLocaleString("en-US")}`
+      : `an integer from ${min} to ${max.toLocaleString("en-US")}`,
   );
 }
 

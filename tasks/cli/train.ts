@@ -1,49 +1,79 @@
 /**
  * `deno task train`: parses the flags, trains, and shows it: log lines on stdout, a progress bar on a
- * terminal's stderr, a summary at the end; Ctrl-C stops with a checkpoint (twice: at once). Known errors
- * become a message and an exit code.
+ * terminal's stderr, a summary at the end. Ctrl-C (SIGINT), SIGTERM (`timeout`, systemd, `docker stop`)
+ * and SIGHUP (a closed terminal) stop with a checkpoint at the current batch and exit 128 + the signal's
+ * number; a second signal leaves at once (every file is written atomically, so the last complete
+ * checkpoint stays). Known errors become a message and an exit code.
  *
  * @module
  */
 
 import { ConfigError, parseTrainArgs, type TrainConfig, trainHelp } from "../gan/config.ts";
+import { settingsGiven } from "../gan/resume_notes.ts";
 import { CHECKPOINT_FILE } from "../gan/run_checkpoint.ts";
 import { train, type TrainHooks, type TrainResult } from "../gan/train.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 
-/** The console side of a run: the hooks that print, draw the bar and listen for Ctrl-C. */
+/** The signals that stop a run with a checkpoint, and their numbers (the exit code is 128 + it). */
+const STOP_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** The console side of a run: the hooks that print, draw the bar and listen for stop signals. */
 class ConsoleRun {
   #bar?: ProgressBar;
   #started = performance.now();
-  #stopRequested = false;
-  #listening = false;
+  readonly #stop = new AbortController();
+  /** The first stop signal received. */
+  #signal?: StopSignal;
+  readonly #listeners: [StopSignal, () => void][] = [];
 
-  readonly #onSigint = () => {
-    if (this.#stopRequested) Deno.exit(130); // a second Ctrl-C: leave now, the last checkpoint stays
-    this.#stopRequested = true;
-  };
+  /** Starts listening for SIGINT, SIGTERM and SIGHUP (before training, so none kills a run unsaved). */
+  constructor(readonly explicit: ReadonlySet<string>) {
+    for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
+      const listener = () => this.#onSignal(name);
+      try {
+        Deno.addSignalListener(name, listener);
+        this.#listeners.push([name, listener]);
+      } catch { /* no such signal here (Windows has SIGINT only) */ }
+    }
+  }
+
+  #onSignal(name: StopSignal): void {
+    if (this.#signal) Deno.exit(128 + STOP_SIGNALS[name]); // a second signal: leave now, the last checkpoint stays
+    this.#signal = name;
+    this.#bar?.clear();
+    console.error(
+      `${name}: stopping after this step and saving a checkpoint (${name === "SIGINT" ? "Ctrl-C" : name} ` +
+        "again leaves at once)",
+    );
+    this.#stop.abort(name);
+  }
+
+  /** The exit code of a run stopped by a signal: 128 + its number (130 for Ctrl-C). */
+  get stoppedCode(): number {
+    return 128 + STOP_SIGNALS[this.#signal ?? "SIGINT"];
+  }
 
   /** The hooks to pass to `train()`. */
-  readonly hooks: TrainHooks = {
-    log: (line) => {
-      this.#bar?.clear();
-      console.log(line);
-    },
-    onStart: ({ totalSteps, position }) => {
-      this.#bar = new ProgressBar(totalSteps, position.globalStep);
-      this.#started = performance.now();
-      try {
-        Deno.addSignalListener("SIGINT", this.#onSigint);
-        this.#listening = true;
-      } catch { /* no signal support here (e.g. Windows without a console) */ }
-    },
-    onStep: (stats, position) =>
-      this.#bar?.update(
-        position.globalStep,
-        `Loss_D ${stats.lossD.toFixed(3)} Loss_G ${stats.lossG.toFixed(3)}`,
-      ),
-    shouldStop: () => this.#stopRequested,
-  };
+  get hooks(): TrainHooks {
+    return {
+      log: (line) => {
+        this.#bar?.clear();
+        console.log(line);
+      },
+      onStart: ({ totalSteps, position }) => {
+        this.#bar = new ProgressBar(totalSteps, position.globalStep);
+        this.#started = performance.now();
+      },
+      onStep: (stats, position) =>
+        this.#bar?.update(
+          position.globalStep,
+          `Loss_D ${stats.lossD.toFixed(3)} Loss_G ${stats.lossG.toFixed(3)}`,
+        ),
+      signal: this.#stop.signal,
+      explicit: this.explicit,
+    };
+  }
 
   /** The last line: how the run ended, how long it took and where it is. */
   summary(result: TrainResult): string {
@@ -53,10 +83,11 @@ class ConsoleRun {
     }. Run folder: ${result.out} (samples, generator.safetensors, ${CHECKPOINT_FILE}, metrics.jsonl)`;
   }
 
-  /** Clears the bar and stops listening for Ctrl-C. */
+  /** Clears the bar and stops listening for the stop signals. */
   close(): void {
     this.#bar?.clear();
-    if (this.#listening) Deno.removeSignalListener("SIGINT", this.#onSigint);
+    for (const [name, listener] of this.#listeners) Deno.removeSignalListener(name, listener);
+    this.#listeners.length = 0;
   }
 }
 
@@ -64,7 +95,8 @@ class ConsoleRun {
  * The command line: parses flags, trains, and turns known errors into a message and exit code.
  *
  * @param args command-line arguments
- * @returns the process exit code: 0, 130 when stopped by Ctrl-C, 2 for a bad flag, 1 for any other failure
+ * @returns the process exit code: 0; 128 + the signal's number when stopped by one (130 for Ctrl-C, 143
+ *   for SIGTERM, 129 for SIGHUP); 2 for a bad flag; 1 for any other failure
  */
 export async function main(args: string[]): Promise<number> {
   let config: TrainConfig | undefined;
@@ -81,12 +113,12 @@ export async function main(args: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
-  const run = new ConsoleRun();
+  const run = new ConsoleRun(settingsGiven(args));
   try {
     const result = await train(config, run.hooks);
     run.close();
     console.log(run.summary(result));
-    return result.reason === "interrupted" ? 130 : 0;
+    return result.reason === "interrupted" ? run.stoppedCode : 0;
   } catch (error) {
     run.close();
     console.error(`error: ${(error as Error).message}`);

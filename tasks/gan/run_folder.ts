@@ -95,7 +95,7 @@ function readOwner(path: string): LockOwner | undefined {
   }
 }
 
-/** A run folder's lock, held until {@linkcode RunLock.release}. */
+/** A run folder's lock, held until {@linkcode RunLock.release} or the process exits. */
 export interface RunLock {
   /** The lock file. */
   readonly path: string;
@@ -171,15 +171,18 @@ export function lockRunFolder(out: string, options: { log?: (line: string) => vo
   }
   HELD.add(owner.token);
   let released = false;
-  return {
-    path,
-    release() {
-      if (released) return;
-      released = true;
-      HELD.delete(owner.token);
+  const release = () => {
+    if (released) return;
+    released = true;
+    HELD.delete(owner.token);
+    globalThis.removeEventListener("unload", release);
+    try {
       if (readOwner(path)?.token === owner.token) Deno.removeSync(path);
-    },
+    } catch { /* the folder is gone: so is the lock */ }
   };
+  // Deno.exit() (a second Ctrl-C) skips `finally` blocks but dispatches "unload": release there too
+  globalThis.addEventListener("unload", release);
+  return { path, release };
 }
 
 /**

@@ -30,6 +30,9 @@ import {
   sampleGrid,
   saveRun,
 } from "./run_outputs.ts";
+import { dataShrank, nothingToTrain, resumeOverrides } from "./resume_notes.ts";
+import { openRunFolder, type RunFolder } from "./run_folder.ts";
+import { METRICS_FILE, MetricsWriter, truncateMetrics } from "./run_metrics.ts";
 import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
 
 export { FIXED_NOISE_SAMPLES, FIXED_SAMPLES_PER_CLASS };
@@ -68,6 +71,17 @@ export interface TrainHooks {
   onStep?: (stats: StepStats, position: RunPosition) => void;
   /** Checked after every step; return true to stop with a checkpoint (as Ctrl-C does). */
   shouldStop?: () => boolean;
+  /**
+   * The stop request: once aborted (the program does so on SIGINT, SIGTERM or SIGHUP), the run stops
+   * after the step under way and saves a checkpoint at that batch, as `shouldStop` does.
+   */
+  signal?: AbortSignal;
+  /**
+   * The settings given by flag on the command line (see `settingsGiven` in resume_notes.ts): with
+   * `resume`, those the checkpoint overrides are named in the log. Default: every setting that differs
+   * from its default.
+   */
+  explicit?: ReadonlySet<string>;
   /** Where log lines go (the data set, the variant, resuming, every `logEvery` steps); default: nowhere. */
   log?: (line: string) => void;
 }
@@ -97,10 +111,15 @@ function describeVariant(config: TrainConfig, numClasses: number): string | unde
 }
 
 /**
- * Step 1, the run folder: checks the device, merges the checkpoint's config with `resume` (by each
- * setting's resume rule), and creates the folder.
+ * Step 1, the run folder: checks the device, opens the folder (refusing an existing run without
+ * `resume` or `overwrite`, taking its lock, removing stale temporary files), and with `resume` merges the
+ * checkpoint's config (by each setting's resume rule) and cuts metrics.jsonl back to its step.
  */
-async function prepareRun(config: TrainConfig): Promise<{ config: TrainConfig; resumed?: LoadedRun }> {
+async function prepareRun(
+  config: TrainConfig,
+  hooks: TrainHooks,
+  log: (line: string) => void,
+): Promise<{ config: TrainConfig; resumed?: LoadedRun; folder: RunFolder }> {
   const { device } = config;
   if (device !== "cpu" && !cudaIsAvailable()) {
     throw new ConfigError(
@@ -108,15 +127,23 @@ async function prepareRun(config: TrainConfig): Promise<{ config: TrainConfig; r
     );
   }
   if (device !== "cpu") setCudnn({ benchmark: true }); // the seed's `cudnn.benchmark = True`
-  const resumed = config.resume ? await loadRunCheckpoint(join(config.out, CHECKPOINT_FILE)) : undefined;
-  if (resumed) config = resumeConfig(resumed.config, config);
-  const out = config.out;
-  await Deno.mkdir(out, { recursive: true }).catch((error) => {
-    throw new Error(`Cannot create the run folder "${out}": ${error.message}; pass a writable --out`, {
-      cause: error,
-    });
-  });
-  return { config, resumed };
+  const folder = await openRunFolder(config.out, { resume: config.resume, overwrite: config.overwrite, log });
+  try {
+    if (!config.resume) return { config, folder };
+    const resumed = await loadRunCheckpoint(join(config.out, CHECKPOINT_FILE));
+    const merged = resumeConfig(resumed.config, config);
+    const overrides = resumeOverrides(resumed.config, config, hooks.explicit);
+    if (overrides) log(overrides);
+    const metrics = join(config.out, METRICS_FILE);
+    const { dropped } = await truncateMetrics(metrics, resumed.position.globalStep);
+    if (dropped > 0) {
+      log(`Dropped ${dropped} lines of ${metrics} past the checkpoint's step ${resumed.position.globalStep}`);
+    }
+    return { config: merged, resumed, folder };
+  } catch (error) {
+    folder.release();
+    throw error;
+  }
 }
 
 /** Step 2, the data: the images (and classes, for a conditional run) and the batch loader. */
@@ -206,7 +233,7 @@ async function saveOutputs(run: Run, grid: string): Promise<void> {
 function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefined {
   const { config, position } = run;
   if (config.dryRun) return "dry-run";
-  if (hooks.shouldStop?.()) return "interrupted";
+  if (hooks.shouldStop?.() || hooks.signal?.aborted) return "interrupted";
   if (config.maxSteps && position.globalStep >= config.maxSteps) return "max-steps";
   return undefined;
 }
@@ -217,8 +244,7 @@ function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefi
  */
 async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => void) {
   const { config, loader } = run;
-  const metrics = await Deno.open(join(config.out, "metrics.jsonl"), { append: true, create: true });
-  const encoder = new TextEncoder();
+  const metrics = await MetricsWriter.open(join(config.out, METRICS_FILE));
   try {
     if (run.position.globalStep === 0) {
       const [first] = loader.epoch(0);
@@ -230,10 +256,11 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
       let batchIndex = 0;
       for (const batch of loader.epoch(epoch)) {
         if (batchIndex++ < run.position.batch) continue; // resuming inside this epoch
+        if (hooks.signal?.aborted) return "interrupted"; // asked to stop before this run's first step
         const last = run.last = takeStep(run, batch);
         run.position = { epoch, batch: batchIndex, globalStep: run.position.globalStep + 1 };
         const record = { epoch, batch: batchIndex, step: run.position.globalStep, time: Date.now(), ...last };
-        await metrics.write(encoder.encode(JSON.stringify(record) + "\n"));
+        await metrics.append(record);
         if (run.position.globalStep % config.logEvery === 0 || batchIndex === loader.batchesPerEpoch) {
           log(
             `[${epoch + 1}/${config.epochs}][${batchIndex}/${loader.batchesPerEpoch}] ` +
@@ -264,12 +291,16 @@ async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void>
 }
 
 /**
- * Trains a DCGAN as configured, writing everything into `config.out`.
+ * Trains a DCGAN as configured, writing everything into `config.out`, which it locks while it runs.
+ * Stop it with `hooks.signal` (or `shouldStop`): it finishes the step under way and saves a checkpoint
+ * at that batch.
  *
  * @param config the run's settings (see {@linkcode parseTrainArgs})
  * @param hooks optional start and step callbacks, stop check and logger
  * @returns where the run is and how it ended
- * @throws {ConfigError} for a device without CUDA, an empty data set or a conditional run without labels
+ * @throws {ConfigError} for a device without CUDA, an empty data set, a conditional run without labels,
+ *   an empty `out`, or an `out` that holds a run without `resume` or `overwrite`
+ * @throws {Error} naming the PID when another training holds `out` (a killed one's lock is taken over)
  * @throws {DivergenceError} when a loss turns NaN or infinite (the last checkpoint stays)
  * @example
  * ```ts ignore
@@ -280,16 +311,36 @@ async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void>
  */
 export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
-  const prepared = await prepareRun(config);
-  const data = await loadData(prepared.config, log);
-  const run = await buildRun(prepared.config, data, prepared.resumed, log);
+  const prepared = await prepareRun(config, hooks, log);
   try {
-    const total = run.config.dryRun ? 1 : run.config.epochs * run.loader.batchesPerEpoch;
+    const data = await loadData(prepared.config, log);
+    const run = await buildRun(prepared.config, data, prepared.resumed, log);
+    return await trainRun(run, prepared.resumed !== undefined, hooks, log);
+  } finally {
+    prepared.folder.release();
+  }
+}
+
+/** Steps 4 and 5 on a built run, then frees it. */
+async function trainRun(
+  run: Run,
+  resumed: boolean,
+  hooks: TrainHooks,
+  log: (line: string) => void,
+): Promise<TrainResult> {
+  try {
+    const { batchesPerEpoch } = run.loader;
+    const start = run.position;
+    if (resumed) {
+      const note = nothingToTrain(run.config, start, batchesPerEpoch) ?? dataShrank(start, batchesPerEpoch);
+      if (note) log(note);
+    }
+    const total = run.config.dryRun ? 1 : run.config.epochs * batchesPerEpoch;
     hooks.onStart?.({
       config: run.config,
       position: run.position,
       totalSteps: run.config.maxSteps ? Math.min(total, run.config.maxSteps) : total,
-      batchesPerEpoch: run.loader.batchesPerEpoch,
+      batchesPerEpoch,
     });
     const reason = await trainEpochs(run, hooks, log);
     await finishRun(run, reason);

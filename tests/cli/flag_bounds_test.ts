@@ -6,8 +6,8 @@ import { ConfigError, parseTrainArgs } from "../../tasks/gan/config.ts";
 import { main as sample } from "../../tasks/cli/sample.ts";
 
 const TRAIN_CASES: [string[], RegExp][] = [
-  [["--epochs", "1e20"], /--epochs must be an integer from 1 to 100,000, got "1e20"/],
-  [["--batch-size", "1e9"], /--batch-size must be an integer from 1 to 4,096, got "1e9"/],
+  [["--epochs", "1e20"], /--epochs must be a positive integer up to 100,000, got "1e20"/],
+  [["--batch-size", "1e9"], /--batch-size must be a positive integer up to 4,096, got "1e9"/],
   [["--out", ""], /--out must be a non-empty path, got ""/],
   [["--out", "  "], /--out must be a non-empty path, got " {2}"/],
   [["--resume", "--overwrite"], /--resume continues the run in --out and --overwrite deletes it: pass one/],
@@ -40,9 +40,9 @@ Deno.test("train still takes the largest values in range", () => {
 const SAMPLE_CASES: [string[], RegExp][] = [
   [["interpolate", "--steps", "100000"], /--steps must be an integer from 2 to 512, got "100000"/],
   [["interpolate", "--steps", "1e9"], /--steps must be an integer from 2 to 512, got "1e9"/],
-  [["--n", "1000000"], /--n must be an integer from 1 to 4,096, got "1000000"/],
-  [["--nrow", "5000"], /--nrow must be an integer from 1 to 256, got "5000"/],
-  [["--per-class", "100000"], /--per-class must be an integer from 1 to 256/],
+  [["--n", "1000000"], /--n must be a positive integer up to 4,096, got "1000000"/],
+  [["--nrow", "5000"], /--nrow must be a positive integer up to 256, got "5000"/],
+  [["--per-class", "100000"], /--per-class must be a positive integer up to 256/],
 ];
 
 Deno.test("sample refuses unbounded --steps, --n, --nrow and --per-class before loading a generator", async () => {

@@ -65,7 +65,7 @@ Deno.test("train --help lists every flag with its default", async () => {
 });
 
 const BAD_FLAGS: [string[], RegExp][] = [
-  [["--batch-size", "0"], /--batch-size must be a positive integer, got "0"/],
+  [["--batch-size", "0"], /--batch-size must be a positive integer up to 4,096, got "0"/],
   [["--lr=-1"], /--lr must be a number in \(0, 1\)/],
   [["--image-size", "48"], /--image-size must be 32, 64 or 128, got "48"/],
   [["--epochs", "two"], /--epochs must be a positive integer/],

@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError } from "../../tasks/cli/flags.ts";
+import { completeConfig } from "../../tasks/gan/config.ts";
+import { dataShrank, nothingToTrain, resumeOverrides, settingsGiven } from "../../tasks/gan/resume_notes.ts";
 import { checkOutPath, LOCK_FILE, lockRunFolder, openRunFolder } from "../../tasks/gan/run_folder.ts";
 import { MetricsWriter, truncateMetrics } from "../../tasks/gan/run_metrics.ts";
 import { withTempDir } from "../fixtures.ts";
@@ -214,4 +216,46 @@ Deno.test("MetricsWriter names the file on a full disk and starts after a torn l
     writer.close();
     assert.equal(await Deno.readTextFile(path), `${record(1)}\n{"step":2}\n`);
   });
+});
+
+Deno.test("resume notes: flags given, flags the checkpoint overrides, and a resume with nothing to train", () => {
+  assert.deepEqual(
+    [...settingsGiven(["--resume", "-b", "8", "--lr=0.001", "--nz", "16", "--", "--ngf"])].sort(),
+    [
+      "batchSize",
+      "lr",
+      "nz",
+      "resume",
+    ],
+  );
+  const saved = completeConfig({ batchSize: 8, imageSize: 32, data: "faces", epochs: 3, out: "runs/x" });
+  const given = completeConfig({ batchSize: 64, imageSize: 64, lr: 0.001, epochs: 9, out: "runs/x" });
+  assert.equal(
+    resumeOverrides(saved, given, new Set(["batchSize", "lr", "epochs"])),
+    "--resume keeps the checkpoint's settings, so these flags are ignored: --batch-size 64 (the run uses 8), " +
+      "--lr 0.001 (the run uses 0.0002); start a new run (another --out, or --overwrite) to change them",
+  );
+  // without the flags given, settings that differ from their defaults count as given
+  assert.match(
+    resumeOverrides(saved, given) ?? "",
+    /ignored: --batch-size 64 \(the run uses 8\), --lr 0\.001 \(/,
+  );
+  assert.match(
+    resumeOverrides(saved, { ...given, data: "cats" }) ?? "",
+    /--data "cats" \(the run uses "faces"\)/,
+  );
+  assert.equal(resumeOverrides(saved, saved, new Set(["batchSize"])), undefined);
+  const at = (epoch: number, batch: number, globalStep: number) => ({ epoch, batch, globalStep });
+  assert.match(
+    nothingToTrain(saved, at(3, 0, 30), 10) ?? "",
+    /has trained all its 3 epochs .*larger --epochs/,
+  );
+  assert.match(
+    nothingToTrain({ ...saved, maxSteps: 20 }, at(1, 0, 20), 10) ?? "",
+    /already at --max-steps 20/,
+  );
+  assert.match(nothingToTrain(saved, at(2, 7, 27), 5) ?? "", /now has 5 batches an epoch \(it shrank\)/);
+  assert.equal(nothingToTrain(saved, at(1, 7, 17), 5), undefined, "epochs are left: it trains on");
+  assert.match(dataShrank(at(1, 7, 17), 5) ?? "", /the rest of epoch 2 is skipped/);
+  assert.equal(dataShrank(at(1, 5, 15), 5), undefined);
 });
