@@ -151,7 +151,8 @@ export async function loadRunCheckpoint(path: string): Promise<LoadedRun> {
     await Deno.stat(path);
   } catch {
     throw new Error(
-      `Cannot resume: no checkpoint at "${path}"; pass --out with the folder of the run to continue`,
+      `Cannot resume: no checkpoint at "${path}"; pass --out with the folder of the run to continue, ` +
+        "or start a run that never saved one again with --overwrite",
     );
   }
   const { tensors, metadata } = await loadCheckpoint(path);

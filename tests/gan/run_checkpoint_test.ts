@@ -111,6 +111,10 @@ Deno.test("loadRunCheckpoint() refuses each tampered metadata field, naming the 
     } finally {
       trainer.dispose();
     }
+    await assert.rejects(
+      () => loadRunCheckpoint(join(dir, "none.safetensors")),
+      /no checkpoint at ".*none\.safetensors"; pass --out .*start a run that never saved one again with --overwrite/,
+    );
     const bad = join(dir, "tampered.safetensors");
     for (const { key, edit, message } of TAMPERED) {
       const edited = JSON.stringify(edit(JSON.parse(metadata[key]!)));
