@@ -1,6 +1,6 @@
 /**
  * The package's command line: `deno run -A jsr:@gan/dcgan <command>`, with the commands `sample` (and
- * its subcommands), `train` and `eval`.
+ * its subcommands), `train`, `eval` and `board`.
  *
  * @module
  */
@@ -18,7 +18,8 @@ Commands:
   sample interpolate  a latent walk between two seeds, as a PNG strip or GIF
   sample arithmetic   add and subtract saved latent vectors, and draw the result
   train               train a DCGAN (train --help)
-  eval                FID, KID and a memorization report for a generator (eval --help)`;
+  eval                FID, KID and a memorization report for a generator (eval --help)
+  board               a live dashboard of the runs in a folder (board --help)`;
 
 /**
  * Runs a command of the CLI.
@@ -40,6 +41,8 @@ export async function main(args: string[]): Promise<number> {
       return (await import("./train.ts")).main(rest);
     case "eval":
       return (await import("./eval.ts")).main(rest);
+    case "board":
+      return (await import("./board.ts")).main(rest);
     case "--version":
       console.log(denoJson.version);
       return 0;
@@ -50,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(CLI_HELP);
       return 0;
     default: {
-      const guess = closestName(command, ["sample", "train", "eval"]);
+      const guess = closestName(command, ["sample", "train", "eval", "board"]);
       const hint = guess ? `; did you mean ${guess}?` : "";
       console.error(`error: unknown command "${command}"${hint}\n\n${CLI_HELP}`);
       return 2;
