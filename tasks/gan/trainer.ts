@@ -24,6 +24,14 @@ import { autocast, type AutocastDType, cudaExtensionLoaded } from "../../ops/cud
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { emaCopy, emaUpdate } from "./ema.ts";
+import { type FeatureDiscriminator, featureMatchingLoss, r1Penalty } from "./regularizers.ts";
+import {
+  checkStabilisers,
+  discriminatorInput,
+  discriminatorTarget,
+  type StabiliserOptions,
+  stepEmaDecay,
+} from "./stabilisers.ts";
 import {
   discriminatorFakeLoss,
   discriminatorRealLoss,
@@ -105,7 +113,8 @@ function criterion(
 export type DcganSpec =
   & Partial<TrainConfig>
   & Pick<TrainConfig, "nz" | "ngf" | "ndf" | "imageSize" | "lr" | "beta1" | "device">
-  & DcganExtras;
+  & DcganExtras
+  & StabiliserOptions;
 
 /** What a {@linkcode DcganSpec} has beyond the train config: from the data set, or for library callers. */
 export interface DcganExtras {
@@ -128,7 +137,8 @@ export interface DcganExtras {
 export type DcganSettings =
   & TrainConfig
   & Required<Omit<DcganExtras, "autocast" | "realLabel">>
-  & Pick<DcganExtras, "autocast">;
+  & Pick<DcganExtras, "autocast">
+  & StabiliserOptions;
 
 /** The autocast dtype of each `amp` setting. */
 const AUTOCAST: Record<TrainConfig["amp"], AutocastDType | undefined> = {
@@ -150,6 +160,7 @@ function settingsOf(spec: DcganSpec): DcganSettings {
     autocast: spec.autocast ?? AUTOCAST[seed.amp],
   };
   checkTrainConfig(settings);
+  checkStabilisers({ ...settings, realLabel: settings.labelSmoothing }, settings.loss);
   // an empty region, so that a dtype libtorch lacks there (float16 on the CPU before 2.4) fails here
   if (settings.autocast) autocast(settings.autocast, () => {}, { device: settings.device });
   return settings;
@@ -248,6 +259,14 @@ export class DcganTrainer {
       norm: s.loss === "wgan-gp" ? "layer" : "batch",
       numClasses: s.numClasses,
     }));
+    if (
+      s.featureMatching &&
+      typeof (this.netD as Partial<FeatureDiscriminator>).forwardWithFeatures !== "function"
+    ) {
+      throw new RangeError(
+        "featureMatching needs a discriminator with forwardWithFeatures (see ./regularizers.ts)",
+      );
+    }
     if (s.device !== "cpu") {
       this.netG.to(s.device);
       this.netD.to(s.device);
@@ -284,11 +303,23 @@ export class DcganTrainer {
   /** D's output, in float32 (under autocast D runs in its dtype and the losses take float32, as in PyTorch). */
   #discriminate(images: Tensor, labels?: Tensor): Tensor {
     const net = this.netD;
-    const input = this.spec.channelsLast ? images.contiguous("channels_last") : images;
+    const seen = discriminatorInput(images, this.spec, this.globalStep - 1);
+    const input = this.spec.channelsLast ? seen.contiguous("channels_last") : seen;
     const run = () => net.forward(input, labels);
     return this.spec.autocast
       ? autocast(this.spec.autocast, run, { device: this.spec.device }).to("float32")
       : run();
+  }
+
+  /** D's output and last hidden features, in float32, for feature matching. */
+  #discriminateWithFeatures(images: Tensor, labels?: Tensor): { output: Tensor; features: Tensor } {
+    const net = this.netD as DiscriminatorNetwork & FeatureDiscriminator;
+    const seen = discriminatorInput(images, this.spec, this.globalStep - 1);
+    const input = this.spec.channelsLast ? seen.contiguous("channels_last") : seen;
+    const run = () => net.forwardWithFeatures(input, labels);
+    if (!this.spec.autocast) return run();
+    const { output, features } = autocast(this.spec.autocast, run, { device: this.spec.device });
+    return { output: output.to("float32"), features: features.to("float32") };
   }
 
   /**
@@ -340,6 +371,11 @@ export class DcganTrainer {
   stepStatsTensor(real: Tensor, labels?: Tensor): Tensor {
     this.#checkLabels(labels);
     if (this.spec.nCritic !== 1) throw new RangeError("stepStatsTensor needs nCritic 1");
+    if (this.spec.instanceNoise || this.spec.emaRampup || this.spec.r1) {
+      throw new RangeError(
+        "stepStatsTensor cannot run instance noise, the EMA warm-up or R1 (values change per step)",
+      );
+    }
     const step = ++this.globalStep;
     return tidy(() => statsTensor(this.#stepTensors(real, undefined, labels, true, step, false)));
   }
@@ -367,14 +403,22 @@ export class DcganTrainer {
     const batchSize = real.shape[0]!;
     // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
     this.optimizerD.zeroGrad(); // the optimizers hold exactly the networks' parameters
-    const outputReal = this.#discriminate(real, labels);
+    const r1 = this.spec.r1 ?? 0;
+    const realInput = r1 > 0 ? real.detach().requiresGrad_(true) : real; // R1 differentiates D(x) in x
+    const outputReal = this.#discriminate(realInput, labels);
     const errDReal = criterion(
-      () => discriminatorRealLoss(loss, outputReal, realLabel),
+      () =>
+        discriminatorRealLoss(
+          loss,
+          outputReal,
+          discriminatorTarget({ ...this.spec, realLabel }, true, outputReal),
+        ),
       outputReal,
       () => "discriminator",
       step,
     );
-    errDReal.backward();
+    const penaltyR1 = r1 > 0 ? r1Penalty(outputReal, realInput, r1) : undefined;
+    (penaltyR1 ? errDReal.add(penaltyR1) : errDReal).backward();
     const dx = outputReal.mean();
     const z = noise ?? randn([batchSize, this.spec.nz, 1, 1], { device: this.spec.device });
     // G's graph is only needed when G is updated in this step
@@ -385,10 +429,16 @@ export class DcganTrainer {
     const fakeLabels = replayed?.labels && labels ? cat([labels, replayed.labels]) : labels;
     const outputFake = this.#discriminate(fakeBatch, fakeLabels);
     const blame = () => allFinite(fake) ? "discriminator" : "generator";
-    const errDFake = criterion(() => discriminatorFakeLoss(loss, outputFake), outputFake, blame, step);
+    const errDFake = criterion(
+      () => discriminatorFakeLoss(loss, outputFake, discriminatorTarget(this.spec, false, outputFake)),
+      outputFake,
+      blame,
+      step,
+    );
     errDFake.backward();
     const dgz1 = (replayed ? outputFake.slice(0, 0, batchSize) : outputFake).mean();
     let errD = errDReal.add(errDFake);
+    if (penaltyR1) errD = errD.add(penaltyR1);
     if (loss === "wgan-gp") {
       const critic = (images: Tensor) => this.#discriminate(images, labels);
       const penalty = gradientPenalty(critic, real, detached, this.spec.gpWeight);
@@ -408,8 +458,15 @@ export class DcganTrainer {
     dParameters.forEach((p) => p.requiresGrad_(false));
     let output: Tensor, errG: Tensor;
     try {
-      output = this.#discriminate(fake, labels);
-      errG = criterion(() => generatorLoss(loss, output), output, blame, step);
+      if (this.spec.featureMatching) {
+        const realFeatures = noGrad(() => this.#discriminateWithFeatures(real, labels).features);
+        const seen = this.#discriminateWithFeatures(fake, labels);
+        output = seen.output;
+        errG = featureMatchingLoss(realFeatures, seen.features);
+      } else {
+        output = this.#discriminate(fake, labels);
+        errG = criterion(() => generatorLoss(loss, output), output, blame, step);
+      }
       errG.backward();
     } finally {
       dParameters.forEach((p) => p.requiresGrad_(true));
@@ -418,7 +475,10 @@ export class DcganTrainer {
     const readG = checked ? stacked([errG, dgz2]).toFloat32Array() : undefined;
     if (readG && !Number.isFinite(readG[0])) throw new DivergenceError("generator", readG[0]!, step);
     this.optimizerG.step();
-    if (this.netGEma) emaUpdate(this.netGEma, netG, this.spec.ema);
+    if (this.netGEma) {
+      const updates = (step - 1) / this.spec.nCritic; // generator updates before this one
+      emaUpdate(this.netGEma, netG, stepEmaDecay(this.spec, this.spec.ema, updates));
+    }
     return { errD, dx, dgz1, readD, generator: { errG, dgz2 }, readG };
   }
 
