@@ -11,8 +11,8 @@ const CHARTS = [
   { key: "loss", title: "Loss", fields: [["lossD", "Loss_D"], ["lossG", "Loss_G"]], smooth: true },
   {
     key: "d",
-    title: "D(x) and D(G(z))",
-    fields: [["dx", "D(x)"], ["dgz1", "D(G(z)) before G's step"], ["dgz2", "D(G(z)) after G's step"]],
+    title: "D(x) and D(G(z)) before / after G's step",
+    fields: [["dx", "D(x)"], ["dgz1", "D(G(z)) before"], ["dgz2", "D(G(z)) after"]],
     smooth: true,
   },
 ];
@@ -191,16 +191,17 @@ function drawCharts() {
     }
   }
   for (const spec of specs) {
-    const tables = runs.map((id) => table(id, spec.fields, spec.smooth ? smoothing : 0));
-    const data = align(tables.filter(Boolean));
+    const has = (id) => spec.fields.some(([field]) => state.series.get(id).columns[field]);
+    const shown = runs.filter(has); // an eval chart leaves out a run that has no such field
+    const data = align(shown.map((id) => table(id, spec.fields, spec.smooth ? smoothing : 0)));
     const series = [{ label: "step" }];
-    runs.forEach((id, r) =>
+    shown.forEach((id) =>
       spec.fields.forEach(([, label], f) =>
         series.push({
           label: runs.length > 1 ? `${label} · ${id}` : label,
           stroke: COLORS[f % COLORS.length],
           width: 1.5,
-          dash: r === 0 ? undefined : [6, 4],
+          dash: id === state.selected ? undefined : [6, 4],
           spanGaps: true,
           points: { show: !spec.smooth },
         })
@@ -216,7 +217,14 @@ function drawCharts() {
     const holder = el("div", { class: "chart" });
     const columns = Math.max(1, Math.floor(box.clientWidth / 530));
     const width = Math.max(480, box.clientWidth / columns - 24);
-    const options = { title: spec.title, width, height: 260, series, scales: { x: { time: false } } };
+    const options = {
+      title: spec.title,
+      width,
+      height: 260,
+      series,
+      scales: { x: { time: false } },
+      legend: { live: false },
+    };
     const plot = new uPlot({ ...options, axes: [{ label: "step" }, {}] }, data, holder);
     state.charts.set(spec.key, { plot, signature, holder });
   }
