@@ -11,10 +11,11 @@ async function deno(args: string[]) {
   return { code, text: stdout + stderr };
 }
 
-Deno.test("deno publish --dry-run passes and ships the shim's C++ sources", async () => {
+Deno.test("deno publish --dry-run passes without warnings and ships the shim's C++ sources and LICENSE", async () => {
   const { code, text } = await deno(["publish", "--dry-run", "--allow-dirty"]);
   assert.equal(code, 0, text);
   assert.match(text, /Success Dry run complete/);
+  assert.doesNotMatch(text, /warning/i, "JSR would warn");
   for (
     const file of [
       "ffi/shim.cpp",
@@ -23,11 +24,15 @@ Deno.test("deno publish --dry-run passes and ships the shim's C++ sources", asyn
       "mod.ts",
       "tasks/cli/main.ts",
       "README.md",
+      "LICENSE",
+      "tasks/board/page.html",
     ]
   ) {
     assert.ok(text.includes(`/${file} (`), `the package includes ${file}`);
   }
   assert.doesNotMatch(text, /\/tests\//, "tests stay out of the package");
+  // benchmarks, their Python references, shell scripts and measured results are the repository's
+  assert.doesNotMatch(text, /\/tasks\/bench\/|\.py \(|\.sh \(|\/results\//, "bench files stay out");
 });
 
 Deno.test("deno doc --lint mod.ts finds every export documented", async () => {

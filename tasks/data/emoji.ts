@@ -36,24 +36,37 @@ interface EmojiEntry {
 /** Bumped whenever decoding changes, so old cache files are not reused. */
 const DECODE_VERSION = 1;
 
-async function importJson<T>(file: string): Promise<T> {
-  // A computed specifier: importing this module does not download the package, loading the data set does.
-  const specifier = `npm:${EMOJI_PACKAGE}/${file}`;
-  try {
-    return (await import(specifier, { with: { type: "json" } })).default as T;
-  } catch (error) {
+/** The package's JSON files, read once by emoji_json_worker.ts. */
+let jsonFiles: Promise<Record<string, unknown>> | undefined;
+
+async function importJson<T>(file: "emoji.json" | "categories.json"): Promise<T> {
+  jsonFiles ??= new Promise<Record<string, unknown>>((resolve, reject) => {
+    const worker = new Worker(new URL("./emoji_json_worker.ts", import.meta.url), { type: "module" });
+    worker.onmessage = (event) => {
+      worker.terminate();
+      resolve(event.data);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      reject(new Error(event.message));
+    };
+  }).catch((error) => {
+    jsonFiles = undefined; // try again on the next load
     throw new Error(
       `Cannot load the emoji data set from npm package ${EMOJI_PACKAGE}: ${
         error instanceof Error ? error.message : error
       }; check that the npm registry is reachable (or that the package is in Deno's cache)`,
       { cause: error },
     );
-  }
+  });
+  return (await jsonFiles)[file] as T;
 }
 
 /** The package's folder on disk, found through Deno's npm resolution once the JSON is imported. */
 function packageFolder(): string {
-  const url = import.meta.resolve(`npm:${EMOJI_PACKAGE}/emoji.json`);
+  // a literal, so that JSR can analyse it; resolving does not download (the worker did)
+  const url = import.meta.resolve("emoji-datasource-twitter/emoji.json");
   if (!url.startsWith("file:")) {
     throw new Error(
       `Cannot find the files of npm package ${EMOJI_PACKAGE}: it resolved to ${url}, not a file`,
