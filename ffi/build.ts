@@ -4,7 +4,7 @@
  * libtorch is looked for in this order: the `LIBTORCH` folder (with `include/` and `lib/`), a PyTorch
  * install whose `torch/` folder carries headers and libraries (as pip's wheels do), then Debian's
  * system install (`apt-get install -y libtorch-dev`). `DCGAN_SHIM` names a prebuilt library and skips
- * all of this.
+ * all of this. The build runs on Linux only; on macOS and Windows it says what to do instead (platform.ts).
  *
  * @module
  */
@@ -18,6 +18,7 @@ import {
   shimSourceDir,
   sourceHashesModule,
 } from "./shim_sources.ts";
+import { checkPlatform, installHint } from "./platform.ts";
 
 export { env, prepareShimSources, ShimBuildError };
 
@@ -175,10 +176,7 @@ export function findLibtorch(): Libtorch {
   const debian = fromDirs("Debian", "/usr/include", "/usr/lib/x86_64-linux-gnu");
   if (debian) return debian;
   tried.push("Debian's /usr/include/ATen and /usr/lib/x86_64-linux-gnu/libtorch_cpu.so");
-  throw new ShimBuildError(
-    `Cannot find libtorch (tried ${tried.join(", ")}): install it with ` +
-      "`apt-get install -y libtorch-dev`, or set LIBTORCH to an unpacked libtorch folder",
-  );
+  throw new ShimBuildError(`Cannot find libtorch (tried ${tried.join(", ")}): ${installHint("libtorch")}`);
 }
 
 /**
@@ -233,6 +231,7 @@ interface ShimPlan {
 }
 
 function planShim(): ShimPlan {
+  checkPlatform(); // g++, GNU ld and a .so: Linux only
   const root = shimCacheRoot(); // first: without a safe cache folder there is nothing to do
   const torch = findLibtorch();
   const shimDir = shimSourceDir();
@@ -304,12 +303,9 @@ export function ensureShim(options: { quiet?: boolean } = {}): string {
     })
       .outputSync();
   } catch (error) {
-    throw new ShimBuildError(
-      "Cannot run g++ to compile the libtorch shim: install it with `apt-get install -y g++`",
-      {
-        cause: error,
-      },
-    );
+    throw new ShimBuildError(`Cannot run g++ to compile the libtorch shim: ${installHint("compiler")}`, {
+      cause: error,
+    });
   }
   if (!result.success) {
     try {
