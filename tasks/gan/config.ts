@@ -26,13 +26,26 @@ import {
   withDefaults,
 } from "../cli/flags.ts";
 import type { Device } from "../../ops/device.ts";
+import { ARCHS, type Arch } from "../../models/dcgan/networks.ts";
+import { type Augmentation, parseAugmentPolicy } from "./augment.ts";
 import { GAN_LOSSES, type GanLoss } from "./losses.ts";
+import {
+  DEFAULT_RECIPE,
+  RECIPE_NAMES,
+  recipeDefault,
+  recipeDefaultText,
+  type RecipeName,
+  RECIPES,
+  settingOf,
+} from "./recipes.ts";
 
 // ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
 export { ConfigError };
 
 /** Everything that configures a training run; saved into the run folder as config.json. */
 export interface TrainConfig {
+  /** The named set of defaults the other settings start from (see ./recipes.ts). */
+  recipe: RecipeName;
   /** Image folder, `fashion-mnist`, or undefined for the default emoji set. */
   data?: string;
   /** Emoji category filter (e.g. "Smileys & Emotion"), default set only. */
@@ -49,8 +62,12 @@ export interface TrainConfig {
   ngf: number;
   /** Discriminator width. */
   ndf: number;
-  /** Adam learning rate of both networks. */
+  /** Adam learning rate of both networks (unless lrD / lrG say otherwise). */
   lr: number;
+  /** D's Adam learning rate (TTUR); default lr. */
+  lrD: number;
+  /** G's Adam learning rate (TTUR); default lr. */
+  lrG: number;
   /** Adam beta1 of both networks. */
   beta1: number;
   /** Adam beta2 of both networks. */
@@ -67,6 +84,32 @@ export interface TrainConfig {
   ema: number;
   /** Train a conditional DCGAN on the data set's class labels. */
   conditional: boolean;
+  /** The networks: the DCGAN, or the seeds' MLP GAN or MNIST case-study networks (32x32). */
+  arch: Arch;
+  /** Spectral norm on every layer of D (which then has no BatchNorm). */
+  spectralNorm: boolean;
+  /** Spectral norm on every layer of G too. */
+  spectralNormG: boolean;
+  /** A SAGAN self-attention block in G and D at this resolution (0: none). */
+  attention: number;
+  /** ProGAN's minibatch standard deviation layer before D's last layer. */
+  minibatchStd: boolean;
+  /** Dropout probability after each of D's LeakyReLUs (0: none). */
+  dDropout: number;
+  /** DiffAugment's policy for every image D sees (empty: none). */
+  augment: Augmentation[];
+  /** Instance noise sigma on every image D sees, annealed linearly to 0 over the run (0: none). */
+  instanceNoise: number;
+  /** Probability of swapping each of D's targets (bce and lsgan; 0: none). */
+  labelFlip: number;
+  /** D's target for fakes with bce and lsgan: 0, or e.g. 0.1 (two-sided label smoothing). */
+  fakeLabel: number;
+  /** R1 penalty weight gamma on D's gradient at real images (0: none). */
+  r1: number;
+  /** G matches the mean of D's last hidden features on real images instead of fooling D. */
+  featureMatching: boolean;
+  /** StyleGAN2's ema_rampup: warm-up of the EMA of G for short runs (0: none). */
+  emaRampup: number;
   /** Where the networks live. */
   device: Device;
   /** Lay out weights and images as channels_last (NHWC). */
@@ -129,6 +172,32 @@ function defaultOut(config: TrainConfig): string {
   return `runs/${data}-${stamp}`;
 }
 
+/** The loss as the defaults resolve it: the flag's, else the recipe's, else bce. */
+function lossOf(config: TrainConfig): GanLoss {
+  return settingOf(config, "loss", "bce");
+}
+
+/** A row's default that recipes may change, with its `--help` text. */
+function fromRecipe<K extends keyof TrainConfig>(field: K, base: TrainConfig[K]) {
+  return { default: recipeDefault(field, base), defaultText: recipeDefaultText(field, String(base)) };
+}
+
+/** DiffAugment's policy: a comma-separated list, or "none". */
+const AUGMENT_POLICY = {
+  expected: 'a comma-separated list of color, translation, cutout, or "none"',
+  placeholder: "<list>",
+  read: (raw: string) => {
+    try {
+      return raw === "none" ? [] : parseAugmentPolicy(raw);
+    } catch {
+      return undefined;
+    }
+  },
+  check: (value: Augmentation[]) => Array.isArray(value),
+};
+
+const NON_NEGATIVE = (example: string) => numberWhere((n) => n >= 0, `a number >= 0, e.g. ${example}`);
+
 /** Refuses a GPU-only setting on the CPU. */
 function gpuOnly(field: string) {
   return (on: unknown, config: TrainConfig, name: (field: string) => string) =>
@@ -142,6 +211,14 @@ function gpuOnly(field: string) {
  * resume rule. A new option is a new row here (and the code that uses it).
  */
 export const TRAIN_FIELDS = {
+  recipe: {
+    flag: "recipe",
+    short: "r",
+    kind: oneOf(RECIPE_NAMES),
+    default: DEFAULT_RECIPE,
+    help: RECIPE_NAMES.map((name) => `${name}: ${RECIPES[name].summary}`).join("; "),
+    resume: "checkpoint",
+  },
   data: {
     flag: "data",
     short: "d",
@@ -158,7 +235,7 @@ export const TRAIN_FIELDS = {
   epochs: {
     flag: "epochs",
     kind: integerIn(1, MAX_EPOCHS),
-    default: 25,
+    ...fromRecipe("epochs", 25),
     help: "passes over the data",
     resume: "flag",
   },
@@ -166,7 +243,7 @@ export const TRAIN_FIELDS = {
     flag: "batch-size",
     short: "b",
     kind: integerIn(1, MAX_BATCH_SIZE),
-    default: 128,
+    ...fromRecipe("batchSize", 128),
     help: "images per step",
     resume: "checkpoint",
   },
@@ -187,29 +264,45 @@ export const TRAIN_FIELDS = {
   ngf: {
     flag: "ngf",
     kind: POSITIVE_INTEGER,
-    default: 64,
+    ...fromRecipe("ngf", 64),
     help: "generator feature maps",
     resume: "checkpoint",
   },
   ndf: {
     flag: "ndf",
     kind: POSITIVE_INTEGER,
-    default: 64,
+    ...fromRecipe("ndf", 64),
     help: "discriminator feature maps",
     resume: "checkpoint",
   },
   lr: {
     flag: "lr",
     kind: numberWhere((n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0002"),
-    default: (config) => LOSS_DEFAULTS[config.loss].lr,
+    default: recipeDefault("lr", (config) => LOSS_DEFAULTS[lossOf(config)].lr),
     defaultText: "0.0002; 0.0001 with --loss wgan-gp",
-    help: "Adam learning rate",
+    help: "Adam learning rate of both networks",
+    resume: "checkpoint",
+  },
+  lrD: {
+    flag: "lr-d",
+    kind: numberWhere((n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0004"),
+    default: recipeDefault("lrD", (config) => config.lr),
+    defaultText: "--lr",
+    help: "D's Adam learning rate (two time-scale update rule)",
+    resume: "checkpoint",
+  },
+  lrG: {
+    flag: "lr-g",
+    kind: numberWhere((n) => n > 0 && n < 1, "a number in (0, 1), e.g. 0.0001"),
+    default: recipeDefault("lrG", (config) => config.lr),
+    defaultText: "--lr",
+    help: "G's Adam learning rate (two time-scale update rule)",
     resume: "checkpoint",
   },
   beta1: {
     flag: "beta1",
     kind: UNIT_RATE("0.5"),
-    default: (config) => LOSS_DEFAULTS[config.loss].beta1,
+    default: recipeDefault("beta1", (config) => LOSS_DEFAULTS[lossOf(config)].beta1),
     defaultText: "0.5; 0 with --loss wgan-gp",
     help: "Adam beta1",
     resume: "checkpoint",
@@ -217,7 +310,7 @@ export const TRAIN_FIELDS = {
   beta2: {
     flag: "beta2",
     kind: UNIT_RATE("0.999"),
-    default: (config) => LOSS_DEFAULTS[config.loss].beta2,
+    default: recipeDefault("beta2", (config) => LOSS_DEFAULTS[lossOf(config)].beta2),
     defaultText: "0.999; 0.9 with --loss wgan-gp",
     help: "Adam beta2",
     resume: "checkpoint",
@@ -225,14 +318,14 @@ export const TRAIN_FIELDS = {
   loss: {
     flag: "loss",
     kind: oneOf(GAN_LOSSES),
-    default: "bce",
+    ...fromRecipe("loss", "bce"),
     help: "GAN loss: bce (the seed's), lsgan, hinge or wgan-gp",
     resume: "checkpoint",
   },
   nCritic: {
     flag: "n-critic",
     kind: POSITIVE_INTEGER,
-    default: (config) => LOSS_DEFAULTS[config.loss].nCritic,
+    default: recipeDefault("nCritic", (config) => LOSS_DEFAULTS[lossOf(config)].nCritic),
     defaultText: "1; 5 with --loss wgan-gp",
     help: "D (critic) updates per G update",
     resume: "checkpoint",
@@ -259,7 +352,7 @@ export const TRAIN_FIELDS = {
   ema: {
     flag: "ema",
     kind: UNIT_RATE("0.999"),
-    default: 0,
+    ...fromRecipe("ema", 0),
     help: "moving average of G's weights, e.g. 0.999 (0: off)",
     resume: "checkpoint",
   },
@@ -267,6 +360,100 @@ export const TRAIN_FIELDS = {
     flag: "conditional",
     kind: SWITCH,
     help: "conditional DCGAN on the data's class labels (e.g. --data fashion-mnist)",
+    resume: "checkpoint",
+  },
+  arch: {
+    flag: "arch",
+    kind: oneOf(ARCHS),
+    default: "dcgan",
+    help: "networks: dcgan, or the seeds' mlp and mnist (32x32, e.g. --data fashion-mnist --image-size 32)",
+    resume: "checkpoint",
+  },
+  spectralNorm: {
+    flag: "spectral-norm",
+    kind: SWITCH,
+    ...fromRecipe("spectralNorm", false),
+    help: "spectral norm on every layer of D, which then has no BatchNorm",
+    resume: "checkpoint",
+  },
+  spectralNormG: {
+    flag: "spectral-norm-g",
+    kind: SWITCH,
+    help: "spectral norm on every layer of G too",
+    resume: "checkpoint",
+  },
+  attention: {
+    flag: "attention",
+    kind: NON_NEGATIVE_INTEGER,
+    default: 0,
+    help: "SAGAN self-attention in G and D at this resolution, e.g. 16 (0: none)",
+    resume: "checkpoint",
+    conflict: (size, config, name) =>
+      size !== 0 && !(size >= 8 && size < config.imageSize && Number.isInteger(Math.log2(size)))
+        ? `${name("attention")} must be 0 or a power of two from 8 below ${name("imageSize")} ` +
+          `${config.imageSize}, got ${size}`
+        : undefined,
+  },
+  minibatchStd: {
+    flag: "minibatch-std",
+    kind: SWITCH,
+    help: "ProGAN's minibatch standard deviation layer before D's last layer",
+    resume: "checkpoint",
+  },
+  dDropout: {
+    flag: "d-dropout",
+    kind: UNIT_RATE("0.3"),
+    default: 0,
+    help: "dropout after each of D's LeakyReLUs (0: none)",
+    resume: "checkpoint",
+  },
+  augment: {
+    flag: "augment",
+    kind: AUGMENT_POLICY,
+    default: recipeDefault("augment", []),
+    defaultText: recipeDefaultText("augment", "none"),
+    help: "DiffAugment on every image D sees, real and fake: color,translation,cutout",
+    resume: "checkpoint",
+  },
+  instanceNoise: {
+    flag: "instance-noise",
+    kind: NON_NEGATIVE("0.1"),
+    default: 0,
+    help: "instance noise sigma on D's inputs, annealed to 0 over the run (0: none)",
+    resume: "checkpoint",
+  },
+  labelFlip: {
+    flag: "label-flip",
+    kind: UNIT_RATE("0.05"),
+    default: 0,
+    help: "probability of swapping each of D's targets (bce and lsgan)",
+    resume: "checkpoint",
+  },
+  fakeLabel: {
+    flag: "fake-label",
+    kind: UNIT_RATE("0.1"),
+    default: 0,
+    help: "D's target for fakes, e.g. 0.1 with --label-smoothing 0.9: two-sided smoothing (bce and lsgan)",
+    resume: "checkpoint",
+  },
+  r1: {
+    flag: "r1",
+    kind: NON_NEGATIVE("10"),
+    default: 0,
+    help: "R1 penalty gamma on D's gradient at real images (0: none)",
+    resume: "checkpoint",
+  },
+  featureMatching: {
+    flag: "feature-matching",
+    kind: SWITCH,
+    help: "G matches the mean of D's last hidden features on real images",
+    resume: "checkpoint",
+  },
+  emaRampup: {
+    flag: "ema-rampup",
+    kind: NON_NEGATIVE("0.05"),
+    ...fromRecipe("emaRampup", 0),
+    help: "StyleGAN2's EMA warm-up for short runs, e.g. 0.05 (with --ema; 0: none)",
     resume: "checkpoint",
   },
   device: { flag: "device", kind: DEVICE, default: "cpu", help: "cpu, cuda or cuda:N", resume: "flag" },
@@ -329,7 +516,7 @@ export const TRAIN_FIELDS = {
   maxSteps: {
     flag: "max-steps",
     kind: NON_NEGATIVE_INTEGER,
-    default: 0,
+    ...fromRecipe("maxSteps", 0),
     help: "stop after this many steps (0: no limit)",
     resume: "flag",
   },
@@ -407,6 +594,8 @@ export function completeConfig(partial: Partial<TrainConfig>): TrainConfig {
  * ```
  */
 export function resumeConfig(saved: Partial<TrainConfig>, given: TrainConfig): TrainConfig {
+  // a run saved before recipes existed ran the seed's defaults (and its flags, which it saved)
+  if (saved.recipe === undefined) saved = { ...saved, recipe: "seed" };
   const merged: Partial<Record<string, unknown>> = {};
   for (const [field, spec] of Object.entries(TRAIN_FIELDS)) {
     const from = spec.resume === "flag" ? given : saved;

@@ -183,7 +183,9 @@ async function buildRun(
   const { device } = config;
   const { numClasses } = data;
   manualSeed(config.seed);
-  const trainer = new DcganTrainer({ ...config, nc: data.channels, numClasses });
+  const steps = (config.dryRun ? 1 : config.epochs) * data.loader.batchesPerEpoch;
+  const totalSteps = config.maxSteps ? Math.min(steps, config.maxSteps) : steps; // instance noise anneals over it
+  const trainer = new DcganTrainer({ ...config, nc: data.channels, numClasses, totalSteps });
   const graphed = config.cudaGraph ? new CudaGraphStep(trainer) : undefined;
   const gridSamples = numClasses > 0 ? numClasses * FIXED_SAMPLES_PER_CLASS : FIXED_NOISE_SAMPLES;
   let noise = randn([gridSamples, config.nz, 1, 1], { device });

@@ -24,6 +24,7 @@ import { autocast, type AutocastDType, cudaExtensionLoaded } from "../../ops/cud
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { emaCopy, emaUpdate } from "./ema.ts";
+import { discriminatorSettings, generatorSettings } from "./network_settings.ts";
 import { type FeatureDiscriminator, featureMatchingLoss, r1Penalty } from "./regularizers.ts";
 import {
   checkStabilisers,
@@ -39,7 +40,6 @@ import {
   generatorLoss,
   GP_WEIGHT,
   gradientPenalty,
-  usesSigmoid,
 } from "./losses.ts";
 import { ReplayBuffer } from "./replay.ts";
 import { checkTrainConfig, completeConfig, type TrainConfig } from "./config.ts";
@@ -147,10 +147,13 @@ const AUTOCAST: Record<TrainConfig["amp"], AutocastDType | undefined> = {
   fp16: "float16",
 };
 
-/** Fills in a spec's missing settings (the seed loop's defaults) and checks them with the table's checks. */
+/**
+ * Fills in a spec's missing settings and checks them with the table's checks. A library caller's spec
+ * starts from the seed recipe (the seed loop's defaults, whatever the loss) unless it names a recipe.
+ */
 function settingsOf(spec: DcganSpec): DcganSettings {
   const labelSmoothing = spec.realLabel ?? spec.labelSmoothing;
-  const seed = completeConfig({ ...spec, loss: undefined, labelSmoothing });
+  const seed = completeConfig({ ...spec, recipe: spec.recipe ?? "seed", loss: undefined, labelSmoothing });
   const settings: DcganSettings = {
     ...spec,
     ...seed,
@@ -248,17 +251,9 @@ export class DcganTrainer {
   constructor(spec: DcganSpec) {
     const s = settingsOf(spec);
     this.spec = s;
-    const makeG = () =>
-      createGenerator({ nz: s.nz, ngf: s.ngf, nc: s.nc, imageSize: s.imageSize, numClasses: s.numClasses });
+    const makeG = () => createGenerator(generatorSettings(s));
     this.netG = weightsInit(makeG());
-    this.netD = weightsInit(createDiscriminator({
-      ndf: s.ndf,
-      nc: s.nc,
-      imageSize: s.imageSize,
-      sigmoid: usesSigmoid(s.loss),
-      norm: s.loss === "wgan-gp" ? "layer" : "batch",
-      numClasses: s.numClasses,
-    }));
+    this.netD = weightsInit(createDiscriminator(discriminatorSettings(s)));
     if (
       s.featureMatching &&
       typeof (this.netD as Partial<FeatureDiscriminator>).forwardWithFeatures !== "function"
@@ -281,8 +276,8 @@ export class DcganTrainer {
     // On the GPU, libtorch's fused kernel with the step count on the device: one launch per network, and
     // the step can be captured in a CUDA graph
     const capturable = s.device !== "cpu" && cudaExtensionLoaded();
-    this.optimizerD = new Adam(this.netD.parameters(), { lr: s.lr, betas, capturable });
-    this.optimizerG = new Adam(this.netG.parameters(), { lr: s.lr, betas, capturable });
+    this.optimizerD = new Adam(this.netD.parameters(), { lr: s.lrD, betas, capturable });
+    this.optimizerG = new Adam(this.netG.parameters(), { lr: s.lrG, betas, capturable });
   }
 
   /** The GAN loss in use. */

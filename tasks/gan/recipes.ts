@@ -1,0 +1,107 @@
+/**
+ * Training recipes: named sets of defaults for the train config. A flag given on the command line always
+ * wins; a setting neither the flag nor the recipe gives takes the table's plain default (the seed's).
+ * `seed` is the notebook's loop op for op; the no-flag default is the recipe the measurements in
+ * docs/recipes.md picked.
+ *
+ * @module
+ */
+
+import type { TrainConfig } from "./config.ts";
+
+/** The recipes, by name. */
+export const RECIPE_NAMES = ["seed", "stable"] as const;
+
+/** A recipe's name. */
+export type RecipeName = typeof RECIPE_NAMES[number];
+
+/** The recipe a run uses when `--recipe` is not given. */
+export const DEFAULT_RECIPE: RecipeName = "stable";
+
+/** What a recipe is for, and the settings it brings. */
+export interface Recipe {
+  /** One line for `--help` and the run log. */
+  readonly summary: string;
+  /** The defaults it sets; every other setting keeps the table's. */
+  readonly settings: Readonly<Partial<TrainConfig>>;
+}
+
+/** Every recipe. */
+export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
+  seed: {
+    summary: "the seed notebook's DCGAN loop, op for op (BCE, BatchNorm D, 25 epochs at batch 128)",
+    settings: {},
+  },
+  stable: {
+    summary: "spectral-norm D without BatchNorm, hinge loss, DiffAugment on every D input, EMA of G with " +
+      "warm-up, half-width networks at batch 64, 7,000 steps",
+    settings: {
+      loss: "hinge",
+      spectralNorm: true,
+      augment: ["color", "translation", "cutout"],
+      ema: 0.999,
+      emaRampup: 0.05,
+      ngf: 32,
+      ndf: 32,
+      batchSize: 64,
+      epochs: 100_000,
+      maxSteps: 7000,
+    },
+  },
+};
+
+/**
+ * A table default that a recipe may override: the recipe's value for `field` when it has one, else
+ * `base` (a value, or computed from the other settings).
+ *
+ * @param field the setting
+ * @param base the plain default
+ * @returns the default, as a function of the settings (the recipe among them)
+ * @example
+ * ```ts
+ * import { recipeDefault } from "./recipes.ts";
+ * const ngf = recipeDefault("ngf", 64);
+ * console.log(ngf({ recipe: "stable" } as never)); // 32
+ * ```
+ */
+export function recipeDefault<K extends keyof TrainConfig>(
+  field: K,
+  base: TrainConfig[K] | ((config: TrainConfig) => TrainConfig[K]),
+): (config: TrainConfig) => TrainConfig[K] {
+  return (config) => {
+    const value = RECIPES[config.recipe ?? DEFAULT_RECIPE]?.settings[field];
+    if (value !== undefined) return value as TrainConfig[K];
+    return typeof base === "function" ? (base as (config: TrainConfig) => TrainConfig[K])(config) : base;
+  };
+}
+
+/**
+ * A setting as the defaults resolve it, for a default computed from another setting that may itself be
+ * a recipe's (e.g. lr from the loss): the given value, else the recipe's, else `fallback`.
+ *
+ * @param config the settings as given so far
+ * @param field the setting to read
+ * @param fallback the table's plain default
+ * @returns the value
+ */
+export function settingOf<K extends keyof TrainConfig>(
+  config: TrainConfig,
+  field: K,
+  fallback: TrainConfig[K],
+): TrainConfig[K] {
+  return config[field] ?? recipeDefault(field, fallback)(config);
+}
+
+/**
+ * How `--help` shows a default that recipes change: `64 (stable: 32)`.
+ *
+ * @param field the setting
+ * @param base the plain default as text
+ * @returns the text
+ */
+export function recipeDefaultText(field: keyof TrainConfig, base: string): string {
+  const overrides = RECIPE_NAMES
+    .filter((name) => RECIPES[name].settings[field] !== undefined)
+    .map((name) => `${name}: ${String(RECIPES[name].settings[field])}`);
+  return overrides.length ? `${base} (${overrides.join("; ")})` : base;
+}
