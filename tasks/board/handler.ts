@@ -5,7 +5,7 @@
  * | path | answer |
  * | --- | --- |
  * | `/` | the page |
- * | `/static/{board.js,board.css,uplot.js,uplot.css}` | its scripts and styles |
+ * | `/static/{board.js,charts.js,board.css,uplot.js,uplot.css}` | its scripts and styles |
  * | `/api/runs` | `{ root, runs: RunSummary[] }`: every run, its config, status, grids and eval report |
  * | `/api/metrics?run=ID&from=N&token=T` | the metrics.jsonl records after byte `N`, as columns |
  * | `/api/eval?run=ID` | the run's eval.json |
@@ -21,6 +21,7 @@ import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
 import pageHtml from "./page.html" with { type: "text" };
 import boardJs from "./board.js" with { type: "text" };
+import chartsJs from "./charts.js" with { type: "text" };
 import boardCss from "./board.css" with { type: "text" };
 import { METRICS_FILE } from "../gan/run_metrics.ts";
 import { readMetricsChunk } from "./metrics_reader.ts";
@@ -43,6 +44,7 @@ const STATIC: Record<string, [string, string]> = {
   "/static/uplot.js": [uplotJs, "text/javascript; charset=utf-8"],
   "/static/uplot.css": [uplotCss, "text/css; charset=utf-8"],
   "/static/board.js": [boardJs, "text/javascript; charset=utf-8"],
+  "/static/charts.js": [chartsJs, "text/javascript; charset=utf-8"],
   "/static/board.css": [boardCss, "text/css; charset=utf-8"],
 };
 

@@ -215,7 +215,8 @@ Deno.test("board serves its page and uPlot itself, with no address outside", asy
   assert.match(uplot.body, /uPlot \(v1\.6\.32\)/);
   assert.match(uplot.type, /javascript/);
   assert.match((await get(handler, "/static/uplot.css")).body, /\.uplot/);
-  assert.match((await get(handler, "/static/board.js")).body, /\/api\/metrics/);
+  assert.match((await get(handler, "/static/board.js")).body, /\/api\/runs/);
+  assert.match((await get(handler, "/static/charts.js")).body, /\/api\/metrics/);
   assert.deepEqual(
     JSON.parse((await get(handler, "/api/runs")).body).runs,
     [],

@@ -136,6 +136,7 @@ interface Shown {
   compareRows: number;
   gridWidth: number;
   gridLabel: string;
+  evalText: string;
 }
 
 const SHOWN = `(() => {
@@ -148,6 +149,7 @@ const SHOWN = `(() => {
     compareRows: s?.series.get(s.compare)?.rows ?? 0,
     gridWidth: document.getElementById("grid-image").naturalWidth,
     gridLabel: document.getElementById("grid-label").textContent,
+    evalText: document.getElementById("eval-body").textContent,
   };
 })()`;
 
@@ -211,6 +213,16 @@ Deno.test({
         join(runs, "baseline"),
         await Deno.readFile(join(runs, "tiny", "fake_samples_epoch_001.png")),
       );
+      // an eval report, as `deno task eval --checkpoint runs/tiny` writes it
+      await Deno.mkdir(join(runs, "tiny", "eval"));
+      await Deno.writeTextFile(
+        join(runs, "tiny", "eval", "eval.json"),
+        JSON.stringify({
+          fidName: "FID (F-MNIST features)",
+          fid: 123.456,
+          kid: { mean: 0.0125, std: 0.001 },
+        }),
+      );
 
       // (2) the board program, on a free port
       const board = new Deno.Command(Deno.execPath(), {
@@ -237,7 +249,7 @@ Deno.test({
           ...["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"],
           `--user-data-dir=${join(base, "chromium")}`,
           `--remote-debugging-port=${devtools}`,
-          "--window-size=1400,1400",
+          "--window-size=1400,2000",
           `${url}#run=tiny&compare=baseline`,
         ],
         stdout: "null",
@@ -260,6 +272,7 @@ Deno.test({
       assert.deepEqual(shown.charts.slice(0, 3), ["Loss", "D(x) and D(G(z)) before / after G's step", "FID"]);
       assert.equal(shown.compareRows, 40, "the second run's records are read for the overlay");
       assert.match(shown.gridLabel, /^epoch \d+ of 60/);
+      assert.match(shown.evalText, /FID \(F-MNIST features\)123\.456/, "the eval report is shown");
       // live: the page takes in steps logged after it was drawn
       await waitFor("new steps to reach the page", 40, async () => {
         const s = await page!.evaluate<Shown>(SHOWN);
