@@ -106,7 +106,7 @@ Deno.test("sample's errors name the problem and the fix", async () => {
   await withGenerator(async (dir, checkpoint) => {
     const cases: [string[], number, RegExp][] = [
       [["--checkpoint", join(dir, "none")], 1, /does not exist; pass --checkpoint/],
-      [["--checkpoint", checkpoint, "--n", "0"], 2, /--n must be an integer >= 1/],
+      [["--checkpoint", checkpoint, "--n", "0"], 2, /--n must be a positive integer up to 4,096/],
       [["--checkpoint", checkpoint, "--truncate=-1"], 2, /--truncate must be a number > 0/],
       [["--checkpoint", checkpoint, "--class", "1"], 2, /--class needs a conditional generator/],
       [["--checkpoint", checkpoint, "--device", "cuda"], 2, /no CUDA here; use --device cpu/],
