@@ -72,20 +72,43 @@ export async function saveStateDict(
   path: string,
   options: SaveStateDictOptions = {},
 ): Promise<void> {
+  await writeSafetensors(path, stateDictEntries(source, { ...options, path }), options.metadata);
+}
+
+/**
+ * A state dict copied to host memory as safetensors entries, at once: what {@linkcode saveStateDict}
+ * writes, as a snapshot that stays as it is while training goes on (write it with `writeSafetensors`).
+ *
+ * @param source a module (its `stateDict()`) or tensors by name
+ * @param options `dtype` to store floating tensors as, and `path` to name in errors
+ * @returns the entries by name, each holding its own copy of the data
+ * @throws {TypeError} when a value is not a Tensor
+ * @example
+ * ```ts
+ * import { Linear } from "../../mod.ts";
+ * import { stateDictEntries } from "./state_dict_file.ts";
+ * using fc = new Linear(2, 1);
+ * console.log(Object.keys(stateDictEntries(fc))); // [ "weight", "bias" ]
+ * ```
+ */
+export function stateDictEntries(
+  source: Module | Readonly<Record<string, Tensor>>,
+  options: Pick<SaveStateDictOptions, "dtype"> & { path?: string } = {},
+): Record<string, TensorEntry> {
   const tensors = source instanceof Module ? source.stateDict() : source;
-  let entries: Record<string, TensorEntry>;
   try {
-    entries = {};
+    const entries: Record<string, TensorEntry> = {};
     for (const [name, t] of Object.entries(tensors)) {
       if (!(t instanceof Tensor)) {
-        throw new TypeError(`Cannot save "${path}": key "${name}" holds ${typeof t}, expected a Tensor`);
+        const what = options.path === undefined ? "a state dict" : `"${options.path}"`;
+        throw new TypeError(`Cannot save ${what}: key "${name}" holds ${typeof t}, expected a Tensor`);
       }
       entries[name] = entryOf(t, options.dtype);
     }
+    return entries;
   } finally {
     if (source instanceof Module) { for (const t of Object.values(tensors)) t.dispose(); }
   }
-  await writeSafetensors(path, entries, options.metadata);
 }
 
 /**

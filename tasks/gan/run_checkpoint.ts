@@ -9,7 +9,8 @@
  */
 
 import type { AdamParamGroup, AdamStateDict } from "../../models/optim/adam.ts";
-import { loadCheckpoint, saveStateDict } from "../../models/io/state_dict_file.ts";
+import { type TensorEntry, writeSafetensors } from "../../models/io/safetensors.ts";
+import { loadCheckpoint, stateDictEntries } from "../../models/io/state_dict_file.ts";
 import type { Module } from "../../models/nn/module.ts";
 import type { Device } from "../../ops/device.ts";
 import { getRngState, setRngState } from "../../ops/runtime.ts";
@@ -85,6 +86,26 @@ function optimizerTensors(prefix: string, state: AdamStateDict, into: Record<str
  * @returns a promise that resolves once the file is in place
  */
 export async function saveRunCheckpoint(path: string, run: RunState): Promise<void> {
+  const { entries, metadata } = runCheckpointSnapshot(run);
+  await writeSafetensors(path, entries, metadata);
+}
+
+/** A run checkpoint copied to host memory: the file's tensors and metadata, as of the call. */
+export interface RunCheckpointSnapshot {
+  /** The tensors by key (`netG.*`, `netD.*`, `optimizerG.state.*`, `rng_state`, ...), on the host. */
+  entries: Record<string, TensorEntry>;
+  /** The format, config, position, optimizer settings and latest G numbers. */
+  metadata: Record<string, string>;
+}
+
+/**
+ * What {@linkcode saveRunCheckpoint} writes, copied to host memory at once, so that it can be written
+ * in the background while training goes on (`writeSafetensors(path, entries, metadata)`).
+ *
+ * @param run the trainer, fixed noise, position and config
+ * @returns the checkpoint's entries and metadata
+ */
+export function runCheckpointSnapshot(run: RunState): RunCheckpointSnapshot {
   const { trainer } = run;
   const tensors: Record<string, Tensor> = {};
   const owned: Tensor[] = [];
@@ -132,7 +153,7 @@ export async function saveRunCheckpoint(path: string, run: RunState): Promise<vo
       optimizers: JSON.stringify(optimizers),
     };
     if (trainer.lastGenerator) metadata.generator_stats = JSON.stringify(trainer.lastGenerator);
-    await saveStateDict(tensors, path, { metadata });
+    return { entries: stateDictEntries(tensors), metadata };
   } finally {
     for (const t of owned) t.dispose();
   }
