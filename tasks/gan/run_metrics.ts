@@ -87,8 +87,9 @@ export async function truncateMetrics(path: string, step: number): Promise<Trunc
 }
 
 /**
- * Appends one JSON line a record to a metrics file. Each line is written whole or not at all: the byte
- * count of every write is checked, and a line cut short (a full disk) is taken back off the file
+ * Appends one JSON line a record to a metrics file, at once ({@linkcode MetricsWriter.append}) or
+ * buffered until the next {@linkcode MetricsWriter.flush}. Each write is whole or not at all: the byte
+ * count of every write is checked, and lines cut short (a full disk) are taken back off the file
  * before the error, which names the file, is thrown.
  *
  * @example
@@ -106,6 +107,10 @@ export class MetricsWriter {
   /** The file's length up to the end of its last complete line. */
   #length: number;
   readonly #encoder = new TextEncoder();
+  /** Lines added and not yet flushed. */
+  #buffered: string[] = [];
+  /** When the last flush was (performance.now()). */
+  #flushed = performance.now();
   /** The file written to. */
   readonly path: string;
 
@@ -152,7 +157,43 @@ export class MetricsWriter {
    * @throws {Error} naming the file when the line cannot be written in full (it is then not in the file)
    */
   async append(record: unknown): Promise<void> {
-    const bytes = this.#encoder.encode(JSON.stringify(record) + "\n");
+    await this.#write(this.#encoder.encode(JSON.stringify(record) + "\n"));
+  }
+
+  /**
+   * Adds `record` as one JSON line to the buffer that {@linkcode MetricsWriter.flush} writes: a training
+   * loop's way, one write a second rather than one a step.
+   *
+   * @param record the step's numbers
+   */
+  add(record: unknown): void {
+    this.#buffered.push(JSON.stringify(record) + "\n");
+  }
+
+  /**
+   * Whether buffered lines wait and the last flush was at least `everyMs` ago.
+   *
+   * @param everyMs how long lines may wait; default 1000
+   * @returns true when {@linkcode MetricsWriter.flush} should run
+   */
+  due(everyMs = 1000): boolean {
+    return this.#buffered.length > 0 && performance.now() - this.#flushed >= everyMs;
+  }
+
+  /**
+   * Writes the buffered lines in one write, whole or not at all.
+   *
+   * @throws {Error} naming the file when they cannot be written in full (none of them is then in the file)
+   */
+  async flush(): Promise<void> {
+    this.#flushed = performance.now();
+    if (this.#buffered.length === 0) return;
+    const text = this.#buffered.join("");
+    this.#buffered = [];
+    await this.#write(this.#encoder.encode(text));
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
     try {
       await this.#file.seek(this.#length, Deno.SeekMode.Start);
       let written = 0;
@@ -168,7 +209,7 @@ export class MetricsWriter {
     }
   }
 
-  /** Closes the file. */
+  /** Closes the file; lines added since the last flush are dropped. */
   close(): void {
     this.#file.close();
   }

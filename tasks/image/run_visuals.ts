@@ -86,6 +86,12 @@ async function epochGrids(out: string): Promise<string[]> {
 export interface RunVisualsOptions {
   /** Redraw the loss plot at most this often (seconds) unless forced; default 5. */
   plotEverySeconds?: number;
+  /**
+   * The most of one core the plot may take, in (0, 1]: a draw that took `t` waits at least
+   * `t * (1 / plotShare - 1)` before the next unforced one (a long run's plot draws more points);
+   * default 1 (only `plotEverySeconds` counts).
+   */
+  plotShare?: number;
 }
 
 /**
@@ -107,12 +113,19 @@ export class RunVisuals {
   readonly work = { framesEncoded: 0, metricLinesRead: 0, plotsDrawn: 0 };
   readonly #out: string;
   readonly #plotEveryMs: number;
+  readonly #plotShare: number;
   #lastPlot = -Infinity;
+  /** How long to wait after the last draw before the next unforced one. */
+  #plotWaitMs: number;
 
   private constructor(out: string, history: LossHistory, options: RunVisualsOptions) {
     this.#out = out;
     this.history = history;
-    this.#plotEveryMs = (options.plotEverySeconds ?? 5) * 1000;
+    this.#plotEveryMs = this.#plotWaitMs = (options.plotEverySeconds ?? 5) * 1000;
+    this.#plotShare = options.plotShare ?? 1;
+    if (!(this.#plotShare > 0 && this.#plotShare <= 1)) {
+      throw new RangeError(`plotShare must be in (0, 1], got ${options.plotShare}`);
+    }
   }
 
   /**
@@ -121,7 +134,7 @@ export class RunVisuals {
    * it once from the grids.
    *
    * @param out the run folder
-   * @param options `plotEverySeconds` (5)
+   * @param options `plotEverySeconds` (5), `plotShare` (1)
    * @returns the visuals, ready for {@linkcode RunVisuals.record}
    */
   static async open(out: string, options: RunVisualsOptions = {}): Promise<RunVisuals> {
@@ -161,8 +174,10 @@ export class RunVisuals {
   async drawPlot(options: { force?: boolean } = {}): Promise<boolean> {
     const now = performance.now();
     if (this.history.lossD.length === 0) return false;
-    if (!options.force && now - this.#lastPlot < this.#plotEveryMs) return false;
+    if (!options.force && now - this.#lastPlot < this.#plotWaitMs) return false;
     await writeLossPlot(this.history, join(this.#out, LOSS_PLOT_FILE));
+    const took = performance.now() - now;
+    this.#plotWaitMs = Math.max(this.#plotEveryMs, took * (1 / this.#plotShare - 1));
     this.#lastPlot = now;
     this.work.plotsDrawn++;
     return true;
