@@ -112,6 +112,28 @@ export class CudaGraphStep {
     return { lossD: lossD!, lossG: lossG!, dx: dx!, dgz1: dgz1!, dgz2: dgz2! };
   }
 
+  /**
+   * One training step that reads nothing back, as {@linkcode DcganTrainer.stepUnread}: the numbers stay
+   * on the GPU (a copy of the graph's output, which the next replay overwrites) until read with
+   * `StepReader` (./step_stats.ts), which checks them.
+   *
+   * @param real real images in [-1, 1], as for {@linkcode CudaGraphStep.step}
+   * @returns a (5) float32 tensor: lossD, lossG, D(x), D(G(z)) before and after D's update
+   */
+  stepUnread(real: Tensor): Tensor {
+    if (this.#warmupLeft > 0 || (this.#real && !sameShape(this.#real, real))) {
+      this.#warmupLeft = Math.max(0, this.#warmupLeft - 1);
+      return onSideStream(() => this.trainer.stepUnread(real));
+    }
+    if (this.#graph === undefined) this.#capture(real);
+    else {
+      this.#real!.copy_(real);
+      this.trainer.globalStep++;
+    }
+    this.#graph!.replay();
+    return this.#stats!.clone();
+  }
+
   #capture(real: Tensor): void {
     const { spec } = this.trainer;
     const format = spec.channelsLast ? "channels_last" : "contiguous_format";

@@ -355,6 +355,26 @@ export class DcganTrainer {
   }
 
   /**
+   * One step that reads nothing back: the same ops and numbers as {@linkcode step}, which reads twice
+   * (each loss checked before its optimizer steps), but the numbers stay on the device until read, so
+   * the GPU never waits for the host. Read and check them with `StepReader` (./step_stats.ts): a NaN is
+   * then found after the optimizers stepped, and the generator is not told apart from the discriminator
+   * when the discriminator's loss is the one that diverged.
+   *
+   * @param real real images in [-1, 1], (N, nc, imageSize, imageSize), on the trainer's device
+   * @param noise latent vectors, as for {@linkcode step}
+   * @param labels the real images' classes, for a conditional DCGAN
+   * @returns a (5) float32 tensor: lossD, lossG, D(x), D(G(z)) before and after D's update (lossG and
+   *   the second D(G(z)) are NaN on a step without a G update, with `nCritic` > 1)
+   */
+  stepUnread(real: Tensor, noise?: Tensor, labels?: Tensor): Tensor {
+    this.#checkLabels(labels);
+    const step = ++this.globalStep;
+    const updateG = (step - 1) % this.spec.nCritic === 0;
+    return tidy(() => statsTensor(this.#stepTensors(real, noise, labels, updateG, step, false)));
+  }
+
+  /**
    * One step that never waits for the GPU, for capture in a CUDA graph (see ./cuda_graph_step.ts): the
    * same ops as {@linkcode step}, but the numbers stay on the device and nothing checks them for NaN.
    * Needs `nCritic` 1 (G is updated every step).
