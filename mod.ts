@@ -146,6 +146,7 @@ export {
   type StepStats,
 } from "./tasks/gan/trainer.ts";
 export { train, type TrainHooks, type TrainResult, type TrainStart } from "./tasks/gan/train.ts";
+export type { VisualsWork } from "./tasks/gan/output_jobs.ts";
 export { completeConfig, ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/gan/config.ts";
 export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/gan/generator_file.ts";
 export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./tasks/gan/latent.ts";

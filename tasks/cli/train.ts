@@ -2,8 +2,9 @@
  * `deno task train`: parses the flags, trains, and shows it: log lines on stdout, a progress bar on a
  * terminal's stderr, a summary at the end. Ctrl-C (SIGINT), SIGTERM (`timeout`, systemd, `docker stop`)
  * and SIGHUP (a closed terminal) stop with a checkpoint at the current batch and exit 128 + the signal's
- * number; a second signal leaves at once (every file is written atomically, so the last complete
- * checkpoint stays). Known errors become a message and an exit code.
+ * number; a second signal leaves without that checkpoint, once the files queued before the first are
+ * written (every file is written atomically, so the last complete checkpoint stays), a third at once.
+ * Known errors become a message and an exit code.
  *
  * @module
  */
@@ -11,6 +12,7 @@
 import { ConfigError, parseTrainArgs, type TrainConfig, trainHelp } from "../gan/config.ts";
 import { settingsGiven } from "../gan/resume_notes.ts";
 import { CHECKPOINT_FILE } from "../gan/run_checkpoint.ts";
+import { settleRunWriters } from "../gan/run_writer.ts";
 import { train, type TrainHooks, type TrainResult } from "../gan/train.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 
@@ -25,6 +27,8 @@ class ConsoleRun {
   readonly #stop = new AbortController();
   /** The first stop signal received. */
   #signal?: StopSignal;
+  /** The files queued before the first stop signal, written (the epochs' checkpoints). */
+  #queued?: Promise<void>;
   readonly #listeners: [StopSignal, () => void][] = [];
 
   /** Starts listening for SIGINT, SIGTERM and SIGHUP (before training, so none kills a run unsaved). */
@@ -39,12 +43,20 @@ class ConsoleRun {
   }
 
   #onSignal(name: StopSignal): void {
-    if (this.#signal) Deno.exit(128 + STOP_SIGNALS[name]); // a second signal: leave now, the last checkpoint stays
+    const code = 128 + STOP_SIGNALS[name];
+    if (this.#queued) {
+      // a second signal: leave once the checkpoints queued before the first are on disk; a third: now
+      const queued = this.#queued;
+      this.#queued = Promise.resolve();
+      void queued.finally(() => Deno.exit(code));
+      return;
+    }
+    this.#queued = settleRunWriters();
     this.#signal = name;
     this.#bar?.clear();
     console.error(
       `${name}: stopping after this step and saving a checkpoint (${name === "SIGINT" ? "Ctrl-C" : name} ` +
-        "again leaves at once)",
+        "again leaves without it)",
     );
     this.#stop.abort(name);
   }

@@ -6,15 +6,14 @@
  */
 
 import { join } from "node:path";
-import { saveStateDict } from "../../models/io/state_dict_file.ts";
 import { tensor } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import type { BatchLoader } from "../data/loader.ts";
 import type { ImageBatch } from "../data/types.ts";
-import { saveImageArray } from "../image/grid.ts";
 import { writeRealVsFake } from "../image/real_vs_fake.ts";
-import { CHECKPOINT_FILE, type RunState, saveRunCheckpoint } from "./run_checkpoint.ts";
+import { CHECKPOINT_FILE, runCheckpointSnapshot, type RunState } from "./run_checkpoint.ts";
+import type { RunWriter, SafetensorsFile } from "./run_writer.ts";
 import type { DcganTrainer } from "./trainer.ts";
 
 /** Samples in the fixed-noise grid (8x8). */
@@ -58,23 +57,24 @@ export function fixedLabels(numClasses: number, device: Device): Tensor {
 }
 
 /**
- * Writes a sample grid of the fixed inputs. As the seed: netG(fixed_noise) in training mode, saved with
- * normalize=True (the average of G's weights with `ema`; one row per class for a conditional run).
+ * Queues a sample grid of the fixed inputs. As the seed: netG(fixed_noise) in training mode, saved with
+ * normalize=True (the average of G's weights with `ema`; one row per class for a conditional run). The
+ * images are copied from the device now; the PNG is encoded and written in the background.
  *
- * @param trainer the networks
- * @param fixed the grid's inputs
+ * @param writer the run's output writer
+ * @param run the networks and the grid's inputs
  * @param path the PNG to write
+ * @param options `gif`: also append the grid to progress.gif (the epoch grids)
  */
-export async function sampleGrid(trainer: DcganTrainer, fixed: FixedInputs, path: string): Promise<void> {
-  const fake = trainer.sampleImages(fixed.noise, fixed.labels);
-  try {
-    await saveImageArray({ data: fake.toFloat32Array(), shape: fake.shape as ImageBatch["shape"] }, path, {
-      normalize: true,
-      nrow: fixed.labels ? FIXED_SAMPLES_PER_CLASS : 8,
-    });
-  } finally {
-    fake.dispose();
-  }
+export function queueSampleGrid(
+  writer: RunWriter,
+  run: { trainer: DcganTrainer; fixed: FixedInputs },
+  path: string,
+  options: { gif: boolean },
+): void {
+  using fake = run.trainer.sampleImages(run.fixed.noise, run.fixed.labels);
+  const images = { data: fake.toFloat32Array(), shape: fake.shape as ImageBatch["shape"] };
+  writer.grid(path, images, { nrow: run.fixed.labels ? FIXED_SAMPLES_PER_CLASS : 8, gif: options.gif });
 }
 
 /**
@@ -107,17 +107,30 @@ export async function realVsFake(
   }
 }
 
+/** The networks' own weight files in a run folder, by their key prefix in the checkpoint. */
+const WEIGHT_FILES = { "netG.": "generator.safetensors", "netD.": "discriminator.safetensors" } as const;
+
 /**
- * Saves where the run is: the run checkpoint (which `--resume` continues from), and each network's
- * weights as its own safetensors file.
+ * Queues where the run is: the run checkpoint (which `--resume` continues from), and each network's
+ * weights as its own safetensors file (the average of G's as generator_ema.safetensors). Everything is
+ * copied from the device now, once (the weight files share the checkpoint's copy); the files are
+ * written in the background, the checkpoint first.
  *
+ * @param writer the run's output writer
  * @param out the run folder
  * @param run the trainer, fixed noise, position and config
  */
-export async function saveRun(out: string, run: RunState): Promise<void> {
-  const { trainer } = run;
-  await saveRunCheckpoint(join(out, CHECKPOINT_FILE), run);
-  await saveStateDict(trainer.netG, join(out, "generator.safetensors"));
-  await saveStateDict(trainer.netD, join(out, "discriminator.safetensors"));
-  if (trainer.netGEma) await saveStateDict(trainer.netGEma, join(out, "generator_ema.safetensors"));
+export function queueSaveRun(writer: RunWriter, out: string, run: RunState): void {
+  const { entries, metadata } = runCheckpointSnapshot(run);
+  const files: SafetensorsFile[] = [{ path: join(out, CHECKPOINT_FILE), entries, metadata }];
+  const prefixes: [string, string][] = Object.entries(WEIGHT_FILES);
+  if (run.trainer.netGEma) prefixes.push(["netG_ema.", "generator_ema.safetensors"]);
+  for (const [prefix, name] of prefixes) {
+    const weights: SafetensorsFile["entries"] = {};
+    for (const [key, entry] of Object.entries(entries)) {
+      if (key.startsWith(prefix)) weights[key.slice(prefix.length)] = entry;
+    }
+    files.push({ path: join(out, name), entries: weights });
+  }
+  writer.safetensors(files);
 }

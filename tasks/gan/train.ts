@@ -10,14 +10,12 @@
 
 import { join } from "node:path";
 import { writeFileAtomic } from "../../models/io/atomic_write.ts";
-import { randn, tensor } from "../../ops/creation.ts";
+import { randn } from "../../ops/creation.ts";
 import { cudaIsAvailable, manualSeed, setCudnn } from "../../ops/runtime.ts";
 import type { Tensor } from "../../ops/tensor.ts";
-import { BatchLoader } from "../data/loader.ts";
+import { type DeviceBatch, DeviceBatches } from "../data/device_batches.ts";
+import type { BatchLoader } from "../data/loader.ts";
 import { loadDataset } from "../data/load_dataset.ts";
-import type { ImageBatch } from "../data/types.ts";
-import { saveImageArray } from "../image/grid.ts";
-import { writeRunVisuals } from "../image/run_visuals.ts";
 import { ConfigError, resumeConfig, type TrainConfig } from "./config.ts";
 import { CudaGraphStep } from "./cuda_graph_step.ts";
 import { CHECKPOINT_FILE, type LoadedRun, loadRunCheckpoint, type RunPosition } from "./run_checkpoint.ts";
@@ -25,14 +23,15 @@ import {
   FIXED_NOISE_SAMPLES,
   FIXED_SAMPLES_PER_CLASS,
   fixedLabels,
-  labelsToTensor,
+  queueSampleGrid,
+  queueSaveRun,
   realVsFake,
-  sampleGrid,
-  saveRun,
 } from "./run_outputs.ts";
 import { dataShrank, nothingToTrain, resumeOverrides } from "./resume_notes.ts";
 import { openRunFolder, type RunFolder } from "./run_folder.ts";
-import { METRICS_FILE, MetricsWriter, truncateMetrics } from "./run_metrics.ts";
+import { METRICS_FILE, truncateMetrics } from "./run_metrics.ts";
+import { RunWriter, type VisualsWork } from "./run_writer.ts";
+import { StepLog } from "./step_log.ts";
 import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
 
 export { FIXED_NOISE_SAMPLES, FIXED_SAMPLES_PER_CLASS };
@@ -49,6 +48,8 @@ export interface TrainResult {
   last?: StepStats;
   /** Why the loop ended. */
   reason: "done" | "interrupted" | "max-steps" | "dry-run";
+  /** The work the run's pictures took (progress.gif frames, metrics lines read, plots drawn). */
+  work: VisualsWork;
 }
 
 /** What a run knows when it is about to take its first step: enough for a progress display. */
@@ -67,7 +68,10 @@ export interface TrainStart {
 export interface TrainHooks {
   /** Called once, before the first step. */
   onStart?: (start: TrainStart) => void;
-  /** Called after every step. */
+  /**
+   * Called for every step, in order, once its numbers are read: after the step on the CPU; on a GPU
+   * in bursts, at each log line and at least once a second (see ./step_log.ts).
+   */
   onStep?: (stats: StepStats, position: RunPosition) => void;
   /** Checked after every step; return true to stop with a checkpoint (as Ctrl-C does). */
   shouldStop?: () => boolean;
@@ -91,7 +95,12 @@ interface Run {
   readonly config: TrainConfig;
   readonly trainer: DcganTrainer;
   readonly graphed?: CudaGraphStep;
+  /** The batches, on the device. */
+  readonly batches: DeviceBatches;
+  /** The host loader the batches follow (for real_samples.png and real_vs_fake.png). */
   readonly loader: BatchLoader;
+  /** Writes grids, pictures and checkpoints in the background. */
+  readonly writer: RunWriter;
   readonly numClasses: number;
   readonly fixed: { noise: Tensor; labels?: Tensor };
   position: RunPosition;
@@ -146,11 +155,19 @@ async function prepareRun(
   }
 }
 
-/** Step 2, the data: the images (and classes, for a conditional run) and the batch loader. */
+/** What step 2 gives: the batches (and the host loader they follow), the image channels and classes. */
+interface RunData {
+  batches: DeviceBatches;
+  loader: BatchLoader;
+  channels: number;
+  numClasses: number;
+}
+
+/** Step 2, the data: the images (and classes, for a conditional run), batched onto the device. */
 async function loadData(
   config: TrainConfig,
   log: (line: string) => void,
-): Promise<{ loader: BatchLoader; channels: number; numClasses: number }> {
+): Promise<RunData> {
   const dataset = await loadDataset(config, log);
   if (dataset.count === 0) {
     throw new ConfigError("The data set is empty: pass --data with a folder of images");
@@ -166,8 +183,12 @@ async function loadData(
   }
   const variant = describeVariant(config, numClasses);
   if (variant) log(variant);
-  const loader = new BatchLoader(dataset, { batchSize: config.batchSize, seed: config.seed });
-  return { loader, channels: dataset.channels, numClasses };
+  const batches = new DeviceBatches(dataset, {
+    batchSize: config.batchSize,
+    seed: config.seed,
+    device: config.device,
+  });
+  return { batches, loader: batches.loader, channels: dataset.channels, numClasses };
 }
 
 /**
@@ -176,10 +197,10 @@ async function loadData(
  */
 async function buildRun(
   config: TrainConfig,
-  data: { loader: BatchLoader; channels: number; numClasses: number },
+  data: RunData,
   resumed: LoadedRun | undefined,
   log: (line: string) => void,
-): Promise<Run> {
+): Promise<Omit<Run, "writer">> {
   const { device } = config;
   const { numClasses } = data;
   manualSeed(config.seed);
@@ -207,29 +228,30 @@ async function buildRun(
     );
   }
   trainer.globalStep = position.globalStep;
-  return { config, trainer, graphed, loader: data.loader, numClasses, fixed: { noise, labels }, position };
+  const { batches, loader } = data;
+  return { config, trainer, graphed, batches, loader, numClasses, fixed: { noise, labels }, position };
 }
 
-/** One step on a batch, on the run's device. */
-function takeStep(run: Run, batch: { images: ImageBatch; labels?: Int32Array }): StepStats {
-  const { device } = run.config;
-  const real = tensor(batch.images.data, { shape: batch.images.shape, device }); // copied straight to the device
-  const labels = run.numClasses > 0 ? labelsToTensor(batch.labels!, device) : undefined;
-  try {
-    return run.graphed ? run.graphed.step(real) : run.trainer.step(real, undefined, labels);
-  } finally {
-    real.dispose();
-    labels?.dispose();
-  }
+/** One step on a batch on the run's device; its numbers stay there until read (./step_log.ts). */
+function takeStep(run: Run, batch: DeviceBatch): Tensor {
+  const labels = run.numClasses > 0 ? batch.labels : undefined;
+  return run.graphed
+    ? run.graphed.stepUnread(batch.images)
+    : run.trainer.stepUnread(batch.images, undefined, labels);
 }
 
-/** Saves the grid `name`, the checkpoint and the weights, and redraws the loss plot and progress.gif. */
-async function saveOutputs(run: Run, grid: string): Promise<void> {
+/**
+ * Saves the grid `name` (an epoch's also goes into progress.gif), the checkpoint and the weights: copied
+ * from the device now, encoded and written in the background.
+ */
+function saveOutputs(run: Run, grid: string): void {
   const { out } = run.config;
-  await sampleGrid(run.trainer, run.fixed, join(out, grid));
-  await saveRun(out, { ...run, fixedNoise: run.fixed.noise });
-  await writeRunVisuals(out);
+  queueSampleGrid(run.writer, run, join(out, grid), { gif: grid !== LAST_GRID });
+  queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise });
 }
+
+/** The grid of a run stopped inside an epoch. */
+const LAST_GRID = "fake_samples_last.png";
 
 /** Why the loop stops after this step, if it does. */
 function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefined {
@@ -241,55 +263,61 @@ function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefi
 }
 
 /**
- * Step 4, the epoch loop: one step per batch, each step's numbers appended to metrics.jsonl, a log line
- * every `logEvery` steps, and the end-of-epoch outputs (grid, checkpoint, plot).
+ * Step 4, the epoch loop: one step per batch, each step's numbers to metrics.jsonl, a log line every
+ * `logEvery` steps (./step_log.ts), and the end-of-epoch outputs (grid, checkpoint), which are queued for
+ * the run's writer. At every stop, every step is read and its line written before the checkpoint is taken.
  */
 async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => void) {
-  const { config, loader } = run;
-  const metrics = await MetricsWriter.open(join(config.out, METRICS_FILE));
+  const { config, batches, writer } = run;
+  const { batchesPerEpoch } = batches;
+  const steps = await StepLog.open(join(config.out, METRICS_FILE), { ...run, batchesPerEpoch }, {
+    writer,
+    log,
+    onStep: hooks.onStep,
+  });
   try {
+    await writer.ready; // metrics.jsonl is read before this run appends to it
+    writer.throwIfFailed();
     if (run.position.globalStep === 0) {
-      const [first] = loader.epoch(0);
-      if (first) {
-        await saveImageArray(first.images, join(config.out, "real_samples.png"), { normalize: true });
-      }
+      const [first] = run.loader.epoch(0);
+      if (first) writer.grid(join(config.out, "real_samples.png"), first.images, { nrow: 8, gif: false });
     }
     for (let epoch = run.position.epoch; epoch < config.epochs; epoch++) {
-      let batchIndex = 0;
-      for (const batch of loader.epoch(epoch)) {
-        if (batchIndex++ < run.position.batch) continue; // resuming inside this epoch
+      let batchIndex = run.position.batch; // resuming inside this epoch: its first batches are skipped
+      for (using batch of batches.epoch(epoch, { from: batchIndex })) {
         if (hooks.signal?.aborted) return "interrupted"; // asked to stop before this run's first step
-        const last = run.last = takeStep(run, batch);
-        run.position = { epoch, batch: batchIndex, globalStep: run.position.globalStep + 1 };
-        const record = { epoch, batch: batchIndex, step: run.position.globalStep, time: Date.now(), ...last };
-        await metrics.append(record);
-        if (run.position.globalStep % config.logEvery === 0 || batchIndex === loader.batchesPerEpoch) {
-          log(
-            `[${epoch + 1}/${config.epochs}][${batchIndex}/${loader.batchesPerEpoch}] ` +
-              `Loss_D: ${last.lossD.toFixed(4)} Loss_G: ${last.lossG.toFixed(4)} ` +
-              `D(x): ${last.dx.toFixed(4)} D(G(z)): ${last.dgz1.toFixed(4)} / ${last.dgz2.toFixed(4)}`,
-          );
-        }
-        hooks.onStep?.(last, run.position);
+        const stats = takeStep(run, batch);
+        run.position = { epoch, batch: ++batchIndex, globalStep: run.position.globalStep + 1 };
+        steps.push(stats, run.position);
         const reason = stopReason(run, hooks);
-        if (reason) return reason;
+        if (reason) {
+          await steps.stop();
+          return reason;
+        }
+        await steps.tick();
       }
       run.position = { epoch: epoch + 1, batch: 0, globalStep: run.position.globalStep };
-      await saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`);
+      await steps.stop(); // metrics.jsonl reaches the checkpoint's step before the checkpoint is written
+      saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`);
     }
     return "done";
   } finally {
-    metrics.close();
+    run.last = steps.last;
+    await steps.stop().catch(() => {}); // after a failure: the lines of the steps before it
+    steps.close();
   }
 }
 
 /**
  * Step 5, the final outputs: a run stopped inside an epoch saves exactly where (so `resume` continues
- * from the next batch), and every run draws a real batch beside its fakes.
+ * from the next batch), every run draws its loss plot and a real batch beside its fakes, and waits for
+ * its writer.
  */
 async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void> {
-  if (reason !== "done") await saveOutputs(run, "fake_samples_last.png");
+  if (reason !== "done") saveOutputs(run, LAST_GRID);
+  run.writer.losses([], { force: true });
   await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));
+  await run.writer.settle();
 }
 
 /**
@@ -314,11 +342,18 @@ async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void>
 export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const prepared = await prepareRun(config, hooks, log);
+  // the writer's worker starts while the data loads; it reads metrics.jsonl as the checkpoint left it
+  const writer = RunWriter.open(prepared.config.out);
   try {
     const data = await loadData(prepared.config, log);
-    const run = await buildRun(prepared.config, data, prepared.resumed, log);
-    return await trainRun(run, prepared.resumed !== undefined, hooks, log);
+    try {
+      const run = await buildRun(prepared.config, data, prepared.resumed, log);
+      return await trainRun({ ...run, writer }, prepared.resumed !== undefined, hooks, log);
+    } finally {
+      data.batches.dispose();
+    }
   } finally {
+    writer.close();
     prepared.folder.release();
   }
 }
@@ -353,6 +388,7 @@ async function trainRun(
       epochs: position.epoch,
       last: run.last,
       reason,
+      work: await run.writer.work(),
     };
   } catch (error) {
     if (error instanceof DivergenceError) {
@@ -360,6 +396,7 @@ async function trainRun(
     }
     throw error;
   } finally {
+    await run.writer.settle().catch(() => {}); // after a failure too: the checkpoints queued before it
     run.fixed.noise.dispose();
     run.fixed.labels?.dispose();
     run.graphed?.dispose();
