@@ -374,6 +374,10 @@ tensor t_var(tensor a, const int64_t* dims, int ndims, int unbiased, int keepdim
   RETURN_TENSOR(ndims == 0 ? at::var(T(a), unbiased != 0)
                            : at::var(T(a), dims_of(dims, ndims), unbiased != 0, keepdim != 0))
 }
+tensor t_norm(tensor a, double p, const int64_t* dims, int ndims, int keepdim) {
+  RETURN_TENSOR(ndims == 0 ? at::norm(T(a), p) : at::norm(T(a), p, dims_of(dims, ndims), keepdim != 0))
+}
+tensor t_softmax(tensor a, int64_t dim) { RETURN_TENSOR(at::softmax(T(a), dim)) }
 tensor t_argmax(tensor a, int64_t dim, int keepdim) { RETURN_TENSOR(at::argmax(T(a), dim, keepdim != 0)) }
 tensor t_argmin(tensor a, int64_t dim, int keepdim) { RETURN_TENSOR(at::argmin(T(a), dim, keepdim != 0)) }
 
@@ -427,10 +431,6 @@ tensor nn_binary_cross_entropy(tensor input, tensor target, tensor weight, int r
 }
 tensor nn_binary_cross_entropy_with_logits(tensor input, tensor target, tensor weight, tensor pos_weight,
                                            int reduction) {
-tensor t_norm(tensor a, double p, const int64_t* dims, int ndims, int keepdim) {
-  RETURN_TENSOR(ndims == 0 ? at::norm(T(a), p) : at::norm(T(a), p, dims_of(dims, ndims), keepdim != 0))
-}
-tensor t_softmax(tensor a, int64_t dim) { RETURN_TENSOR(at::softmax(T(a), dim)) }
   RETURN_TENSOR(at::binary_cross_entropy_with_logits(T(input), T(target), maybe(weight), maybe(pos_weight), reduction))
 }
 tensor nn_mse_loss(tensor input, tensor target, int reduction) {

@@ -145,16 +145,16 @@ tensor t_mean(tensor a, const int64_t* dims, int ndims, int keepdim);
 tensor t_amax(tensor a, const int64_t* dims, int ndims, int keepdim);
 tensor t_amin(tensor a, const int64_t* dims, int ndims, int keepdim);
 tensor t_var(tensor a, const int64_t* dims, int ndims, int unbiased, int keepdim);
+/** torch.norm(a, p, dims, keepdim) (at::norm, the call F.normalize makes). */
+tensor t_norm(tensor a, double p, const int64_t* dims, int ndims, int keepdim);
+/** F.softmax(a, dim) (at::softmax). */
+tensor t_softmax(tensor a, int64_t dim);
 tensor t_argmax(tensor a, int64_t dim, int keepdim);
 tensor t_argmin(tensor a, int64_t dim, int keepdim);
 
 // ---- in-place ops (what optimizers and initializers need); status calls ----
 int t_add_(tensor a, tensor b, double alpha);
 int t_add_scalar_(tensor a, double s);
-/** torch.norm(a, p, dims, keepdim) (at::norm, the call F.normalize makes). */
-tensor t_norm(tensor a, double p, const int64_t* dims, int ndims, int keepdim);
-/** F.softmax(a, dim) (at::softmax). */
-tensor t_softmax(tensor a, int64_t dim);
 /** An integer increment that keeps an int64 tensor int64 (a double scalar would promote it to float). */
 int t_add_int_(tensor a, int64_t value);
 int t_mul_(tensor a, tensor b);
