@@ -1,6 +1,7 @@
 /**
  * The training run behind `deno task train`: the DCGAN seed loop over an image data set, with per-epoch
- * sample grids, loss plot, and checkpoints that `--resume` continues exactly. The config's variants
+ * sample grids, loss plot, and checkpoints that `--resume` continues exactly, written in the background
+ * (./run_writer.ts) so an epoch's end costs the loop only the copies from the device. The config's variants
  * (see VARIANTS_README.md) change the step: `loss`, `nCritic`, `labelSmoothing`, `replay`, `ema` and
  * `conditional`. This is library code: it reports through {@linkcode TrainHooks} and never prints; the
  * program (tasks/cli/train.ts) draws the progress bar and turns Ctrl-C into a stop.
@@ -95,9 +96,8 @@ interface Run {
   readonly config: TrainConfig;
   readonly trainer: DcganTrainer;
   readonly graphed?: CudaGraphStep;
-  /** The batches, on the device. */
+  /** The batches on the device, and the host loader they follow (for real_samples.png, real_vs_fake.png). */
   readonly batches: DeviceBatches;
-  /** The host loader the batches follow (for real_samples.png and real_vs_fake.png). */
   readonly loader: BatchLoader;
   /** Writes grids, pictures and checkpoints in the background. */
   readonly writer: RunWriter;
@@ -183,11 +183,8 @@ async function loadData(
   }
   const variant = describeVariant(config, numClasses);
   if (variant) log(variant);
-  const batches = new DeviceBatches(dataset, {
-    batchSize: config.batchSize,
-    seed: config.seed,
-    device: config.device,
-  });
+  const { batchSize, seed, device } = config;
+  const batches = new DeviceBatches(dataset, { batchSize, seed, device });
   return { batches, loader: batches.loader, channels: dataset.channels, numClasses };
 }
 
@@ -241,17 +238,14 @@ function takeStep(run: Run, batch: DeviceBatch): Tensor {
 }
 
 /**
- * Saves the grid `name` (an epoch's also goes into progress.gif), the checkpoint and the weights: copied
- * from the device now, encoded and written in the background.
+ * Saves the grid `name` (with `gif`, into progress.gif too), the checkpoint and the weights: copied from
+ * the device now, encoded and written in the background.
  */
-function saveOutputs(run: Run, grid: string): void {
+function saveOutputs(run: Run, grid: string, gif: boolean): void {
   const { out } = run.config;
-  queueSampleGrid(run.writer, run, join(out, grid), { gif: grid !== LAST_GRID });
+  queueSampleGrid(run.writer, run, join(out, grid), { gif });
   queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise });
 }
-
-/** The grid of a run stopped inside an epoch. */
-const LAST_GRID = "fake_samples_last.png";
 
 /** Why the loop stops after this step, if it does. */
 function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefined {
@@ -298,7 +292,7 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
       }
       run.position = { epoch: epoch + 1, batch: 0, globalStep: run.position.globalStep };
       await steps.stop(); // metrics.jsonl reaches the checkpoint's step before the checkpoint is written
-      saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`);
+      saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`, true);
     }
     return "done";
   } finally {
@@ -314,7 +308,7 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
  * its writer.
  */
 async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void> {
-  if (reason !== "done") saveOutputs(run, LAST_GRID);
+  if (reason !== "done") saveOutputs(run, "fake_samples_last.png", false);
   run.writer.losses([], { force: true });
   await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));
   await run.writer.settle();

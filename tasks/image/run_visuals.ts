@@ -166,7 +166,8 @@ export class RunVisuals {
 
   /**
    * Redraws loss_plot.png from the series in memory, unless it was drawn less than `plotEverySeconds`
-   * ago (`force` draws regardless, e.g. at the end of a run).
+   * ago (or, with `plotShare`, less than its share allows after a slow draw); `force` draws regardless,
+   * e.g. at the end of a run.
    *
    * @param options `force`
    * @returns whether it drew
