@@ -22,7 +22,13 @@
 
 import { cat } from "../../ops/combine.ts";
 import type { Tensor } from "../../ops/tensor.ts";
-import { discriminatorLayers, type DiscriminatorNorm, discriminatorNorm, generatorLayers } from "./layers.ts";
+import {
+  discriminatorLayers,
+  type DiscriminatorNorm,
+  discriminatorNorm,
+  generatorLayers,
+  scoreWithFeatures,
+} from "./layers.ts";
 import type {
   DiscriminatorConfig,
   DiscriminatorNetwork,
@@ -235,11 +241,32 @@ export class ConditionalDiscriminator extends Module implements DiscriminatorNet
         }]`,
       );
     }
-    const n = shape[0]!;
-    using maps = this.label_emb.forward(checkLabels("ConditionalDiscriminator", labels, n));
-    using plane = maps.view([n, 1, imageSize, imageSize]);
-    using input = cat([images, plane], 1);
+    using input = this.#withLabelMaps(images, labels);
     using output = this.main.forward(input);
     return output.view([-1]); // the example's view(-1, 1).squeeze(1), in one view
+  }
+
+  /**
+   * Scores images for their classes and returns the hidden features the score is made from (the input
+   * of D's last weighted layer), from one pass: what feature matching compares.
+   *
+   * @param images (N, nc, imageSize, imageSize)
+   * @param labels (N) int64 class indices
+   * @returns `output` as {@linkcode ConditionalDiscriminator.forward} returns it, and `features` (N, ...)
+   */
+  forwardWithFeatures(images: Tensor, labels?: Tensor): { output: Tensor; features: Tensor } {
+    using input = this.#withLabelMaps(images, labels);
+    const { output, features } = scoreWithFeatures(this.main, input);
+    using scores = output;
+    return { output: scores.view([-1]), features };
+  }
+
+  /** The images with each one's label map as one more channel. */
+  #withLabelMaps(images: Tensor, labels: Tensor | undefined): Tensor {
+    const n = images.shape[0]!;
+    const { imageSize } = this;
+    using maps = this.label_emb.forward(checkLabels("ConditionalDiscriminator", labels, n));
+    using plane = maps.view([n, 1, imageSize, imageSize]);
+    return cat([images, plane], 1);
   }
 }

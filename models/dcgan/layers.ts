@@ -25,6 +25,8 @@ import { MinibatchStdDev } from "../nn/minibatch_std.ts";
 import type { Module } from "../nn/module.ts";
 import { BatchNorm2d, LayerNorm } from "../nn/norm.ts";
 import { spectralNorm, type Weighted } from "../nn/spectral_norm.ts";
+import type { Sequential } from "../nn/sequential.ts";
+import type { Tensor } from "../../ops/tensor.ts";
 
 /** The hidden-block normalization of a discriminator. */
 export type DiscriminatorNorm = "batch" | "layer" | "none";
@@ -249,4 +251,32 @@ export function discriminatorLayers(
   // state size: 1 x 1 x 1, a raw score; the example's Sigmoid makes it a probability
   if (options.sigmoid ?? true) layers.push(new Sigmoid());
   return layers;
+}
+
+/**
+ * Runs a discriminator's layers split before the last layer with weights: the hidden features, then
+ * the score made from them.
+ *
+ * @param main the layers
+ * @param input what the first layer takes
+ * @returns the last layers' output and the features (both new tensors)
+ */
+export function scoreWithFeatures(main: Sequential, input: Tensor): { output: Tensor; features: Tensor } {
+  const layers = main.layers;
+  let last = layers.length - 1;
+  while (last > 0 && layers[last]!.parameters().length === 0) last--;
+  if (last === 0) {
+    throw new RangeError("A discriminator needs a hidden layer before its last one for features");
+  }
+  const run = (from: number, to: number, x: Tensor): Tensor => {
+    let y = x;
+    for (let i = from; i < to; i++) {
+      const next = layers[i]!.forward(y);
+      if (y !== x) y.dispose();
+      y = next;
+    }
+    return y;
+  };
+  const features = run(0, last, input);
+  return { output: run(last, layers.length, features), features };
 }

@@ -30,6 +30,7 @@ import {
   discriminatorNorm,
   type GeneratorLayerOptions,
   generatorLayers,
+  scoreWithFeatures,
 } from "./layers.ts";
 import { mlpDiscriminatorLayers, mlpGeneratorLayers } from "./mlp.ts";
 import { mnistDiscriminatorLayers, mnistGeneratorLayers } from "./mnist.ts";
@@ -337,5 +338,20 @@ export class Discriminator extends Module implements DiscriminatorNetwork {
     }
     using output = this.main.forward(images);
     return output.view([-1]); // the example's view(-1, 1).squeeze(1), in one view
+  }
+
+  /**
+   * Scores images and returns the hidden features the score is made from (the input of D's last
+   * weighted layer), from one pass: what feature matching compares.
+   *
+   * @param images (N, nc, imageSize, imageSize)
+   * @param labels must be left out: a plain discriminator refuses them
+   * @returns `output` as {@linkcode Discriminator.forward} returns it, and `features` (N, ...)
+   */
+  forwardWithFeatures(images: Tensor, labels?: Tensor): { output: Tensor; features: Tensor } {
+    refuseLabels("Discriminator", labels);
+    const { output, features } = scoreWithFeatures(this.main, images);
+    using scores = output;
+    return { output: scores.view([-1]), features };
   }
 }

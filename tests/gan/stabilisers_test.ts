@@ -5,12 +5,10 @@
 // One Python process runs every case.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Discriminator } from "../../models/dcgan/networks.ts";
 import { loadStateDictFile } from "../../models/io/state_dict_file.ts";
 import type { Module } from "../../models/nn/module.ts";
 import * as t from "../../mod.ts";
 import type { GanLoss } from "../../tasks/gan/losses.ts";
-import type { FeatureDiscriminator } from "../../tasks/gan/regularizers.ts";
 import { type DcganSpec, DcganTrainer } from "../../tasks/gan/trainer.ts";
 import { DiffLog, runTorch } from "../torch_ref.ts";
 import { DIFF_AUGMENT_PY } from "./diffaugment_ref.ts";
@@ -188,28 +186,6 @@ for k, c in enumerate(CASES):
             out['%d.%s%s' % (k, prefix, key)] = v
 `;
 
-/**
- * D's output and the input of its final conv, for feature matching, on the plain DCGAN discriminator:
- * used here only while models/ has no `forwardWithFeatures` of its own.
- */
-function forwardWithFeatures(
-  this: Discriminator,
-  images: t.Tensor,
-): { output: t.Tensor; features: t.Tensor } {
-  const layers = this.main.layers;
-  const head = this.sigmoid ? 2 : 1;
-  let x = images.ref();
-  let features: t.Tensor | undefined;
-  layers.forEach((layer, i) => {
-    const next = layer.forward(x);
-    if (i === layers.length - head) features = x;
-    else x.dispose();
-    x = next;
-  });
-  using output = x;
-  return { output: output.view([-1]), features: features! };
-}
-
 async function loadInto(module: Module, path: string): Promise<void> {
   const state = await loadStateDictFile(path);
   try {
@@ -223,9 +199,6 @@ Deno.test(`the stabilisers match the same loop in PyTorch for ${STEPS} steps: lo
   const work = await Deno.makeTempDir({ prefix: "dcgan-stabilisers-" });
   const fast = t.fastPathsEnabled();
   t.setFastPaths(false); // the kernels PyTorch runs (see variants_test.ts)
-  const proto = Discriminator.prototype as Discriminator & Partial<FeatureDiscriminator>;
-  const patched = proto.forwardWithFeatures === undefined;
-  if (patched) proto.forwardWithFeatures = forwardWithFeatures;
   const diffs = new DiffLog({ rtol: 1e-4, atol: 1e-5 });
   try {
     const settings = { WORK: work, STEPS, BATCH, NZ: BASE.nz, NGF: BASE.ngf, NDF: BASE.ndf, NC: BASE.nc };
@@ -283,7 +256,6 @@ Deno.test(`the stabilisers match the same loop in PyTorch for ${STEPS} steps: lo
       }
     }
   } finally {
-    if (patched) delete proto.forwardWithFeatures;
     t.setFastPaths(fast);
     await Deno.remove(work, { recursive: true });
   }
@@ -300,8 +272,4 @@ Deno.test("the trainer refuses stabilisers its loss or discriminator cannot run"
   );
   assert.throws(() => new DcganTrainer({ ...BASE, r1: -1 }), RangeError);
   assert.throws(() => new DcganTrainer({ ...BASE, instanceNoise: 0.1 }), /pass totalSteps/);
-  const proto = Discriminator.prototype as Discriminator & Partial<FeatureDiscriminator>;
-  if (proto.forwardWithFeatures === undefined) {
-    assert.throws(() => new DcganTrainer({ ...BASE, featureMatching: true }), /forwardWithFeatures/);
-  }
 });
