@@ -26,7 +26,7 @@ import {
   withDefaults,
 } from "../cli/flags.ts";
 import type { Device } from "../../ops/device.ts";
-import { ARCHS, type Arch } from "../../models/dcgan/networks.ts";
+import { type Arch, ARCHS } from "../../models/dcgan/networks.ts";
 import { type Augmentation, parseAugmentPolicy } from "./augment.ts";
 import { GAN_LOSSES, type GanLoss } from "./losses.ts";
 import {
@@ -132,6 +132,12 @@ export interface TrainConfig {
   maxSteps: number;
   /** Print a log line every this many steps. */
   logEvery: number;
+  /** Score the sampling generator's FID and KID every this many steps (0: never); see ./train_eval.ts. */
+  evalEvery: number;
+  /** Samples (and real images) each eval scores. */
+  evalSamples: number;
+  /** Inception-v3 weights (safetensors) for the evals' features; undefined: the F-MNIST classifier. */
+  inception?: string;
 }
 
 /**
@@ -157,6 +163,8 @@ const LOSS_DEFAULTS: Record<GanLoss, { lr: number; beta1: number; beta2: number;
 
 /** The most epochs one run may ask for (the seed trains 25). */
 const MAX_EPOCHS = 100_000;
+/** The most samples one eval while training may score (`deno task eval` is the place for more). */
+const MAX_EVAL_SAMPLES = 50_000;
 /** The largest batch: 4,096 images of 128x128 are 0.8 GB as float32 input alone. */
 const MAX_BATCH_SIZE = 4096;
 
@@ -197,6 +205,29 @@ const AUGMENT_POLICY = {
 };
 
 const NON_NEGATIVE = (example: string) => numberWhere((n) => n >= 0, `a number >= 0, e.g. ${example}`);
+
+/**
+ * Why a run cannot be scored while training, if it cannot: the shipped classifier scores Fashion-MNIST
+ * only, Inception-v3 (`inception`) any data.
+ *
+ * @param config `data` and `inception`
+ * @param name how to name a setting; default its flag (`--inception`)
+ * @returns the reason, naming the flag to pass; undefined when the run can be scored
+ * @example
+ * ```ts
+ * import { evalRefusal } from "./config.ts";
+ * console.log(evalRefusal({ data: "fashion-mnist" })); // undefined
+ * ```
+ */
+export function evalRefusal(
+  config: Pick<TrainConfig, "data" | "inception">,
+  name: (field: string) => string = (field) => `--${TRAIN_FIELDS[field as keyof TrainConfig].flag}`,
+): string | undefined {
+  if (config.inception !== undefined || config.data === "fashion-mnist") return undefined;
+  return `${name("evalEvery")} scores samples in a feature network's features, and only ${name("data")} ` +
+    `fashion-mnist has one that ships with the package: pass ${name("inception")} PATH (Inception-v3 ` +
+    `weights as safetensors) for this data, or drop ${name("evalEvery")}`;
+}
 
 /** Refuses a GPU-only setting on the CPU. */
 function gpuOnly(field: string) {
@@ -525,6 +556,28 @@ export const TRAIN_FIELDS = {
     kind: POSITIVE_INTEGER,
     default: 50,
     help: "log a line every N steps",
+    resume: "flag",
+  },
+  evalEvery: {
+    flag: "eval-every",
+    kind: NON_NEGATIVE_INTEGER,
+    default: 0,
+    help: "every N steps, FID and KID of the sampling generator (kept best: generator_best.safetensors; " +
+      "0: off); needs --data fashion-mnist or --inception",
+    resume: "flag",
+    conflict: (every, config, name) => every > 0 ? evalRefusal(config, name) : undefined,
+  },
+  evalSamples: {
+    flag: "eval-samples",
+    kind: integerIn(2, MAX_EVAL_SAMPLES),
+    default: 2000,
+    help: "samples (and real images) each --eval-every scores",
+    resume: "flag",
+  },
+  inception: {
+    flag: "inception",
+    kind: PATH,
+    help: "Inception-v3 weights (safetensors) for --eval-every on any data (default: the F-MNIST classifier)",
     resume: "flag",
   },
 } as const satisfies { readonly [K in keyof TrainConfig]-?: TrainField<TrainConfig[K]> };

@@ -1,0 +1,156 @@
+// Training health (issue 14, item 5): each rule on synthetic step numbers and grids, reported once with
+// the flags that apply; and D wins found in the recorded numbers of the seed recipe's emoji run.
+import assert from "node:assert/strict";
+import { completeConfig, type TrainConfig } from "../../tasks/gan/config.ts";
+import { type HealthIssue, meanPairwiseDistance, TrainingHealth } from "../../tasks/gan/health.ts";
+import type { StepStats } from "../../tasks/gan/trainer.ts";
+import type { ImageBatch } from "../../tasks/data/types.ts";
+
+const HEALTHY: StepStats = { lossD: 1.1, lossG: 1.6, dx: 0.6, dgz1: 0.35, dgz2: 0.3 };
+const D_WINS: StepStats = { lossD: 0.3, lossG: 9.2, dx: 0.9, dgz1: 0.05, dgz2: 0.0004 };
+const D_COLLAPSED: StepStats = { lossD: 0.004, lossG: 7, dx: 0.998, dgz1: 0.002, dgz2: 0.001 };
+
+/** Feeds epochs of steps; returns each epoch's issues and the lines logged. */
+function watch(config: Partial<TrainConfig>, epochs: StepStats[][]) {
+  const lines: string[] = [];
+  const health = new TrainingHealth(completeConfig({ recipe: "seed", ...config }), {
+    log: (l) => lines.push(l),
+  });
+  const issues = epochs.map((steps, epoch) => {
+    for (const stats of steps) health.step(stats, epoch);
+    return health.endEpoch(epoch);
+  });
+  return { issues, lines, health };
+}
+
+const repeat = (stats: StepStats, n: number) => Array.from({ length: n }, () => stats);
+
+Deno.test("TrainingHealth finds each step rule on the epochs that show it, per loss", () => {
+  const cases: { name: string; config: Partial<TrainConfig>; epoch: StepStats[]; want: HealthIssue[] }[] = [
+    { name: "healthy bce", config: {}, epoch: repeat(HEALTHY, 10), want: [] },
+    { name: "bce, D wins all epoch", config: {}, epoch: repeat(D_WINS, 10), want: ["d-wins"] },
+    {
+      name: "bce, D wins on 9 of 10 steps",
+      config: {},
+      epoch: [...repeat(D_WINS, 9), HEALTHY],
+      want: ["d-wins"],
+    },
+    {
+      name: "bce, D wins on 8 of 10 steps",
+      config: {},
+      epoch: [...repeat(D_WINS, 8), ...repeat(HEALTHY, 2)],
+      want: [],
+    },
+    { name: "bce, Loss_G 7 is not D wins", config: {}, epoch: repeat({ ...D_WINS, lossG: 7 }, 10), want: [] },
+    { name: "hinge has no D wins", config: { loss: "hinge" }, epoch: repeat(D_WINS, 10), want: [] },
+    {
+      name: "feature matching has no D wins",
+      config: { featureMatching: true },
+      epoch: repeat(D_WINS, 10),
+      want: [],
+    },
+    { name: "bce, D collapse", config: {}, epoch: repeat(D_COLLAPSED, 10), want: ["d-collapse"] },
+    {
+      name: "bce smoothed 0.9: the floor is the targets' entropy",
+      config: { labelSmoothing: 0.9 },
+      epoch: repeat({ ...D_COLLAPSED, lossD: 0.35, dx: 0.89 }, 10),
+      want: ["d-collapse"],
+    },
+    {
+      name: "bce, Loss_D 0.1 is not collapse",
+      config: {},
+      epoch: repeat({ ...D_COLLAPSED, lossD: 0.1 }, 10),
+      want: [],
+    },
+    {
+      name: "hinge, margins met",
+      config: { loss: "hinge" },
+      epoch: repeat({ lossD: 0, lossG: 2, dx: 1.4, dgz1: -1.6, dgz2: -1.5 }, 10),
+      want: ["d-collapse"],
+    },
+    {
+      name: "lsgan, Loss_D near 0",
+      config: { loss: "lsgan" },
+      epoch: repeat({ lossD: 0.01, lossG: 0.9, dx: 0.99, dgz1: 0.05, dgz2: 0.05 }, 10),
+      want: ["d-collapse"],
+    },
+    {
+      name: "wgan-gp's critic loss has no floor",
+      config: { loss: "wgan-gp" },
+      epoch: repeat({ lossD: -40, lossG: 30, dx: 20, dgz1: -20, dgz2: -20 }, 10),
+      want: [],
+    },
+    {
+      name: "bce, D wins and collapse together",
+      config: {},
+      epoch: repeat({ ...D_COLLAPSED, lossG: 9 }, 10),
+      want: ["d-wins", "d-collapse"],
+    },
+    { name: "non-finite", config: {}, epoch: [HEALTHY, { ...HEALTHY, lossG: NaN }], want: ["non-finite"] },
+  ];
+  for (const { name, config, epoch, want } of cases) {
+    assert.deepEqual(watch(config, [epoch]).issues[0], want, name);
+  }
+});
+
+Deno.test("TrainingHealth reports an issue once, with the flags that apply, and lists it every epoch", () => {
+  const { issues, lines } = watch({}, [repeat(D_WINS, 5), repeat(HEALTHY, 5), repeat(D_WINS, 5)]);
+  assert.deepEqual(issues, [["d-wins"], [], ["d-wins"]]);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^D wins: in epoch 1, D\(G\(z\)\) stayed below 0\.01 and Loss_G above 8/);
+  for (const flag of ["--recipe stable", "--label-smoothing 0.9", "--augment", "--lr-d (e.g. 0.0001)"]) {
+    assert.ok(lines[0]!.includes(flag), `${flag} in: ${lines[0]}`);
+  }
+  // flags the run already has are not suggested
+  const smoothed = watch({ labelSmoothing: 0.9, augment: ["color"] }, [repeat(D_WINS, 5)]).lines[0]!;
+  assert.ok(!smoothed.includes("--label-smoothing") && !smoothed.includes("--augment"), smoothed);
+  const collapse = watch({}, [repeat(D_COLLAPSED, 5)]).lines.find((l) => l.startsWith("D collapse"))!;
+  assert.ok(collapse.includes("--spectral-norm") && collapse.includes("--lr-d"), collapse);
+});
+
+/** `n` images of `values` pixels each, from a seeded generator; `spread` scales how they differ. */
+function batch(n: number, spread: number, seed = 1): ImageBatch {
+  let s = seed;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const base = Array.from({ length: 3 * 8 * 8 }, next);
+  const data = new Float32Array(n * base.length);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < base.length; k++) {
+      data[i * base.length + k] = base[k]! * (1 - spread) + next() * spread;
+    }
+  }
+  return { data, shape: [n, 3, 8, 8] };
+}
+
+Deno.test("meanPairwiseDistance is the mean RMS difference over all pairs", () => {
+  const two = { data: Float32Array.of(0, 0, 0, 0, 1, 1, 1, 1), shape: [2, 1, 2, 2] as ImageBatch["shape"] };
+  assert.equal(meanPairwiseDistance(two), 1);
+  // three images: pairs (0,1) 1, (0,2) 2, (1,2) 1
+  const three = { data: Float32Array.of(0, 1, 2), shape: [3, 1, 1, 1] as ImageBatch["shape"] };
+  assert.equal(meanPairwiseDistance(three), 4 / 3);
+  assert.throws(() => meanPairwiseDistance({ data: new Float32Array(4), shape: [1, 1, 2, 2] }), RangeError);
+});
+
+Deno.test("TrainingHealth finds G collapse when the grid's samples lie far closer than a real batch's", () => {
+  const lines: string[] = [];
+  const health = new TrainingHealth(completeConfig({ recipe: "seed" }), { log: (l) => lines.push(l) });
+  health.setRealBatch(batch(16, 1, 7));
+  health.grid(0, batch(16, 1, 3)); // as diverse as real images
+  assert.deepEqual(health.endEpoch(0), []);
+  health.grid(1, batch(16, 0.05, 3)); // one image with a little noise
+  assert.deepEqual(health.endEpoch(1), ["g-collapse"]);
+  assert.match(
+    lines[0]!,
+    /^G collapse: the fixed-noise samples of epoch 2 differ \d+\.\d times less than a real batch/,
+  );
+  assert.ok(lines[0]!.includes("--minibatch-std"), lines[0]);
+  // a NaN sample is non-finite, not collapse
+  const nan = batch(4, 1);
+  nan.data[5] = NaN;
+  health.grid(2, nan);
+  assert.deepEqual(health.endEpoch(2), ["non-finite"]);
+  // without a real batch there is no yardstick
+  const alone = new TrainingHealth(completeConfig({ recipe: "seed" }));
+  alone.grid(0, batch(16, 0, 3));
+  assert.deepEqual(alone.endEpoch(0), []);
+});
