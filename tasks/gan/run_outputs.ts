@@ -57,23 +57,34 @@ export function fixedLabels(numClasses: number, device: Device): Tensor {
 }
 
 /**
- * Queues a sample grid of the fixed inputs. As the seed: netG(fixed_noise) in training mode, saved with
- * normalize=True (the average of G's weights with `ema`; one row per class for a conditional run). The
- * images are copied from the device now; the PNG is encoded and written in the background.
+ * The sample grid's images, copied from the device. As the seed: netG(fixed_noise) in training mode (the
+ * average of G's weights with `ema`), which updates G's BatchNorm running statistics: sample once per grid.
+ *
+ * @param run the networks and the grid's inputs
+ * @returns the images in [-1, 1] on the host
+ */
+export function sampleGrid(run: { trainer: DcganTrainer; fixed: FixedInputs }): ImageBatch {
+  using fake = run.trainer.sampleImages(run.fixed.noise, run.fixed.labels);
+  return { data: fake.toFloat32Array(), shape: fake.shape as ImageBatch["shape"] };
+}
+
+/**
+ * Queues a sample grid of the fixed inputs ({@linkcode sampleGrid}), saved with normalize=True (one row
+ * per class for a conditional run). The PNG is encoded and written in the background.
  *
  * @param writer the run's output writer
  * @param run the networks and the grid's inputs
  * @param path the PNG to write
- * @param options `gif`: also append the grid to progress.gif (the epoch grids)
+ * @param options `gif`: also append the grid to progress.gif (the epoch grids); `images`: the grid
+ *   sampled already (default: sampled now)
  */
 export function queueSampleGrid(
   writer: RunWriter,
   run: { trainer: DcganTrainer; fixed: FixedInputs },
   path: string,
-  options: { gif: boolean },
+  options: { gif: boolean; images?: ImageBatch },
 ): void {
-  using fake = run.trainer.sampleImages(run.fixed.noise, run.fixed.labels);
-  const images = { data: fake.toFloat32Array(), shape: fake.shape as ImageBatch["shape"] };
+  const images = options.images ?? sampleGrid(run);
   writer.grid(path, images, { nrow: run.fixed.labels ? FIXED_SAMPLES_PER_CLASS : 8, gif: options.gif });
 }
 

@@ -44,6 +44,8 @@ export interface StepLogTargets {
   log: (line: string) => void;
   /** Called for every step, in order, once its numbers are read. */
   onStep?: (stats: StepStats, position: RunPosition) => void;
+  /** Called for every step, in order, once its numbers are read: fields added to its metrics line. */
+  annotate?: (stats: StepStats, position: RunPosition) => Record<string, unknown> | undefined;
 }
 
 /**
@@ -109,12 +111,13 @@ export class StepLog {
   #read(): void {
     this.#lastRead = performance.now();
     const { steps, error } = this.#reader.read();
-    const { log, onStep } = this.#targets;
+    const { log, onStep, annotate } = this.#targets;
     const { epochs, logEvery } = this.#config;
     for (const { tag, stats } of steps) {
       const { epoch, batch, globalStep, time } = tag;
       this.last = stats;
-      this.#metrics.add({ epoch, batch, step: globalStep, time, ...stats });
+      const fields = annotate?.(stats, { epoch, batch, globalStep });
+      this.#metrics.add({ epoch, batch, step: globalStep, time, ...stats, ...fields });
       this.#losses.push(stats);
       if (globalStep % logEvery === 0 || batch === this.#batchesPerEpoch) {
         log(

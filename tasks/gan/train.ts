@@ -17,6 +17,7 @@ import type { Tensor } from "../../ops/tensor.ts";
 import { type DeviceBatch, DeviceBatches } from "../data/device_batches.ts";
 import type { BatchLoader } from "../data/loader.ts";
 import { loadDataset } from "../data/load_dataset.ts";
+import type { ImageDataset } from "../data/types.ts";
 import { ConfigError, resumeConfig, type TrainConfig } from "./config.ts";
 import { CudaGraphStep } from "./cuda_graph_step.ts";
 import { CHECKPOINT_FILE, type LoadedRun, loadRunCheckpoint, type RunPosition } from "./run_checkpoint.ts";
@@ -31,6 +32,7 @@ import {
 import { dataShrank, nothingToTrain, resumeOverrides } from "./resume_notes.ts";
 import { openRunFolder, type RunFolder } from "./run_folder.ts";
 import { METRICS_FILE, truncateMetrics } from "./run_metrics.ts";
+import { RunWatch } from "./run_watch.ts";
 import { RunWriter, type VisualsWork } from "./run_writer.ts";
 import { StepLog } from "./step_log.ts";
 import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
@@ -103,6 +105,8 @@ interface Run {
   readonly writer: RunWriter;
   readonly numClasses: number;
   readonly fixed: { noise: Tensor; labels?: Tensor };
+  /** Health and evals (./run_watch.ts). */
+  readonly watch: RunWatch;
   position: RunPosition;
   last?: StepStats;
 }
@@ -155,8 +159,9 @@ async function prepareRun(
   }
 }
 
-/** What step 2 gives: the batches (and the host loader they follow), the image channels and classes. */
+/** What step 2 gives: the images, their batches (and the host loader they follow), channels and classes. */
 interface RunData {
+  dataset: ImageDataset;
   batches: DeviceBatches;
   loader: BatchLoader;
   channels: number;
@@ -185,7 +190,7 @@ async function loadData(
   if (variant) log(variant);
   const { batchSize, seed, device } = config;
   const batches = new DeviceBatches(dataset, { batchSize, seed, device });
-  return { batches, loader: batches.loader, channels: dataset.channels, numClasses };
+  return { dataset, batches, loader: batches.loader, channels: dataset.channels, numClasses };
 }
 
 /**
@@ -197,7 +202,7 @@ async function buildRun(
   data: RunData,
   resumed: LoadedRun | undefined,
   log: (line: string) => void,
-): Promise<Omit<Run, "writer">> {
+): Promise<Omit<Run, "writer" | "watch">> {
   const { device } = config;
   const { numClasses } = data;
   manualSeed(config.seed);
@@ -243,9 +248,12 @@ function takeStep(run: Run, batch: DeviceBatch): Tensor {
  */
 function saveOutputs(run: Run, grid: string, gif: boolean): void {
   const { out } = run.config;
-  queueSampleGrid(run.writer, run, join(out, grid), { gif });
+  queueSampleGrid(run.writer, run, join(out, grid), { gif, images: run.watch.takeGrid() });
   queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise });
 }
+
+/** The writer's jobs an epoch may leave queued (about 3 an epoch: grid, checkpoint, plot points). */
+const WRITER_BACKLOG = 8;
 
 /** Why the loop stops after this step, if it does. */
 function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefined {
@@ -268,6 +276,7 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
     writer,
     log,
     onStep: hooks.onStep,
+    annotate: (stats, position) => run.watch.annotate(stats, position),
   });
   try {
     await writer.ready; // metrics.jsonl is read before this run appends to it
@@ -282,6 +291,7 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
         if (hooks.signal?.aborted) return "interrupted"; // asked to stop before this run's first step
         const stats = takeStep(run, batch);
         run.position = { epoch, batch: ++batchIndex, globalStep: run.position.globalStep + 1 };
+        await run.watch.afterStep(run, run.position); // the epoch's grid, an eval when due
         steps.push(stats, run.position);
         const reason = stopReason(run, hooks);
         if (reason) {
@@ -293,6 +303,7 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
       run.position = { epoch: epoch + 1, batch: 0, globalStep: run.position.globalStep };
       await steps.stop(); // metrics.jsonl reaches the checkpoint's step before the checkpoint is written
       saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`, true);
+      await writer.waitForBacklog(WRITER_BACKLOG); // when epochs outrun their pictures
     }
     return "done";
   } finally {
@@ -341,8 +352,9 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   try {
     const data = await loadData(prepared.config, log);
     try {
+      using watch = await RunWatch.open(prepared.config, { ...data, log });
       const run = await buildRun(prepared.config, data, prepared.resumed, log);
-      return await trainRun({ ...run, writer }, prepared.resumed !== undefined, hooks, log);
+      return await trainRun({ ...run, writer, watch }, prepared.resumed !== undefined, hooks, log);
     } finally {
       data.batches.dispose();
     }

@@ -130,7 +130,11 @@ export class TrainEvaluator implements Disposable {
       );
     }
     const started = performance.now();
-    const scorer = await openScoringNetwork({ inception: config.inception, device: config.device });
+    // building the network draws its initial weights: the training run's random stream is given back
+    const scorer = await keepingRng(
+      config.device,
+      () => openScoringNetwork({ inception: config.inception, device: config.device }),
+    );
     try {
       const n = Math.min(config.evalSamples, dataset.count);
       const identity: FeatureIdentity = {
@@ -185,7 +189,7 @@ export class TrainEvaluator implements Disposable {
    */
   async evaluate(netG: GeneratorNetwork, step: number): Promise<TrainEvalResult> {
     const started = performance.now();
-    using fake = withEvalState(netG, this.#config.device, () =>
+    using fake = await withEvalState(netG, this.#config.device, () =>
       imageFeatures(
         this.#scorer.net,
         generatedBatches(netG, this.#config.evalSamples, {
@@ -241,20 +245,30 @@ async function bestSoFar(path: string, identity: FeatureIdentity, log: (line: st
   return Infinity;
 }
 
-/**
- * Runs `fn` with `net` in eval mode and the random generators' states saved, then puts back every
- * module's mode (parents first, as `namedModules` lists them) and the states.
- */
-function withEvalState<T>(net: GeneratorNetwork, device: TrainConfig["device"], fn: () => T): T {
-  const modes = net.namedModules().map(([, module]) => [module, module.training] as const);
+/** Runs `fn` and gives the random generators (CPU, and the GPU's on CUDA) their states back afterwards. */
+async function keepingRng<T>(device: TrainConfig["device"], fn: () => T | Promise<T>): Promise<T> {
   using rng = getRngState();
   using cudaRng = device !== "cpu" && cudaExtensionLoaded() ? getCudaRngState() : undefined;
-  net.eval();
   try {
-    return fn();
+    return await fn();
   } finally {
-    for (const [module, training] of modes) module.train(training);
     setRngState(rng);
     if (cudaRng) setCudaRngState(cudaRng);
   }
+}
+
+/**
+ * Runs `fn` with `net` in eval mode and the random generators' states kept, then puts back every
+ * module's mode (parents first, as `namedModules` lists them).
+ */
+function withEvalState<T>(net: GeneratorNetwork, device: TrainConfig["device"], fn: () => T): Promise<T> {
+  const modes = net.namedModules().map(([, module]) => [module, module.training] as const);
+  return keepingRng(device, () => {
+    try {
+      net.eval();
+      return fn();
+    } finally {
+      for (const [module, training] of modes) module.train(training);
+    }
+  });
 }
