@@ -108,9 +108,10 @@ export async function runJob(state: JobState, job: OutputJob): Promise<JobResult
 }
 
 /**
- * Runs jobs one at a time in the order they come, and reports each outcome. A checkpoint job is dropped
- * when a newer one for the same files is already queued behind it (a writer that falls behind the
- * epochs writes the latest state, not every one); grids, GIF frames and losses always run.
+ * Runs jobs one at a time and reports each outcome. Checkpoint (safetensors) jobs go first, the newest
+ * of them, and the older ones for the same files are dropped: a writer that falls behind the epochs
+ * keeps the checkpoint on disk as recent as it can, and writes the latest state, not every one. The
+ * other jobs (grids, GIF frames, losses) run in the order they came, every one.
  *
  * @example
  * ```ts ignore
@@ -121,7 +122,7 @@ export async function runJob(state: JobState, job: OutputJob): Promise<JobResult
  */
 export class JobQueue {
   readonly #state: JobState = {};
-  readonly #queue: { id: number; job: OutputJob }[] = [];
+  #queue: { id: number; job: OutputJob }[] = [];
   readonly #reply: (reply: JobReply) => void;
   #running = false;
 
@@ -131,7 +132,7 @@ export class JobQueue {
   }
 
   /**
-   * Queues a job; it starts once the jobs before it are done.
+   * Queues a job; it starts once the jobs before it are done (a checkpoint job: the jobs running).
    *
    * @param id the caller's name for the job, given back in its reply
    * @param job the job
@@ -144,12 +145,8 @@ export class JobQueue {
   async #drain(): Promise<void> {
     this.#running = true;
     try {
-      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+      for (let next = this.#next(); next; next = this.#next()) {
         const { id, job } = next;
-        if (this.#queue.some((queued) => supersedes(queued.job, job))) {
-          this.#reply({ id, ok: true });
-          continue;
-        }
         try {
           this.#reply({ id, ok: true, result: await runJob(this.#state, job) });
         } catch (error) {
@@ -159,5 +156,20 @@ export class JobQueue {
     } finally {
       this.#running = false;
     }
+  }
+
+  /** The newest checkpoint job (answering the ones it supersedes), else the first job queued. */
+  #next(): { id: number; job: OutputJob } | undefined {
+    const queue = this.#queue;
+    const newest = queue.findLastIndex((queued) => queued.job.kind === "safetensors");
+    if (newest < 0) return queue.shift();
+    const picked = queue[newest]!;
+    this.#queue = queue.filter((queued, i) => {
+      if (i === newest) return false;
+      if (i > newest || !supersedes(picked.job, queued.job)) return true;
+      this.#reply({ id: queued.id, ok: true });
+      return false;
+    });
+    return picked;
   }
 }

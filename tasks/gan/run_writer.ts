@@ -1,10 +1,11 @@
 /**
  * A training run's output writer: the sample grids, progress.gif, loss_plot.png and the checkpoint
  * files are encoded and written off the training thread, in a worker, so an epoch's end costs the loop
- * only the copies from the device. Jobs run one at a time in the order given (two writes of one file
- * never overlap; each is atomic, as everywhere), and a checkpoint still queued when a newer one comes
- * is dropped. A failed job is reported at the next {@linkcode RunWriter.throwIfFailed} or
- * {@linkcode RunWriter.settle}; the run awaits {@linkcode RunWriter.settle} at every stop.
+ * only the copies from the device. Jobs run one at a time (two writes of one file never overlap; each is
+ * atomic, as everywhere): the newest checkpoint first, older ones still queued dropped, then the grids
+ * and plot points in the order given. A failed job is reported at the next
+ * {@linkcode RunWriter.throwIfFailed} or {@linkcode RunWriter.settle}; the run awaits
+ * {@linkcode RunWriter.settle} at every stop.
  *
  * @module
  */
@@ -186,6 +187,21 @@ export class RunWriter {
    */
   losses(records: LossRecord[], options: { force?: boolean } = {}): void {
     void this.#post({ kind: "losses", records, force: options.force ?? false });
+  }
+
+  /** Jobs given and not yet done. */
+  get backlog(): number {
+    return this.#replies.size;
+  }
+
+  /**
+   * Waits until at most `max` jobs are left: a run that makes epochs faster than their pictures are
+   * encoded waits here, so that the backlog, the memory it holds and the wait at the end stay bounded.
+   *
+   * @param max the jobs that may stay queued
+   */
+  async waitForBacklog(max: number): Promise<void> {
+    while (this.#replies.size > max) await Promise.race(this.#replies);
   }
 
   /**
