@@ -255,9 +255,6 @@ function saveOutputs(run: Run, grid: string, gif: boolean): void {
 /** The writer's jobs an epoch may leave queued (about 3 an epoch: grid, checkpoint, plot points). */
 const WRITER_BACKLOG = 8;
 
-/** The writer's jobs an epoch may leave queued (about 3 an epoch: grid, checkpoint, plot points). */
-const WRITER_BACKLOG = 8;
-
 /** Why the loop stops after this step, if it does. */
 function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefined {
   const { config, position } = run;
@@ -306,7 +303,6 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
       run.position = { epoch: epoch + 1, batch: 0, globalStep: run.position.globalStep };
       await steps.stop(); // metrics.jsonl reaches the checkpoint's step before the checkpoint is written
       saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`, true);
-      await writer.waitForBacklog(WRITER_BACKLOG); // when epochs outrun their pictures
       await writer.waitForBacklog(WRITER_BACKLOG); // when epochs outrun their pictures
     }
     return "done";
