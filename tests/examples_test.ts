@@ -74,7 +74,12 @@ Deno.test("the README's 'use it from your own script' section runs as written", 
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(join(dir, "script.ts"), code);
-    const map = { imports: { "jsr:@gan/dcgan": join(ROOT, "mod.ts"), imagescript: "npm:imagescript@1.3.1" } };
+    const imports = {
+      "@gan/dcgan": join(ROOT, "mod.ts"),
+      "jsr:@gan/dcgan": join(ROOT, "mod.ts"),
+      imagescript: "npm:imagescript@1.3.1",
+    };
+    const map = { imports };
     await Deno.writeTextFile(join(dir, "map.json"), JSON.stringify(map));
     const out = await deno(["run", "-A", "--import-map", join(dir, "map.json"), join(dir, "script.ts")], dir);
     assert.ok(out.trim().length > 0, "the script prints something");
