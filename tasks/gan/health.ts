@@ -1,9 +1,11 @@
 /**
  * Training health: the failures a GAN run shows in its numbers, found while it trains and reported once
  * each, with what to try. Fed every step's numbers and, at each epoch's end, the fixed-noise grid; each
- * epoch gets the list of issues it showed (metrics.jsonl's `health` field on the epoch's last step).
+ * epoch gets the list of issues it showed (metrics.jsonl's `health` field on the epoch's last step). The
+ * step rules hold when they hold on at least 90% of the last epoch's worth of steps (at least 10), so a
+ * run that goes wrong early is reported one epoch after it does, whatever step that is.
  *
- * | issue        | seen as (on at least 90% of an epoch's steps)                         | losses            |
+ * | issue        | seen as (on at least 90% of an epoch's worth of steps)                | losses            |
  * | ------------ | --------------------------------------------------------------------- | ----------------- |
  * | `d-wins`     | D(G(z)) at G's step below 0.01 and Loss_G above 8                     | bce               |
  * | `d-collapse` | Loss_D within 0.05 of its floor, D(x) within 0.02 of its real target | bce, lsgan, hinge |
@@ -133,44 +135,75 @@ function remedies(config: HealthConfig, list: Remedy[]): string {
   return flags.length === 0 ? "" : `; try ${flags.join(", or ")}`;
 }
 
-/** Per-epoch tallies of the step rules. */
-interface EpochTally {
-  steps: number;
-  dWins: number;
-  dCollapse: number;
-  nonFinite: number;
+/** The last `size` steps' verdicts on one rule. */
+class Window {
+  readonly #hits: boolean[] = [];
+  #count = 0;
+  #next = 0;
+  constructor(readonly size: number) {}
+
+  /** Adds a step's verdict; true when the rule held on the share it must of a full window. */
+  push(hit: boolean): boolean {
+    if (this.#hits.length < this.size) this.#hits.push(hit);
+    else {
+      this.#count -= Number(this.#hits[this.#next]);
+      this.#hits[this.#next] = hit;
+      this.#next = (this.#next + 1) % this.size;
+    }
+    this.#count += Number(hit);
+    return this.#hits.length === this.size && this.#count >= Math.ceil(HEALTH_EPOCH_SHARE * this.size - 1e-9);
+  }
+}
+
+/** The fewest steps a step rule looks at: an epoch's, or this many when an epoch is shorter. */
+export const HEALTH_MIN_WINDOW = 10;
+
+/** Options of {@linkcode TrainingHealth}. */
+export interface TrainingHealthOptions {
+  /** Steps per epoch: the window of the step rules (at least {@linkcode HEALTH_MIN_WINDOW}). */
+  batchesPerEpoch: number;
+  /** Where each issue's report goes, once. */
+  log?: (line: string) => void;
 }
 
 /**
- * Watches a run's numbers and reports each issue once (through `log`), with the flags that apply.
+ * Watches a run's numbers and reports each issue once (through `log`), with the flags that apply. The
+ * step rules look at the last epoch's worth of steps, wherever it starts: a run that goes wrong in its
+ * first epoch is reported as soon as one epoch of its steps shows it.
  *
  * @example
  * ```ts
  * import { TrainingHealth } from "./health.ts";
  * import { completeConfig } from "./config.ts";
- * const health = new TrainingHealth(completeConfig({ recipe: "seed" }), { log: console.log });
- * for (let b = 0; b < 10; b++) health.step({ lossD: 0.01, lossG: 9, dx: 0.99, dgz1: 0.002, dgz2: 0.001 }, 0);
- * console.log(health.endEpoch(0)); // ["d-wins", "d-collapse"], each logged the first time
+ * const health = new TrainingHealth(completeConfig({ recipe: "seed" }), { batchesPerEpoch: 10, log: console.log });
+ * const stats = { lossD: 0.01, lossG: 9, dx: 0.99, dgz1: 0.002, dgz2: 0.001 };
+ * for (let step = 1; step <= 10; step++) health.step(stats, { epoch: 0, globalStep: step });
+ * console.log(health.endEpoch(0)); // ["d-wins", "d-collapse"], each logged when found
  * ```
  */
 export class TrainingHealth {
   readonly #config: HealthConfig;
   readonly #log: (line: string) => void;
-  readonly #reported = new Set<HealthIssue>();
-  readonly #tallies = new Map<number, EpochTally>();
+  readonly #dWins: Window;
+  readonly #dCollapse: Window;
+  /** The issues found in each epoch not yet ended. */
+  readonly #epochs = new Map<number, Set<HealthIssue>>();
   readonly #grids = new Map<number, number>();
   #realDistance?: number;
-  /** Every issue found so far, in order (an issue found in several epochs is listed once per epoch). */
+  /** Every issue found so far, once per epoch it was found in, in order. */
   readonly findings: HealthFinding[] = [];
 
   /**
    * @param config the loss, D's targets, G's objective, and the stabilisers (left out of the remedies
    *   when already on)
-   * @param options `log`: where each issue's report goes, once
+   * @param options the steps per epoch (the step rules' window) and the log
    */
-  constructor(config: HealthConfig, options: { log?: (line: string) => void } = {}) {
+  constructor(config: HealthConfig, options: TrainingHealthOptions) {
     this.#config = config;
     this.#log = options.log ?? (() => {});
+    const size = Math.max(options.batchesPerEpoch, HEALTH_MIN_WINDOW);
+    this.#dWins = new Window(size);
+    this.#dCollapse = new Window(size);
   }
 
   /**
@@ -183,23 +216,48 @@ export class TrainingHealth {
   }
 
   /**
-   * Takes one step's numbers.
+   * Takes one step's numbers; an issue they complete is reported now (the first time).
    *
    * @param stats the step's losses and D outputs
-   * @param epoch the epoch the step belongs to (0-based)
+   * @param position the step's epoch (0-based) and global step
    */
-  step(stats: StepStats, epoch: number): void {
-    let tally = this.#tallies.get(epoch);
-    if (!tally) this.#tallies.set(epoch, tally = { steps: 0, dWins: 0, dCollapse: 0, nonFinite: 0 });
-    tally.steps++;
+  step(stats: StepStats, position: { epoch: number; globalStep: number }): void {
     const { lossD, lossG, dx, dgz1, dgz2 } = stats;
+    const { epoch, globalStep: step } = position;
+    const c = this.#config;
     if (![lossD, lossG, dx, dgz1, dgz2].every(Number.isFinite)) {
-      tally.nonFinite++;
+      this.#found(
+        epoch,
+        "non-finite",
+        () =>
+          `Non-finite values at step ${step}: a loss or D output is NaN or infinite; resume from the last ` +
+          "checkpoint with a lower --lr" + remedies(c, [STABLE]),
+      );
       return;
     }
-    const c = this.#config;
-    if (c.loss === "bce" && !c.featureMatching && dgz2 < D_WINS_DGZ && lossG > D_WINS_LOSS_G) tally.dWins++;
-    if (this.#dCollapsed(lossD, dx)) tally.dCollapse++;
+    const size = this.#dWins.size;
+    const span = `in the ${size} steps to step ${step}${size > HEALTH_MIN_WINDOW ? " (an epoch)" : ""}`;
+    const dWins = c.loss === "bce" && !c.featureMatching && dgz2 < D_WINS_DGZ && lossG > D_WINS_LOSS_G;
+    if (this.#dWins.push(dWins)) {
+      this.#found(
+        epoch,
+        "d-wins",
+        () =>
+          `D wins: ${span}, D(G(z)) stayed below ${D_WINS_DGZ} and Loss_G above ${D_WINS_LOSS_G}: D rejects ` +
+          "every fake, and G's gradients fade" + remedies(c, [STABLE, SMOOTHING, AUGMENT, LOWER_LR_D]),
+      );
+    }
+    if (this.#dCollapse.push(this.#dCollapsed(lossD, dx))) {
+      const target = c.loss === "hinge" ? "1 or above" : String(c.labelSmoothing);
+      this.#found(
+        epoch,
+        "d-collapse",
+        () =>
+          `D collapse: ${span}, Loss_D stayed at its floor with D(x) near ${target}: D separates every real ` +
+          "image from every fake, and G learns nothing from it" +
+          remedies(c, [SPECTRAL_NORM, AUGMENT, SMOOTHING, LOWER_LR_D]),
+      );
+    }
   }
 
   #dCollapsed(lossD: number, dx: number): boolean {
@@ -217,6 +275,18 @@ export class TrainingHealth {
     }
   }
 
+  /** Notes an issue in an epoch; the first time it is found at all, logs its report. */
+  #found(epoch: number, issue: HealthIssue, describe: () => string): void {
+    let issues = this.#epochs.get(epoch);
+    if (!issues) this.#epochs.set(epoch, issues = new Set());
+    if (issues.has(issue)) return;
+    issues.add(issue);
+    const first = !this.findings.some((f) => f.issue === issue);
+    const message = describe();
+    this.findings.push({ issue, epoch, message });
+    if (first) this.#log(message);
+  }
+
   /**
    * Takes an epoch's fixed-noise grid (before {@linkcode TrainingHealth.endEpoch} of that epoch).
    *
@@ -228,69 +298,38 @@ export class TrainingHealth {
   }
 
   /**
-   * Closes an epoch: which issues it showed; each one not reported before is logged now.
+   * Closes an epoch: checks its grid for G collapse, and gives every issue the epoch showed.
    *
    * @param epoch the epoch (0-based)
    * @returns its issues, in the order of {@linkcode HealthIssue} (empty for a healthy epoch)
    */
   endEpoch(epoch: number): HealthIssue[] {
-    const tally = this.#tallies.get(epoch) ?? { steps: 0, dWins: 0, dCollapse: 0, nonFinite: 0 };
-    this.#tallies.delete(epoch);
-    const gridDistance = this.#grids.get(epoch);
+    const distance = this.#grids.get(epoch);
     this.#grids.delete(epoch);
-    const held = (count: number) => tally.steps > 0 && count >= HEALTH_EPOCH_SHARE * tally.steps;
-    const found: [HealthIssue, () => string][] = [];
-    const e = epoch + 1;
-    const c = this.#config;
-    if (held(tally.dWins)) {
-      found.push([
-        "d-wins",
-        () =>
-          `D wins: in epoch ${e}, D(G(z)) stayed below ${D_WINS_DGZ} and Loss_G above ${D_WINS_LOSS_G}: ` +
-          "D rejects every fake, and G's gradients fade" +
-          remedies(c, [STABLE, SMOOTHING, AUGMENT, LOWER_LR_D]),
-      ]);
-    }
-    if (held(tally.dCollapse)) {
-      found.push([
-        "d-collapse",
-        () =>
-          `D collapse: in epoch ${e}, Loss_D stayed near its floor with D(x) near ${
-            c.loss === "hinge" ? "1 or above" : c.labelSmoothing
-          }: D separates every real image from every fake, and G learns nothing from it` +
-          remedies(c, [SPECTRAL_NORM, AUGMENT, SMOOTHING, LOWER_LR_D]),
-      ]);
-    }
     const real = this.#realDistance;
-    if (gridDistance !== undefined && real !== undefined && gridDistance < G_COLLAPSE_RATIO * real) {
-      found.push([
-        "g-collapse",
-        () =>
-          `G collapse: the fixed-noise samples of epoch ${e} differ ${
-            (real / gridDistance).toFixed(1)
-          } times ` +
-          `less than a real batch (mean pairwise distance ${gridDistance.toFixed(3)} vs ${
-            real.toFixed(3)
-          }): ` +
-          "G maps different z to the same images (mode collapse)" +
-          remedies(c, [STABLE, MINIBATCH_STD, FEATURE_MATCHING]),
-      ]);
-    }
-    if (tally.nonFinite > 0 || (gridDistance !== undefined && !Number.isFinite(gridDistance))) {
-      found.push([
+    const e = epoch + 1;
+    if (distance !== undefined && !Number.isFinite(distance)) {
+      this.#found(
+        epoch,
         "non-finite",
         () =>
-          `Non-finite values in epoch ${e}: a loss, D output or sample is NaN or infinite; resume from the ` +
-          `last checkpoint with a lower --lr (e.g. ${c.lrD / 2})` + remedies(c, [STABLE]),
-      ]);
+          `Non-finite values in the samples of epoch ${e}: G makes NaN or infinite pixels; resume from the ` +
+          "last checkpoint with a lower --lr" + remedies(this.#config, [STABLE]),
+      );
+    } else if (distance !== undefined && real !== undefined && distance < G_COLLAPSE_RATIO * real) {
+      this.#found(
+        epoch,
+        "g-collapse",
+        () =>
+          `G collapse: the fixed-noise samples of epoch ${e} differ ${(real / distance).toFixed(1)} times ` +
+          `less than a real batch (mean pairwise distance ${distance.toFixed(3)} vs ${real.toFixed(3)}): G ` +
+          "maps different z to the same images (mode collapse)" +
+          remedies(this.#config, [STABLE, MINIBATCH_STD, FEATURE_MATCHING]),
+      );
     }
-    for (const [issue, describe] of found) {
-      const message = describe();
-      this.findings.push({ issue, epoch, message });
-      if (this.#reported.has(issue)) continue;
-      this.#reported.add(issue);
-      this.#log(message);
-    }
-    return found.map(([issue]) => issue);
+    const issues = this.#epochs.get(epoch) ?? new Set();
+    this.#epochs.delete(epoch);
+    const order: HealthIssue[] = ["d-wins", "d-collapse", "g-collapse", "non-finite"];
+    return order.filter((issue) => issues.has(issue));
   }
 }

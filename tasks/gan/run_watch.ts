@@ -53,7 +53,7 @@ export class RunWatch implements Disposable {
   #grid?: ImageBatch;
 
   private constructor(config: TrainConfig, batchesPerEpoch: number, log: (line: string) => void) {
-    this.#health = new TrainingHealth(config, { log });
+    this.#health = new TrainingHealth(config, { batchesPerEpoch, log });
     this.#evalEvery = config.evalEvery;
     this.#batchesPerEpoch = batchesPerEpoch;
   }
@@ -120,7 +120,7 @@ export class RunWatch implements Disposable {
    * @returns fields for its metrics line, if any
    */
   annotate(stats: StepStats, position: RunPosition): Record<string, unknown> | undefined {
-    this.#health.step(stats, position.epoch);
+    this.#health.step(stats, position);
     let fields: Record<string, unknown> | undefined;
     const result = this.#evals.get(position.globalStep);
     if (result) {

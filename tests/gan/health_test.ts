@@ -14,10 +14,12 @@ const D_COLLAPSED: StepStats = { lossD: 0.004, lossG: 7, dx: 0.998, dgz1: 0.002,
 function watch(config: Partial<TrainConfig>, epochs: StepStats[][]) {
   const lines: string[] = [];
   const health = new TrainingHealth(completeConfig({ recipe: "seed", ...config }), {
-    log: (l) => lines.push(l),
+    batchesPerEpoch: epochs[0]!.length,
+    log: (line) => lines.push(line),
   });
+  let globalStep = 0;
   const issues = epochs.map((steps, epoch) => {
-    for (const stats of steps) health.step(stats, epoch);
+    for (const stats of steps) health.step(stats, { epoch, globalStep: ++globalStep });
     return health.endEpoch(epoch);
   });
   return { issues, lines, health };
@@ -94,17 +96,22 @@ Deno.test("TrainingHealth finds each step rule on the epochs that show it, per l
 });
 
 Deno.test("TrainingHealth reports an issue once, with the flags that apply, and lists it every epoch", () => {
-  const { issues, lines } = watch({}, [repeat(D_WINS, 5), repeat(HEALTHY, 5), repeat(D_WINS, 5)]);
-  assert.deepEqual(issues, [["d-wins"], [], ["d-wins"]]);
+  const epochs = [repeat(D_WINS, 10), repeat(HEALTHY, 10), repeat(HEALTHY, 10), repeat(D_WINS, 10)];
+  const { issues, lines } = watch({}, epochs);
+  // the window is the last 10 steps wherever they start: at step 11 it still holds 9 of D wins
+  assert.deepEqual(issues, [["d-wins"], ["d-wins"], [], ["d-wins"]]);
   assert.equal(lines.length, 1);
-  assert.match(lines[0]!, /^D wins: in epoch 1, D\(G\(z\)\) stayed below 0\.01 and Loss_G above 8/);
+  assert.match(
+    lines[0]!,
+    /^D wins: in the 10 steps to step 10, D\(G\(z\)\) stayed below 0\.01 and Loss_G above 8/,
+  );
   for (const flag of ["--recipe stable", "--label-smoothing 0.9", "--augment", "--lr-d (e.g. 0.0001)"]) {
     assert.ok(lines[0]!.includes(flag), `${flag} in: ${lines[0]}`);
   }
   // flags the run already has are not suggested
-  const smoothed = watch({ labelSmoothing: 0.9, augment: ["color"] }, [repeat(D_WINS, 5)]).lines[0]!;
+  const smoothed = watch({ labelSmoothing: 0.9, augment: ["color"] }, [repeat(D_WINS, 10)]).lines[0]!;
   assert.ok(!smoothed.includes("--label-smoothing") && !smoothed.includes("--augment"), smoothed);
-  const collapse = watch({}, [repeat(D_COLLAPSED, 5)]).lines.find((l) => l.startsWith("D collapse"))!;
+  const collapse = watch({}, [repeat(D_COLLAPSED, 10)]).lines.find((l) => l.startsWith("D collapse"))!;
   assert.ok(collapse.includes("--spectral-norm") && collapse.includes("--lr-d"), collapse);
 });
 
@@ -133,7 +140,10 @@ Deno.test("meanPairwiseDistance is the mean RMS difference over all pairs", () =
 
 Deno.test("TrainingHealth finds G collapse when the grid's samples lie far closer than a real batch's", () => {
   const lines: string[] = [];
-  const health = new TrainingHealth(completeConfig({ recipe: "seed" }), { log: (l) => lines.push(l) });
+  const health = new TrainingHealth(completeConfig({ recipe: "seed" }), {
+    batchesPerEpoch: 4,
+    log: (line) => lines.push(line),
+  });
   health.setRealBatch(batch(16, 1, 7));
   health.grid(0, batch(16, 1, 3)); // as diverse as real images
   assert.deepEqual(health.endEpoch(0), []);
@@ -150,7 +160,7 @@ Deno.test("TrainingHealth finds G collapse when the grid's samples lie far close
   health.grid(2, nan);
   assert.deepEqual(health.endEpoch(2), ["non-finite"]);
   // without a real batch there is no yardstick
-  const alone = new TrainingHealth(completeConfig({ recipe: "seed" }));
+  const alone = new TrainingHealth(completeConfig({ recipe: "seed" }), { batchesPerEpoch: 4 });
   alone.grid(0, batch(16, 0, 3));
   assert.deepEqual(alone.endEpoch(0), []);
 });
