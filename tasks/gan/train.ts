@@ -28,6 +28,7 @@ import {
   queueSampleGrid,
   queueSaveRun,
   realVsFake,
+  sampleGrid,
 } from "./run_outputs.ts";
 import { dataShrank, nothingToTrain, resumeOverrides } from "./resume_notes.ts";
 import { openRunFolder, type RunFolder } from "./run_folder.ts";
@@ -248,8 +249,9 @@ function takeStep(run: Run, batch: DeviceBatch): Tensor {
  */
 function saveOutputs(run: Run, grid: string, gif: boolean): void {
   const { out } = run.config;
-  queueSampleGrid(run.writer, run, join(out, grid), { gif, images: run.watch.takeGrid() });
-  queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise });
+  const images = run.watch.takeGrid() ?? sampleGrid(run); // sampling moves G's BatchNorm statistics: first
+  queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise }); // the writer starts on it first
+  queueSampleGrid(run.writer, run, join(out, grid), { gif, images });
 }
 
 /** The writer's jobs an epoch may leave queued (about 3 an epoch: grid, checkpoint, plot points). */
