@@ -649,10 +649,19 @@ export function completeConfig(partial: Partial<TrainConfig>): TrainConfig {
 export function resumeConfig(saved: Partial<TrainConfig>, given: TrainConfig): TrainConfig {
   // a run saved before recipes existed ran the seed's defaults (and its flags, which it saved)
   if (saved.recipe === undefined) saved = { ...saved, recipe: "seed" };
+  const recipe = saved.recipe!;
   const merged: Partial<Record<string, unknown>> = {};
   for (const [field, spec] of Object.entries(TRAIN_FIELDS)) {
     const from = spec.resume === "flag" ? given : saved;
-    merged[field] = (from as Record<string, unknown>)[field];
+    let value = (from as Record<string, unknown>)[field];
+    // a flag left at its default takes the run's recipe's default (a seed run resumes for its 25 epochs,
+    // not the default recipe's length); a value given on this command line wins
+    const fallback: unknown = (spec as { default?: unknown }).default;
+    if (spec.resume === "flag" && recipe !== given.recipe && typeof fallback === "function") {
+      const computed = fallback as (config: TrainConfig) => unknown;
+      if (value === computed(given)) value = computed({ ...given, recipe });
+    }
+    merged[field] = value;
   }
   return completeConfig(merged);
 }

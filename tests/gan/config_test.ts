@@ -152,3 +152,14 @@ Deno.test("train() prints nothing itself: its lines, start and steps go to the h
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("a seed run resumed with no length flags keeps the seed's length, not the default recipe's", () => {
+  const saved = completeConfig({ recipe: "seed", nz: 16 });
+  const given = completeConfig({ resume: true });
+  const merged = resumeConfig(saved, given);
+  assert.equal(merged.recipe, "seed");
+  assert.equal(merged.epochs, 25);
+  assert.equal(merged.maxSteps, 0);
+  const longer = resumeConfig(saved, completeConfig({ resume: true, epochs: 40 }));
+  assert.equal(longer.epochs, 40);
+});
