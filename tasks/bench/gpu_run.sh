@@ -3,7 +3,7 @@
 # libtorch, then run the named stages (default: tests bench). Logs go to $OUT (or ./gpu-logs).
 #   source .device/enter.sh && bash tasks/bench/gpu_run.sh [tests] [train] [cpu-parity] [bench|quick]
 # Stages:
-#   tests       tests/cuda_test.ts (graphs, autocast, channels_last, parity with PyTorch on the GPU)
+#   tests       tests/ops/cuda_test.ts (graphs, autocast, channels_last, parity with PyTorch on the GPU)
 #   train       deno task train with --cuda-graph --channels-last --amp bf16 on generated PNGs, then --resume
 #   cpu-parity  the CPU parity tests against this machine's PyTorch (2.x)
 #   bench       the GPU bench (tasks/bench/gpu.ts); quick: its tiny version
@@ -21,7 +21,7 @@ deno run -A --no-lock ffi/build.ts 2>&1 | tee "$out/build.log" || exit 1
 for name in "$@"; do
   stage "$name"
   case $name in
-    tests) deno test -A --no-lock tests/cuda_test.ts 2>&1 | tee "$out/cuda_test.log" ;;
+    tests) deno test -A --no-lock tests/ops/cuda_test.ts 2>&1 | tee "$out/cuda_test.log" ;;
     train)
       python3 -c "
 import os, numpy as np
@@ -35,8 +35,8 @@ for i in range(96):
         deno run -A --no-lock tasks/cli/train.ts "${flags[@]}" --resume --max-steps 16 &&
         ls /tmp/run; } 2>&1 | tee "$out/train.log" ;;
     cpu-parity)
-      DCGAN_NUM_THREADS=8 timeout 150 deno test -A --no-lock tests/ops_test.ts tests/adam_test.ts \
-        tests/train_parity_test.ts tests/shim_errors_test.ts 2>&1 | grep -v "^\s*at " | tee "$out/cpu_parity.log" ;;
+      DCGAN_NUM_THREADS=8 timeout 150 deno test -A --no-lock tests/ops/ops_test.ts tests/models/adam_test.ts \
+        tests/gan/train_parity_test.ts tests/ffi/shim_errors_test.ts 2>&1 | grep -v "^\s*at " | tee "$out/cpu_parity.log" ;;
     bench) timeout 420 deno run -A --no-lock tasks/bench/gpu.ts --json "$out/bench_gpu.json" 2>&1 | tee "$out/bench.log" ;;
     quick) timeout 240 deno run -A --no-lock tasks/bench/bench.ts --device cuda --quick --json "$out/bench_quick.json" 2>&1 |
       tee "$out/bench_quick.log" ;;
