@@ -24,7 +24,7 @@ import {
   TEXT,
   withDefaults,
 } from "../cli/flags.ts";
-import { DEFAULT_RECIPE, RECIPE_NAMES, RECIPES } from "./recipes.ts";
+import { DEFAULT_RECIPE, RECIPE_NAMES } from "./recipes.ts";
 
 // ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
 export { ConfigError };

@@ -20,29 +20,24 @@ import { weightsInit } from "../../models/dcgan/weights_init.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import { full, randn } from "../../ops/creation.ts";
 import { cat, stack } from "../../ops/combine.ts";
-import { autocast, type AutocastDType, cudaExtensionLoaded } from "../../ops/cuda.ts";
+import { autocast, cudaExtensionLoaded } from "../../ops/cuda.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { emaCopy, emaUpdate } from "./ema.ts";
 import { discriminatorSettings, generatorSettings } from "./network_settings.ts";
 import { type FeatureDiscriminator, featureMatchingLoss, r1Penalty } from "./regularizers.ts";
-import {
-  checkStabilisers,
-  discriminatorInput,
-  discriminatorTarget,
-  type StabiliserOptions,
-  stepEmaDecay,
-} from "./stabilisers.ts";
+import { discriminatorInput, discriminatorTarget, stepEmaDecay } from "./stabilisers.ts";
 import {
   discriminatorFakeLoss,
   discriminatorRealLoss,
   type GanLoss,
   generatorLoss,
-  GP_WEIGHT,
   gradientPenalty,
 } from "./losses.ts";
 import { ReplayBuffer } from "./replay.ts";
-import { checkTrainConfig, completeConfig, type TrainConfig } from "./config.ts";
+import { type DcganSettings, type DcganSpec, settingsOf } from "./trainer_settings.ts";
+
+export type { DcganExtras, DcganSettings, DcganSpec } from "./trainer_settings.ts";
 
 /** The seed's label for real images. */
 export const REAL_LABEL = 1;
@@ -102,71 +97,6 @@ function criterion(
     if (error instanceof TorchError && !allFinite(output)) throw new DivergenceError(blame(), NaN, step);
     throw error;
   }
-}
-
-/**
- * The trainer's settings: any fields of the train config ({@linkcode TrainConfig}; the trainer reads the
- * networks', optimizers' and variant's ones), the seven that have no default, and what the data and the
- * library add. Settings left out take the train table's defaults for the seed's loop (`--loss bce`),
- * whatever the loss: beta2 0.999, nCritic 1, labelSmoothing 1, no replay, no average, contiguous layout.
- */
-export type DcganSpec =
-  & Partial<TrainConfig>
-  & Pick<TrainConfig, "nz" | "ngf" | "ndf" | "imageSize" | "lr" | "beta1" | "device">
-  & DcganExtras
-  & StabiliserOptions;
-
-/** What a {@linkcode DcganSpec} has beyond the train config: from the data set, or for library callers. */
-export interface DcganExtras {
-  /** Image channels (from the data set). */
-  nc: number;
-  /** Classes of a conditional DCGAN (from the data set); default 0 (unconditional). */
-  numClasses?: number;
-  /** The gradient penalty's weight with `wgan-gp`; default 10. */
-  gpWeight?: number;
-  /** PyTorch's name (`real_label`) for `labelSmoothing`, D's target for real images; either may be given. */
-  realLabel?: number;
-  /**
-   * Run the networks under autocast in this dtype (`torch.autocast(device, dtype)`, CPU or CUDA), the
-   * losses in float32 outside it. Default: the config's `amp` (off).
-   */
-  autocast?: AutocastDType;
-}
-
-/** A spec with every setting filled in, as the trainer holds it. */
-export type DcganSettings =
-  & TrainConfig
-  & Required<Omit<DcganExtras, "autocast" | "realLabel">>
-  & Pick<DcganExtras, "autocast">
-  & StabiliserOptions;
-
-/** The autocast dtype of each `amp` setting. */
-const AUTOCAST: Record<TrainConfig["amp"], AutocastDType | undefined> = {
-  off: undefined,
-  bf16: "bfloat16",
-  fp16: "float16",
-};
-
-/**
- * Fills in a spec's missing settings and checks them with the table's checks. A library caller's spec
- * starts from the seed recipe (the seed loop's defaults, whatever the loss) unless it names a recipe.
- */
-function settingsOf(spec: DcganSpec): DcganSettings {
-  const labelSmoothing = spec.realLabel ?? spec.labelSmoothing;
-  const seed = completeConfig({ ...spec, recipe: spec.recipe ?? "seed", loss: undefined, labelSmoothing });
-  const settings: DcganSettings = {
-    ...spec,
-    ...seed,
-    loss: spec.loss ?? seed.loss,
-    numClasses: spec.numClasses ?? 0,
-    gpWeight: spec.gpWeight ?? GP_WEIGHT,
-    autocast: spec.autocast ?? AUTOCAST[seed.amp],
-  };
-  checkTrainConfig(settings);
-  checkStabilisers({ ...settings, realLabel: settings.labelSmoothing }, settings.loss);
-  // an empty region, so that a dtype libtorch lacks there (float16 on the CPU before 2.4) fails here
-  if (settings.autocast) autocast(settings.autocast, () => {}, { device: settings.device });
-  return settings;
 }
 
 /** One step's results on the device, and, when the step was checked, as read back for the checks. */

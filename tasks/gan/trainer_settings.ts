@@ -1,0 +1,76 @@
+/**
+ * What the trainer is built from: the train config plus what the data brings ({@linkcode DcganSpec}),
+ * filled in and checked once by the train table ({@linkcode settingsOf}).
+ *
+ * @module
+ */
+
+import { autocast, type AutocastDType } from "../../ops/cuda.ts";
+import { checkTrainConfig, completeConfig, type TrainConfig } from "./config.ts";
+import { GP_WEIGHT } from "./losses.ts";
+import { checkStabilisers, type StabiliserOptions } from "./stabilisers.ts";
+
+/**
+ * The trainer's settings: any fields of the train config ({@linkcode TrainConfig}; the trainer reads the
+ * networks', optimizers' and variant's ones), the seven that have no default, and what the data and the
+ * library add. Settings left out take the train table's defaults for the seed's loop (`--loss bce`),
+ * whatever the loss: beta2 0.999, nCritic 1, labelSmoothing 1, no replay, no average, contiguous layout.
+ */
+export type DcganSpec =
+  & Partial<TrainConfig>
+  & Pick<TrainConfig, "nz" | "ngf" | "ndf" | "imageSize" | "lr" | "beta1" | "device">
+  & DcganExtras
+  & StabiliserOptions;
+
+/** What a {@linkcode DcganSpec} has beyond the train config: from the data set, or for library callers. */
+export interface DcganExtras {
+  /** Image channels (from the data set). */
+  nc: number;
+  /** Classes of a conditional DCGAN (from the data set); default 0 (unconditional). */
+  numClasses?: number;
+  /** The gradient penalty's weight with `wgan-gp`; default 10. */
+  gpWeight?: number;
+  /** PyTorch's name (`real_label`) for `labelSmoothing`, D's target for real images; either may be given. */
+  realLabel?: number;
+  /**
+   * Run the networks under autocast in this dtype (`torch.autocast(device, dtype)`, CPU or CUDA), the
+   * losses in float32 outside it. Default: the config's `amp` (off).
+   */
+  autocast?: AutocastDType;
+}
+
+/** A spec with every setting filled in, as the trainer holds it. */
+export type DcganSettings =
+  & TrainConfig
+  & Required<Omit<DcganExtras, "autocast" | "realLabel">>
+  & Pick<DcganExtras, "autocast">
+  & StabiliserOptions;
+
+/** The autocast dtype of each `amp` setting. */
+const AUTOCAST: Record<TrainConfig["amp"], AutocastDType | undefined> = {
+  off: undefined,
+  bf16: "bfloat16",
+  fp16: "float16",
+};
+
+/**
+ * Fills in a spec's missing settings and checks them with the table's checks. A library caller's spec
+ * starts from the seed recipe (the seed loop's defaults, whatever the loss) unless it names a recipe.
+ */
+export function settingsOf(spec: DcganSpec): DcganSettings {
+  const labelSmoothing = spec.realLabel ?? spec.labelSmoothing;
+  const seed = completeConfig({ ...spec, recipe: spec.recipe ?? "seed", loss: undefined, labelSmoothing });
+  const settings: DcganSettings = {
+    ...spec,
+    ...seed,
+    loss: spec.loss ?? seed.loss,
+    numClasses: spec.numClasses ?? 0,
+    gpWeight: spec.gpWeight ?? GP_WEIGHT,
+    autocast: spec.autocast ?? AUTOCAST[seed.amp],
+  };
+  checkTrainConfig(settings);
+  checkStabilisers({ ...settings, realLabel: settings.labelSmoothing }, settings.loss);
+  // an empty region, so that a dtype libtorch lacks there (float16 on the CPU before 2.4) fails here
+  if (settings.autocast) autocast(settings.autocast, () => {}, { device: settings.device });
+  return settings;
+}
