@@ -164,3 +164,48 @@ Deno.test("TrainingHealth finds G collapse when the grid's samples lie far close
   alone.grid(0, batch(16, 0, 3));
   assert.deepEqual(alone.endEpoch(0), []);
 });
+
+interface RecordedRun {
+  batchesPerEpoch: number;
+  steps: [number, number, number, number, number][];
+}
+
+/** Replays a recorded run's step numbers through the rules (with the seed recipe's settings). */
+async function replay(name: "seedEmoji64" | "seedFashionMnist32", batchesPerEpoch?: number) {
+  const runs = JSON.parse(await Deno.readTextFile(new URL("./health_runs.json", import.meta.url)));
+  const run: RecordedRun = runs[name];
+  const per = batchesPerEpoch ?? run.batchesPerEpoch;
+  const lines: string[] = [];
+  const health = new TrainingHealth(completeConfig({ recipe: "seed" }), {
+    batchesPerEpoch: per,
+    log: (line) => lines.push(line),
+  });
+  const epochs: HealthIssue[][] = [];
+  run.steps.forEach(([lossD, lossG, dx, dgz1, dgz2], i) => {
+    const epoch = Math.floor(i / run.batchesPerEpoch);
+    health.step({ lossD, lossG, dx, dgz1, dgz2 }, { epoch, globalStep: i + 1 });
+    if ((i + 1) % run.batchesPerEpoch === 0 || i + 1 === run.steps.length) {
+      epochs.push(health.endEpoch(epoch));
+    }
+  });
+  return { epochs, lines, health };
+}
+
+// The seed recipe's emoji run takes 24 minutes for its first 60 steps here: its numbers are recorded
+// (tests/gan/health_runs.json) rather than trained again.
+Deno.test("the seed recipe's emoji run reports D wins in its second epoch, at step 41", async () => {
+  const { epochs, lines, health } = await replay("seedEmoji64");
+  assert.deepEqual(epochs, [[], ["d-wins"]]);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^D wins: in the 30 steps to step 41 \(an epoch\)/);
+  assert.ok(lines[0]!.includes("--recipe stable"), lines[0]);
+  assert.deepEqual(health.findings.map((f) => [f.issue, f.epoch]), [["d-wins", 1]]);
+});
+
+Deno.test("the seed recipe's Fashion-MNIST run, which learns, reports nothing, even over 30-step windows", async () => {
+  for (const window of [undefined, 30]) {
+    const { epochs, lines } = await replay("seedFashionMnist32", window);
+    assert.deepEqual(epochs, [[]], `window ${window ?? 469}`);
+    assert.deepEqual(lines, []);
+  }
+});
