@@ -13,35 +13,14 @@ import { noGrad } from "../../ops/autograd.ts";
 import type { Device } from "../../ops/device.ts";
 import { keep } from "../../ops/scope.ts";
 import { type MemoryFormat, Tensor } from "../../ops/tensor.ts";
+import { checkStateDict, type LoadStateDictOptions, type LoadStateDictResult } from "./state_dict_check.ts";
+
+export type { LoadStateDictOptions, LoadStateDictResult } from "./state_dict_check.ts";
 
 /** Tensors that `Module.param()` marked as trainable parameters. */
 const PARAMETERS = new WeakSet<Tensor>();
 /** Tensors that `Module.buffer()` marked as state that is saved but not trained. */
 const BUFFERS = new WeakSet<Tensor>();
-
-/** Options of {@linkcode Module.loadStateDict}. */
-export interface LoadStateDictOptions {
-  /** Throw when a key is missing or unexpected (default true). Wrong shapes always throw. */
-  strict?: boolean;
-  /** What the state dict came from, for error messages; default `state dict`, e.g. `checkpoint "g.safetensors"`. */
-  source?: string;
-}
-
-/** What {@linkcode Module.loadStateDict} skipped (only ever non-empty with `strict: false`). */
-export interface LoadStateDictResult {
-  /** The module's keys that the state dict lacked; those tensors kept their values. */
-  missingKeys: string[];
-  /** The state dict's keys that the module does not have; they were ignored. */
-  unexpectedKeys: string[];
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(",")}]`;
-}
-
-function quoted(keys: readonly string[]): string {
-  return keys.map((k) => `"${k}"`).join(", ");
-}
 
 function sameDevice(current: Device, wanted: Device): boolean {
   return current === wanted || (wanted === "cuda" && current.startsWith("cuda"));
@@ -367,41 +346,8 @@ export abstract class Module {
     state: Readonly<Record<string, Tensor>>,
     options: LoadStateDictOptions = {},
   ): LoadStateDictResult {
-    const strict = options.strict ?? true;
-    const what = `Cannot load ${options.source ?? "state dict"}`;
+    const { missingKeys, unexpectedKeys } = checkStateDict(this.#stateEntries(), state, options);
     const own = this.#stateEntries();
-    const ownNames = new Set(own.map(([name]) => name));
-    const missingKeys: string[] = [];
-    const wrongShapes: string[] = [];
-    for (const [name, target] of own) {
-      if (!Object.hasOwn(state, name)) {
-        missingKeys.push(name);
-        continue;
-      }
-      const source = state[name];
-      if (!(source instanceof Tensor)) {
-        throw new TypeError(`${what}: key "${name}" holds ${typeof source}, expected a Tensor`);
-      }
-      const [got, want] = [source.shape, target.shape];
-      if (shapeText(got) !== shapeText(want)) {
-        wrongShapes.push(`key "${name}" has shape ${shapeText(got)}, expected ${shapeText(want)}`);
-      }
-    }
-    const unexpectedKeys = Object.keys(state).filter((name) => !ownNames.has(name));
-    if (wrongShapes.length > 0) {
-      throw new TypeError(
-        `${what}: ${wrongShapes.join("; ")}; build the module with the config it was saved from`,
-      );
-    }
-    if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
-      const parts = [];
-      if (missingKeys.length > 0) parts.push(`missing keys ${quoted(missingKeys)}`);
-      if (unexpectedKeys.length > 0) parts.push(`unexpected keys ${quoted(unexpectedKeys)}`);
-      throw new TypeError(
-        `${what}: ${parts.join(" and ")}; build the module with the config it was saved ` +
-          "from, or pass { strict: false } to skip them",
-      );
-    }
     noGrad(() => {
       for (const [name, target] of own) {
         const source = state[name];
