@@ -4,6 +4,7 @@
 // buffer until flushed, then land whole.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { GIF } from "imagescript";
 import { readSafetensors } from "../../models/io/safetensors.ts";
 import { saveStateDict } from "../../models/io/state_dict_file.ts";
 import { noGrad } from "../../ops/autograd.ts";
@@ -59,27 +60,37 @@ Deno.test("the run writer writes the weights as they were when queued, in files 
   });
 });
 
-Deno.test("the run writer keeps the order of one file's writes and names a file it cannot write", async () => {
-  await withTempDir(async (dir) => {
-    const writer = RunWriter.open(dir);
-    try {
-      const path = join(dir, "a.safetensors");
-      for (let i = 1; i <= 5; i++) {
-        const data = new Uint8Array(new Float32Array([i]).buffer);
-        writer.safetensors([{ path, entries: { x: { dtype: "F32", shape: [1], data } } }]);
+for (const inline of [false, true]) {
+  Deno.test(`the run writer ${inline ? "on this thread" : "in a worker"} keeps each file's writes in order and names a file it cannot write`, async () => {
+    await withTempDir(async (dir) => {
+      const writer = RunWriter.open(dir, { inline });
+      try {
+        const path = join(dir, "a.safetensors");
+        for (let i = 1; i <= 3; i++) {
+          const data = new Uint8Array(new Float32Array([i]).buffer);
+          const data4 = new Float32Array(3 * 4 * 4).fill((i - 2) / 2); // -0.5, 0, 0.5: grey, darker first
+          [data4[0], data4[1]] = [-1, 1]; // the range normalize=True maps to [0, 1]
+          const images = { data: data4, shape: [1, 3, 4, 4] as [1, 3, 4, 4] };
+          writer.grid(join(dir, `grid_${i}.png`), images, { nrow: 8, gif: true }); // a 1-image grid: no padding
+          writer.safetensors([{ path, entries: { x: { dtype: "F32", shape: [1], data } } }]);
+        }
+        await writer.settle();
+        const { tensors } = await readSafetensors(path);
+        assert.deepEqual([...new Float32Array(tensors.x!.data.slice().buffer)], [3], "the last write wins");
+        const gif = await GIF.decode(await Deno.readFile(join(dir, "progress.gif")));
+        const greys = [...gif].map((frame) => frame.getPixelAt(4, 4) >>> 24); // red of the last pixel
+        assert.deepEqual(greys.map((g, k) => k === 0 || g > greys[k - 1]!), [true, true, true], `${greys}`);
+        for (let i = 1; i <= 3; i++) await Deno.stat(join(dir, `grid_${i}.png`));
+        const missing = join(dir, "no-such-folder", "b.safetensors");
+        writer.safetensors([{ path: missing, entries: {} }]);
+        await assert.rejects(() => writer.settle(), (error: Error) => error.message.includes(`"${missing}"`));
+        assert.throws(() => writer.throwIfFailed(), /no-such-folder/);
+      } finally {
+        writer.close();
       }
-      await writer.settle();
-      const { tensors } = await readSafetensors(path);
-      assert.deepEqual([...new Float32Array(tensors.x!.data.slice().buffer)], [5], "the last write wins");
-      const missing = join(dir, "no-such-folder", "b.safetensors");
-      writer.safetensors([{ path: missing, entries: {} }]);
-      await assert.rejects(() => writer.settle(), (error: Error) => error.message.includes(`"${missing}"`));
-      assert.throws(() => writer.throwIfFailed(), /no-such-folder/);
-    } finally {
-      writer.close();
-    }
+    });
   });
-});
+}
 
 Deno.test("StepReader reads many steps in one read with step()'s numbers and stops at a NaN naming its step", () => {
   // D-only steps carry the last G update's numbers; the hinge loss lets a NaN through (BCE refuses it)
