@@ -245,6 +245,26 @@ export {
 export { ReplayBuffer, type ReplaySample } from "./tasks/gan/replay.ts";
 export { emaCopy, emaUpdate } from "./tasks/gan/ema.ts";
 export { CudaGraphStep, type CudaGraphStepOptions } from "./tasks/gan/cuda_graph_step.ts";
+export { DEFAULT_RECIPE, type Recipe, RECIPE_NAMES, type RecipeName, RECIPES } from "./tasks/gan/recipes.ts";
+export {
+  type Augmentation,
+  AUGMENTATIONS,
+  diffAugment,
+  type DiffAugmentOptions,
+  parseAugmentPolicy,
+} from "./tasks/gan/augment.ts";
+export {
+  addInstanceNoise,
+  discriminatorTargets,
+  type InstanceNoiseOptions,
+  instanceNoiseSigma,
+  type LabelNoiseOptions,
+} from "./tasks/gan/label_noise.ts";
+export { type FeatureDiscriminator, featureMatchingLoss, r1Penalty } from "./tasks/gan/regularizers.ts";
+export { type StabiliserOptions } from "./tasks/gan/stabilisers.ts";
+export { emaDecay } from "./tasks/gan/ema.ts";
+export { type HealthFinding, type HealthIssue, TrainingHealth } from "./tasks/gan/health.ts";
+export { type TrainEvalResult, TrainEvaluator } from "./tasks/gan/train_eval.ts";
 
 // `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).
 if (import.meta.main) {

@@ -199,6 +199,8 @@ export class TrainingHealth {
   readonly findings: HealthFinding[] = [];
 
   /**
+   * Starts watching a run.
+   *
    * @param config the loss, D's targets, G's objective, and the stabilisers (left out of the remedies
    *   when already on)
    * @param options the steps per epoch (the step rules' window) and the log

@@ -120,8 +120,11 @@ function describeVariant(config: TrainConfig, numClasses: number): string | unde
   if (config.replay > 0) parts.push(`--replay ${config.replay}`);
   if (config.ema > 0) parts.push(`--ema ${config.ema}`);
   if (config.conditional) parts.push(`--conditional (${numClasses} classes)`);
+  if (config.spectralNorm) parts.push("--spectral-norm");
+  if (config.augment.length > 0) parts.push(`--augment ${config.augment.join(",")}`);
   if (parts.length === 0) return undefined;
-  return `Variant: ${parts.join(", ")}; Adam lr ${config.lr}, betas (${config.beta1}, ${config.beta2})`;
+  return `Variant: ${parts.join(", ")}; Adam lr ${config.lr}, betas (${config.beta1}, ${config.beta2}); ` +
+    `recipe ${config.recipe}`;
 }
 
 /**

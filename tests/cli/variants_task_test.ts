@@ -13,19 +13,32 @@ const TINY = [...TINY_NETWORKS, "--batch-size", "4"];
 const quiet = { log: () => {} };
 
 Deno.test("--loss wgan-gp brings the paper's Adam settings and 5 critic steps; flags still override", () => {
-  const seed = parseTrainArgs([])!;
+  const seed = parseTrainArgs(["--recipe", "seed"])!;
   assert.deepEqual(
     [seed.loss, seed.lr, seed.beta1, seed.beta2, seed.nCritic, seed.labelSmoothing, seed.replay, seed.ema],
     ["bce", 2e-4, 0.5, 0.999, 1, 1, 0, 0],
   );
   assert.equal(seed.conditional, false);
-  const wgan = parseTrainArgs(["--loss", "wgan-gp"])!;
+  const wgan = parseTrainArgs(["--recipe", "seed", "--loss", "wgan-gp"])!;
   assert.deepEqual([wgan.lr, wgan.beta1, wgan.beta2, wgan.nCritic], [1e-4, 0, 0.9, 5]);
-  const tuned = parseTrainArgs(["--loss", "wgan-gp", "--lr", "0.0003", "--beta1", "0.5", "--n-critic", "2"])!;
+  const tuned = parseTrainArgs([
+    "--recipe",
+    "seed",
+    "--loss",
+    "wgan-gp",
+    "--lr",
+    "0.0003",
+    "--beta1",
+    "0.5",
+    "--n-critic",
+    "2",
+  ])!;
   assert.deepEqual([tuned.lr, tuned.beta1, tuned.beta2, tuned.nCritic], [3e-4, 0.5, 0.9, 2]);
-  const hinge = parseTrainArgs(["--loss", "hinge", "--beta2", "0.99"])!;
+  const hinge = parseTrainArgs(["--recipe", "seed", "--loss", "hinge", "--beta2", "0.99"])!;
   assert.deepEqual([hinge.lr, hinge.beta1, hinge.beta2, hinge.nCritic], [2e-4, 0.5, 0.99, 1]);
   const all = parseTrainArgs([
+    "--recipe",
+    "seed",
     "--loss",
     "lsgan",
     "--label-smoothing",
