@@ -69,14 +69,18 @@ export function resumeOverrides(
   explicit?: ReadonlySet<string>,
 ): string | undefined {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const defaults = completeConfig({ loss: given.loss }); // the defaults this command line would have had
+  // the defaults this command line would have had, and those that follow its --lr (--lr-d, --lr-g)
+  const defaults = completeConfig({ loss: given.loss, recipe: given.recipe });
+  const following = completeConfig({ loss: given.loss, recipe: given.recipe, lr: given.lr });
   const ignored: string[] = [];
   for (const [field, spec] of Object.entries(TRAIN_FIELDS) as [Field, (typeof TRAIN_FIELDS)[Field]][]) {
     if (spec.resume !== "checkpoint") continue;
     const mine = given[field];
     const theirs = saved[field];
     if (same(mine, theirs)) continue;
-    if (explicit ? !explicit.has(field) : same(mine, defaults[field])) continue;
+    if (explicit) {
+      if (!explicit.has(field)) continue;
+    } else if (same(mine, defaults[field]) || (field !== "lr" && same(mine, following[field]))) continue;
     ignored.push(`--${spec.flag} ${show(field, mine)} (the run uses ${show(field, theirs)})`);
   }
   if (ignored.length === 0) return undefined;

@@ -228,8 +228,23 @@ Deno.test("resume notes: flags given, flags the checkpoint overrides, and a resu
       "resume",
     ],
   );
-  const saved = completeConfig({ batchSize: 8, imageSize: 32, data: "faces", epochs: 3, out: "runs/x" });
-  const given = completeConfig({ batchSize: 64, imageSize: 64, lr: 0.001, epochs: 9, out: "runs/x" });
+  const seed = { recipe: "seed" } as const;
+  const saved = completeConfig({
+    ...seed,
+    batchSize: 8,
+    imageSize: 32,
+    data: "faces",
+    epochs: 3,
+    out: "runs/x",
+  });
+  const given = completeConfig({
+    ...seed,
+    batchSize: 64,
+    imageSize: 64,
+    lr: 0.001,
+    epochs: 9,
+    out: "runs/x",
+  });
   assert.equal(
     resumeOverrides(saved, given, new Set(["batchSize", "lr", "epochs"])),
     "--resume keeps the checkpoint's settings, so these flags are ignored: --batch-size 64 (the run uses 8), " +
