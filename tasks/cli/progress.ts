@@ -69,15 +69,49 @@ export class ProgressBar {
    * @param suffix text after the ETA
    */
   update(step: number, suffix = ""): void {
-    if (!this.#tty) return;
     const now = performance.now();
-    if (now - this.#lastDraw < 100 && step < this.#total) return;
+    // a terminal redraws one line up to 10 times a second; a pipe or file gets a plain line every ~10 s
+    const every = this.#tty ? 100 : 10_000;
+    if (now - this.#lastDraw < every && step < this.#total) return;
+    if (!this.#tty && this.#lastDraw === 0) {
+      this.#lastDraw = now; // the first plain line after ~10 s, not at the first step
+      return;
+    }
     this.#lastDraw = now;
-    Deno.stderr.writeSync(this.#encoder.encode(`\r\x1b[2K${this.line(step, suffix)}`));
+    const line = this.line(step, suffix);
+    const text = this.#tty ? `\r\x1b[2K${fitLine(line, terminalColumns())}` : `${line}\n`;
+    Deno.stderr.writeSync(this.#encoder.encode(text));
   }
 
   /** Clears the bar so a log line can be printed. */
   clear(): void {
     if (this.#tty) Deno.stderr.writeSync(this.#encoder.encode("\r\x1b[2K"));
   }
+}
+
+/** The terminal's width in columns, or 80 when it cannot be read. */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 80;
+  }
+}
+
+/**
+ * Cuts a progress line to fit a terminal row: a line as wide as the terminal wraps, and `\r\x1b[2K` then
+ * erases only its last row, so every redraw would leave a new line behind.
+ *
+ * @param line the progress line
+ * @param columns the terminal's width
+ * @returns the line, at most `columns - 1` characters, ending in "…" when cut
+ * @example
+ * ```ts
+ * import { fitLine } from "./progress.ts";
+ * console.log(fitLine("[####....] 50% 10/20 2.00 it/s ETA 5s Loss_D 1.234", 20)); // "[####....] 50% 10/…"
+ * ```
+ */
+export function fitLine(line: string, columns: number): string {
+  const room = Math.max(columns - 1, 1);
+  return line.length <= room ? line : `${line.slice(0, room - 1)}…`;
 }

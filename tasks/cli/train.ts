@@ -87,12 +87,22 @@ class ConsoleRun {
     };
   }
 
-  /** The last line: how the run ended, how long it took and where it is. */
+  /**
+   * The last lines: how the run ended, how long it took, every file in the run folder, and after a stop
+   * the command that continues it.
+   */
   summary(result: TrainResult): string {
     const seconds = (performance.now() - this.#started) / 1000;
-    return `${result.reason === "interrupted" ? "Stopped" : "Finished"} after ${result.steps} steps in ${
-      formatDuration(seconds)
-    }. Run folder: ${result.out} (samples, generator.safetensors, ${CHECKPOINT_FILE}, metrics.jsonl)`;
+    const lines = [
+      `${result.reason === "interrupted" ? "Stopped" : "Finished"} after ${result.steps} steps in ${
+        formatDuration(seconds)
+      }. Run folder: ${result.out}`,
+      `  ${runFiles(result.out).join(", ")}`,
+    ];
+    if (result.reason === "interrupted") {
+      lines.push(`Continue it with: deno task train --out ${shellWord(result.out)} --resume`);
+    }
+    return lines.join("\n");
   }
 
   /** Clears the bar and stops listening for the stop signals. */
@@ -101,6 +111,24 @@ class ConsoleRun {
     for (const [name, listener] of this.#listeners) Deno.removeSignalListener(name, listener);
     this.#listeners.length = 0;
   }
+}
+
+/** The run folder's files (the epoch grids as one pattern), sorted. */
+function runFiles(out: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(out)) if (entry.isFile) names.push(entry.name);
+  } catch {
+    return [CHECKPOINT_FILE];
+  }
+  const grids = names.filter((name) => /^fake_samples_epoch_\d+\.png$/.test(name));
+  const rest = names.filter((name) => !grids.includes(name) && !name.endsWith(".lock")).sort();
+  return grids.length > 0 ? [...rest, `fake_samples_epoch_NNN.png (${grids.length})`] : rest;
+}
+
+/** A path as one shell word. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
