@@ -172,7 +172,7 @@ function serveCheckout(shimCpp: string | undefined): Deno.HttpServer<Deno.NetAdd
 /** Runs `script` (ES module text) in a fresh deno with DCGAN_CACHE set; its exit code and stderr. */
 async function runDeno(script: string, cache: string): Promise<{ code: number; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
+    args: ["eval", "--no-lock", script], // the HTTP-served sources stay out of the repo's deno.lock
     env: { DCGAN_CACHE: cache, PATH: "/nonexistent-bin" },
     stdout: "null",
     stderr: "piped",
