@@ -200,6 +200,14 @@ export const TRAIN_FIELDS = {
     help: "log a line every N steps",
     resume: "flag",
   },
+  saveEvery: {
+    flag: "save-every",
+    kind: NON_NEGATIVE_INTEGER,
+    default: 0,
+    help:
+      "keep G's weights every N epochs as generator_epoch_NNN.safetensors (the EMA's with --ema; 0: none)",
+    resume: "flag",
+  },
   evalEvery: {
     flag: "eval-every",
     kind: NON_NEGATIVE_INTEGER,

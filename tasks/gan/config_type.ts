@@ -102,6 +102,8 @@ export interface TrainConfig {
   maxSteps: number;
   /** Print a log line every this many steps. */
   logEvery: number;
+  /** Keep the sampling generator's weights of every this many epochs as generator_epoch_NNN.safetensors (0: none). */
+  saveEvery: number;
   /** Score the sampling generator's FID and KID every this many steps (0: never); see ./train_eval.ts. */
   evalEvery: number;
   /** Samples (and real images) each eval scores. */

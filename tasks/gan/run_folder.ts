@@ -17,7 +17,7 @@ export const LOCK_FILE = "train.lock";
 
 /** The files a training run writes into its folder (see train.ts and run_outputs.ts). */
 export const RUN_OUTPUT: RegExp =
-  /^(config\.json|metrics\.jsonl|(checkpoint|generator|generator_ema|discriminator)\.safetensors|real_samples\.png|fake_samples_(epoch_\d+|last)\.png|loss_plot\.png|progress\.gif|real_vs_fake\.png)$/;
+  /^(config\.json|metrics\.jsonl|(checkpoint|generator|generator_ema|generator_best|generator_epoch_\d+|discriminator|eval_real_features)\.safetensors|real_samples\.png|fake_samples_(epoch_\d+|last)\.png|loss_plot\.png|progress\.gif|real_vs_fake\.png)$/;
 
 /** A temporary file of `writeFileAtomic` (models/io/atomic_write.ts): `<file>.tmp-<8 hex digits>`. */
 const TEMP_SUFFIX = /\.tmp-[0-9a-f]{8}$/;

@@ -130,8 +130,9 @@ const WEIGHT_FILES = { "netG.": "generator.safetensors", "netD.": "discriminator
  * @param writer the run's output writer
  * @param out the run folder
  * @param run the trainer, fixed noise, position and config
+ * @param snapshot also keep the sampling generator's weights under this file name (`--save-every`)
  */
-export function queueSaveRun(writer: RunWriter, out: string, run: RunState): void {
+export function queueSaveRun(writer: RunWriter, out: string, run: RunState, snapshot?: string): void {
   const { entries, metadata } = runCheckpointSnapshot(run);
   const files: SafetensorsFile[] = [{ path: join(out, CHECKPOINT_FILE), entries, metadata }];
   const prefixes: [string, string][] = Object.entries(WEIGHT_FILES);
@@ -142,6 +143,12 @@ export function queueSaveRun(writer: RunWriter, out: string, run: RunState): voi
       if (key.startsWith(prefix)) weights[key.slice(prefix.length)] = entry;
     }
     files.push({ path: join(out, name), entries: weights });
+  }
+  if (snapshot) {
+    // the generator the grids show: the average with --ema
+    const sampling = files.find(({ path }) => path.endsWith("generator_ema.safetensors")) ??
+      files.find(({ path }) => path.endsWith("generator.safetensors"))!;
+    files.push({ path: join(out, snapshot), entries: sampling.entries });
   }
   writer.safetensors(files);
 }

@@ -250,10 +250,10 @@ function takeStep(run: Run, batch: DeviceBatch): Tensor {
  * Saves the grid `name` (with `gif`, into progress.gif too), the checkpoint and the weights: copied from
  * the device now, encoded and written in the background.
  */
-function saveOutputs(run: Run, grid: string, gif: boolean): void {
+function saveOutputs(run: Run, grid: string, gif: boolean, snapshot?: string): void {
   const { out } = run.config;
   const images = run.watch.takeGrid() ?? sampleGrid(run); // sampling moves G's BatchNorm statistics: first
-  queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise }); // the writer starts on it first
+  queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise }, snapshot); // the writer starts on it first
   queueSampleGrid(run.writer, run, join(out, grid), { gif, images });
 }
 
@@ -307,7 +307,14 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
       }
       run.position = { epoch: epoch + 1, batch: 0, globalStep: run.position.globalStep };
       await steps.stop(); // metrics.jsonl reaches the checkpoint's step before the checkpoint is written
-      saveOutputs(run, `fake_samples_epoch_${String(epoch + 1).padStart(3, "0")}.png`, true);
+      const number = String(epoch + 1).padStart(3, "0");
+      const keep = config.saveEvery > 0 && (epoch + 1) % config.saveEvery === 0;
+      saveOutputs(
+        run,
+        `fake_samples_epoch_${number}.png`,
+        true,
+        keep ? `generator_epoch_${number}.safetensors` : undefined,
+      );
       await writer.waitForBacklog(WRITER_BACKLOG); // when epochs outrun their pictures
     }
     return "done";
