@@ -9,6 +9,8 @@ import * as t from "../../mod.ts";
 import { linalgEigh } from "../../ops/linalg.ts";
 import { adaptiveAvgPool2d, avgPool2d, interpolate, maxPool2d } from "../../ops/pool.ts";
 import { handles, int64s } from "../../ops/args.ts";
+import { dtypeCode } from "../../ops/dtype.ts";
+import { norm, softmax } from "../../ops/normalize.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
 type Entry = keyof Symbols;
@@ -21,6 +23,7 @@ const CANNOT_FAIL: Partial<Record<Entry, string>> = {
   t_live_count: "reads an atomic counter",
   t_get_num_threads: "reads ATen's thread count",
   t_set_cudnn: "sets two flags of ATen's global context",
+  t_autocast_cpu_exit: "restores CPU autocast's flag, dtype and nesting count",
   t_cuda_is_available: "its body catches everything and answers 0",
   t_cuda_device_count: "its body catches everything and answers 0",
   t_grad_enabled: "reads the thread-local grad mode",
@@ -589,6 +592,27 @@ const ROWS: Row[] = [
   },
   { entry: "t_var", api: "var", what: "dim 4 of 1", run: () => t.ones([3]).var(4), message: DIM },
   { entry: "t_argmax", api: "argmax", what: "dim 3 of 1", run: () => t.ones([2]).argmax(3), message: DIM },
+  {
+    entry: "t_norm",
+    api: "norm",
+    what: "dim 3 of 1",
+    run: () => norm(t.ones([2]), 2, { dim: 3 }),
+    message: DIM,
+  },
+  {
+    entry: "t_softmax",
+    api: "softmax",
+    what: "dim 3 of 1",
+    run: () => softmax(t.ones([2]), 3),
+    message: DIM,
+  },
+  {
+    entry: "t_autocast_cpu_enter",
+    raw: true,
+    what: "dtype float32",
+    run: () => shim().t_autocast_cpu_enter(1, dtypeCode("float32"), new Int32Array(2)),
+    message: /autocast dtype must be bfloat16 or float16/,
+  },
   { entry: "t_argmin", api: "argmin", what: "dim 3 of 1", run: () => t.ones([2]).argmin(3), message: DIM },
   // ---- in-place ----
   {
