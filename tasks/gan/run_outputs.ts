@@ -37,7 +37,7 @@ export interface FixedInputs {
  * @param device where the tensor goes
  * @returns (N) int64
  */
-export function labelsToTensor(labels: Int32Array, device: Device): Tensor {
+function labelsToTensor(labels: Int32Array, device: Device): Tensor {
   return tensor(BigInt64Array.from(labels, (label) => BigInt(label)), { device });
 }
 

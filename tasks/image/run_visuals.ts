@@ -184,30 +184,3 @@ export class RunVisuals {
     return true;
   }
 }
-
-/**
- * Redraws a run folder's loss plot and grid animation from its files (all frames re-encoded): for a
- * finished run's folder, not for a training loop (use {@linkcode RunVisuals}).
- *
- * @param out the run folder
- * @returns the paths written
- * @example
- * ```ts ignore
- * import { writeRunVisuals } from "./run_visuals.ts";
- * await writeRunVisuals("runs/emoji-1");
- * ```
- */
-export async function writeRunVisuals(out: string): Promise<string[]> {
-  const written: string[] = [];
-  const { history } = await readLossHistory(join(out, "metrics.jsonl"));
-  if (history.lossD.length > 0) {
-    await writeLossPlot(history, join(out, LOSS_PLOT_FILE));
-    written.push(join(out, LOSS_PLOT_FILE));
-  }
-  const frames = await epochGrids(out);
-  if (frames.length > 0) {
-    await writeGridAnimation(frames, join(out, PROGRESS_GIF_FILE));
-    written.push(join(out, PROGRESS_GIF_FILE));
-  }
-  return written;
-}
