@@ -74,7 +74,8 @@ export interface StabiliserOptions {
  * ```
  */
 export function checkStabilisers(options: StabiliserOptions & { realLabel?: number }, loss: GanLoss): void {
-  const { fakeLabel = 0, labelFlip = 0, r1 = 0, emaRampup = 0, instanceNoise = 0 } = options;
+  // r1's and emaRampup's ranges are the train table's checks, run just before this one
+  const { fakeLabel = 0, labelFlip = 0, instanceNoise = 0 } = options;
   checkLabelNoise({ realLabel: options.realLabel, fakeLabel, flip: labelFlip });
   if ((fakeLabel !== 0 || labelFlip !== 0) && loss !== "bce" && loss !== "lsgan") {
     throw new RangeError(
@@ -82,8 +83,6 @@ export function checkStabilisers(options: StabiliserOptions & { realLabel?: numb
         "or leave out the fake label and flips",
     );
   }
-  if (!(r1 >= 0)) throw new RangeError(`R1 gamma must be >= 0, got ${r1}`);
-  if (!(emaRampup >= 0)) throw new RangeError(`ema rampup must be >= 0, got ${emaRampup}`);
   if (instanceNoise !== 0) {
     if (options.totalSteps === undefined) {
       throw new RangeError("Instance noise anneals over the run: pass totalSteps, the run's length in steps");
