@@ -7,6 +7,8 @@
  * @module
  */
 
+import { metricsEpochShift } from "../gan/run_metrics.ts";
+
 /** New records of a metrics file, as columns. */
 export interface MetricsChunk {
   /** Names the file's identity (inode and creation time); changes when the file is replaced. */
@@ -23,7 +25,8 @@ export interface MetricsChunk {
   rows: number;
   /**
    * One array per numeric field, `rows` long, null where a record lacks the field. A nested object of
-   * numbers (`"kid": {"mean", "std"}`) gives one column per number (`kid.mean`, `kid.std`).
+   * numbers (`"kid": {"mean", "std"}`) gives one column per number (`kid.mean`, `kid.std`). `epoch`
+   * counts from 1, in an older run's file too.
    */
   columns: Record<string, (number | null)[]>;
 }
@@ -118,6 +121,7 @@ export async function readMetricsChunk(
     }
     const columns: Record<string, (number | null)[]> = {};
     let rows = 0;
+    const shift = await metricsEpochShift(path); // an older run's epochs, counted from 0
     const text = new TextDecoder().decode(bytes.subarray(0, end + 1));
     for (const line of text.split("\n")) {
       if (line.trim() === "") continue;
@@ -129,6 +133,9 @@ export async function readMetricsChunk(
       }
       if (record === null || typeof record !== "object" || Array.isArray(record)) continue;
       addRecord(columns, rows++, record as Record<string, unknown>);
+    }
+    if (shift && columns.epoch) {
+      columns.epoch = columns.epoch.map((epoch) => epoch === null ? null : epoch + shift);
     }
     return { token, from, next: from + end + 1, size: stat.size, reset, rows, columns };
   } finally {

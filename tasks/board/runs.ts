@@ -10,7 +10,7 @@
 import { hostname } from "node:os";
 import { join, relative, sep } from "node:path";
 import { LOCK_FILE } from "../gan/run_folder.ts";
-import { METRICS_FILE } from "../gan/run_metrics.ts";
+import { METRICS_FILE, metricsEpochShift } from "../gan/run_metrics.ts";
 
 /** What a run is doing, as far as its folder tells. */
 export type RunStatus = "training" | "finished" | "stopped";
@@ -35,7 +35,7 @@ export interface RunSummary {
   statusReason: string;
   /** config.json, as written by the run; undefined when missing or unreadable. */
   config?: Record<string, unknown>;
-  /** The last complete metrics record (`step`, `epoch`, losses), when any. */
+  /** The last complete metrics record (`step`, `epoch` counted from 1, losses), when any. */
   last?: Record<string, unknown>;
   /** The latest change to metrics.jsonl or the folder (ms since 1970). */
   updated: number;
@@ -244,6 +244,7 @@ export async function summarizeRun(root: string, id: string): Promise<RunSummary
   const config = await readJson(join(dir, "config.json"));
   const metrics = join(dir, METRICS_FILE);
   const last = await lastRecord(metrics);
+  if (typeof last?.epoch === "number") last.epoch += await metricsEpochShift(metrics); // from 1, as the grids
   const grids: EpochGrid[] = [];
   const images: { file: string; mtime: number }[] = [];
   let folderTime = 0;

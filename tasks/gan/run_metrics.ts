@@ -4,6 +4,11 @@
  * are not logged twice) and drops a torn last line; the writer checks that every byte of a line was
  * written, takes a torn line back off when a write fails, and names the file in every error.
  *
+ * `epoch` counts from 1, as the log line (`[1/25][30/30]`) and `fake_samples_epoch_001.png` do. Runs
+ * written before they agreed count from 0 (their first record, step 1, has `"epoch":0`): a resume
+ * renumbers such a file ({@linkcode truncateMetrics}), and readers shift it by
+ * {@linkcode metricsEpochShift}.
+ *
  * @module
  */
 
@@ -29,24 +34,75 @@ export interface TruncatedMetrics {
   kept: number;
   /** Lines dropped: steps past the checkpoint, repeated steps, a torn or unreadable line. */
   dropped: number;
+  /** The records counted epochs from 0 (an older run) and now count from 1. */
+  renumbered: boolean;
+}
+
+/**
+ * Whether a metrics file's first record says the file counts epochs from 0, as runs written before the
+ * log and metrics.jsonl agreed do: their step 1 has `"epoch":0`, which a record counting from 1 never has.
+ *
+ * @param first the file's first record
+ * @returns true for an older run's file
+ */
+export function countsEpochsFromZero(first: unknown): boolean {
+  return (first as { epoch?: unknown } | null)?.epoch === 0;
+}
+
+/**
+ * What to add to a metrics file's `epoch` values to count from 1: 1 for an older run's file (see
+ * {@linkcode countsEpochsFromZero}), else 0. Reads only the file's first line.
+ *
+ * @param path the metrics file (missing or empty: 0)
+ * @returns 0 or 1
+ * @example
+ * ```ts
+ * import { metricsEpochShift } from "./run_metrics.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, '{"epoch":0,"batch":1,"step":1}\n');
+ * console.log(await metricsEpochShift(path)); // 1
+ * ```
+ */
+export async function metricsEpochShift(path: string): Promise<number> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch {
+    return 0;
+  }
+  try {
+    const bytes = new Uint8Array(4096);
+    const n = (await file.read(bytes)) ?? 0;
+    const text = new TextDecoder().decode(bytes.subarray(0, n));
+    const end = text.indexOf("\n");
+    if (end < 0) return 0;
+    try {
+      return countsEpochsFromZero(JSON.parse(text.slice(0, end))) ? 1 : 0;
+    } catch {
+      return 0;
+    }
+  } finally {
+    file.close();
+  }
 }
 
 /**
  * Cuts a metrics file back to the steps a checkpoint holds: keeps one record per step up to `step`
  * (the latest of any repeated step, which belongs to the run the checkpoint came from), and drops the
- * rest and any line that is torn (no newline at the end, or not JSON). The file is rewritten atomically,
- * and only when something is dropped.
+ * rest and any line that is torn (no newline at the end, or not JSON). An older run's records, which
+ * count epochs from 0, are renumbered from 1, so the lines this run appends count as they do. The file
+ * is rewritten atomically, and only when something is dropped or renumbered.
  *
  * @param path the metrics file (missing: nothing to do)
  * @param step the checkpoint's global step
- * @returns how many records were kept and how many lines dropped
+ * @returns how many records were kept and how many lines dropped, and whether epochs were renumbered
  * @throws {Error} naming the file when it cannot be read or written
  * @example
  * ```ts
  * import { truncateMetrics } from "./run_metrics.ts";
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, '{"step":1}\n{"step":2}\n{"step":3}\n{"st');
- * console.log(await truncateMetrics(path, 2)); // { kept: 2, dropped: 2 }
+ * console.log(await truncateMetrics(path, 2)); // { kept: 2, dropped: 2, renumbered: false }
  * ```
  */
 export async function truncateMetrics(path: string, step: number): Promise<TruncatedMetrics> {
@@ -54,36 +110,43 @@ export async function truncateMetrics(path: string, step: number): Promise<Trunc
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { kept: 0, dropped: 0 };
+    if (error instanceof Deno.errors.NotFound) return { kept: 0, dropped: 0, renumbered: false };
     throw new Error(describe("read", path, error), { cause: error });
   }
   const lines = text.split("\n");
   const torn = lines.pop() !== ""; // the text after the last newline: empty unless the last line is torn
-  const kept: string[] = [];
+  const kept: { line: string; record: Record<string, unknown> }[] = [];
   let below = step + 1; // walking back, each kept step is below the one kept after it
   for (let i = lines.length - 1; i >= 0; i--) {
-    let record: unknown;
+    let record: Record<string, unknown> | null;
     try {
       record = JSON.parse(lines[i]!);
     } catch {
       continue;
     }
-    const s = (record as { step?: unknown } | null)?.step;
-    if (typeof s === "number" && s < below) {
-      kept.push(lines[i]!);
+    const s = record?.step;
+    if (record && typeof s === "number" && s < below) {
+      kept.push({ line: lines[i]!, record });
       below = s;
     }
   }
+  kept.reverse();
   const dropped = lines.length - kept.length + (torn ? 1 : 0);
-  if (dropped > 0) {
-    const body = kept.reverse().map((line) => line + "\n").join("");
+  const renumbered = countsEpochsFromZero(kept[0]?.record);
+  if (dropped > 0 || renumbered) {
+    const body = kept.map(({ line, record }) => {
+      if (renumbered && typeof record.epoch === "number") {
+        line = JSON.stringify({ ...record, epoch: record.epoch + 1 });
+      }
+      return line + "\n";
+    }).join("");
     try {
       await writeFileAtomic(path, new TextEncoder().encode(body));
     } catch (error) {
       throw new Error(describe("rewrite", path, (error as Error).cause ?? error), { cause: error });
     }
   }
-  return { kept: kept.length, dropped };
+  return { kept: kept.length, dropped, renumbered };
 }
 
 /**

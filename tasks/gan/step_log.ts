@@ -117,7 +117,8 @@ export class StepLog {
       const { epoch, batch, globalStep, time } = tag;
       this.last = stats;
       const fields = annotate?.(stats, { epoch, batch, globalStep });
-      this.#metrics.add({ epoch, batch, step: globalStep, time, ...stats, ...fields });
+      // epochs count from 1 in metrics.jsonl, as in the log line below and the grid files
+      this.#metrics.add({ epoch: epoch + 1, batch, step: globalStep, time, ...stats, ...fields });
       this.#losses.push(stats);
       if (globalStep % logEvery === 0 || batch === this.#batchesPerEpoch) {
         log(

@@ -144,7 +144,7 @@ Deno.test("opening a run folder removes the temporary files of interrupted write
   });
 });
 
-const record = (step: number, extra = "") => `{"epoch":0,"batch":${step},"step":${step}${extra}}`;
+const record = (step: number, extra = "") => `{"epoch":1,"batch":${step},"step":${step}${extra}}`;
 
 Deno.test("truncateMetrics() keeps one record per step up to the checkpoint's and drops torn lines", async () => {
   const steps = (from: number, to: number) =>
@@ -191,10 +191,18 @@ Deno.test("truncateMetrics() keeps one record per step up to the checkpoint's an
     const path = join(dir, "metrics.jsonl");
     for (const { name, text, step, kept, dropped } of cases) {
       await Deno.writeTextFile(path, text);
-      assert.deepEqual(await truncateMetrics(path, step), { kept: kept.length, dropped }, name);
+      assert.deepEqual(
+        await truncateMetrics(path, step),
+        { kept: kept.length, dropped, renumbered: false },
+        name,
+      );
       assert.equal(await Deno.readTextFile(path), kept.map((line) => line + "\n").join(""), name);
     }
-    assert.deepEqual(await truncateMetrics(join(dir, "none.jsonl"), 3), { kept: 0, dropped: 0 });
+    assert.deepEqual(await truncateMetrics(join(dir, "none.jsonl"), 3), {
+      kept: 0,
+      dropped: 0,
+      renumbered: false,
+    });
   });
 });
 
