@@ -1,13 +1,28 @@
 /**
- * PNG output for the visual helpers: interleaved uint8 pixels encoded with imagescript and written
- * atomically (temporary file + rename), so a viewer never sees half a file.
+ * PNG output for the visual helpers: interleaved uint8 pixels encoded as the smallest lossless PNG
+ * colour type that holds them (gray when every pixel has R = G = B, RGB when every pixel is opaque, else
+ * RGBA; torchvision's `save_image` writes RGB), and written atomically (temporary file + rename), so a
+ * viewer never sees half a file.
  *
  * @module
  */
 
+import { Buffer } from "node:buffer";
+import { constants, deflateSync } from "node:zlib";
 import { Image } from "imagescript";
 import { writeFileAtomic } from "../../models/io/atomic_write.ts";
 import type { HostImage } from "../data/types.ts";
+
+function checkPixels({ data, width, height, channels }: HostImage): void {
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new TypeError(
+      `Cannot make an image with ${channels} channels: expected 1 (gray), 3 (RGB) or 4 (RGBA)`,
+    );
+  }
+  if (data.length !== width * height * channels) {
+    throw new TypeError(`Pixel data has ${data.length} bytes, expected ${width}x${height}x${channels}`);
+  }
+}
 
 /**
  * Converts interleaved gray, RGB or RGBA pixels to an imagescript image.
@@ -22,15 +37,8 @@ import type { HostImage } from "../data/types.ts";
  * ```
  */
 export function toImage(pixels: HostImage): Image {
+  checkPixels(pixels);
   const { data, width, height, channels } = pixels;
-  if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new TypeError(
-      `Cannot make an image with ${channels} channels: expected 1 (gray), 3 (RGB) or 4 (RGBA)`,
-    );
-  }
-  if (data.length !== width * height * channels) {
-    throw new TypeError(`Pixel data has ${data.length} bytes, expected ${width}x${height}x${channels}`);
-  }
   const image = new Image(width, height);
   const rgba = image.bitmap;
   if (channels === 4) {
@@ -47,8 +55,154 @@ export function toImage(pixels: HostImage): Image {
   return image;
 }
 
+/** Drops what the pixels do not use: alpha when all opaque, then colour when every R = G = B. */
+function fewestChannels(pixels: HostImage): HostImage {
+  const { data, width, height } = pixels;
+  let { channels } = pixels;
+  const n = width * height;
+  let opaque = channels === 4;
+  let gray = channels > 1;
+  for (let i = 0; i < n && (opaque || gray); i++) {
+    const p = i * channels;
+    if (opaque && data[p + 3] !== 255) opaque = false;
+    if (gray && (data[p] !== data[p + 1] || data[p] !== data[p + 2])) gray = false;
+  }
+  if (channels === 4 && !opaque) return pixels;
+  const keep = gray ? 1 : 3;
+  if (keep === channels) return pixels;
+  const out = new Uint8Array(n * keep);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < keep; c++) out[i * keep + c] = data[i * channels + c]!;
+  }
+  channels = keep;
+  return { data: out, width, height, channels };
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  const pa = Math.abs(p - a);
+  const pb = Math.abs(p - b);
+  const pc = Math.abs(p - c);
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
 /**
- * Encodes interleaved pixels as PNG and writes the file atomically.
+ * PNG's row filters 0-4, chosen per row by the smallest sum of absolute (signed) filtered bytes: the
+ * heuristic the PNG specification recommends, which libpng and PIL use.
+ */
+function filterRows(data: Uint8Array, width: number, height: number, bpp: number): Uint8Array {
+  const stride = width * bpp;
+  const out = new Uint8Array(height * (stride + 1));
+  const trial = new Uint8Array(stride);
+  const zero = new Uint8Array(stride);
+  for (let y = 0; y < height; y++) {
+    const row = data.subarray(y * stride, (y + 1) * stride);
+    const up = y > 0 ? data.subarray((y - 1) * stride, y * stride) : zero;
+    let best = Infinity;
+    for (let filter = 0; filter < 5; filter++) {
+      let sum = 0;
+      for (let x = 0; x < stride; x++) {
+        const a = x >= bpp ? row[x - bpp]! : 0;
+        const b = up[x]!;
+        const c = x >= bpp ? up[x - bpp]! : 0;
+        const predicted = filter === 0
+          ? 0
+          : filter === 1
+          ? a
+          : filter === 2
+          ? b
+          : filter === 3
+          ? (a + b) >> 1
+          : paeth(a, b, c);
+        const v = (row[x]! - predicted) & 0xff;
+        trial[x] = v;
+        sum += v < 128 ? v : 256 - v;
+      }
+      if (sum < best) {
+        best = sum;
+        out[y * (stride + 1)] = filter;
+        out.set(trial, y * (stride + 1) + 1);
+      }
+    }
+  }
+  return out;
+}
+
+function chunk(type: string, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, body.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(body, 8);
+  view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
+  return out;
+}
+
+const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
+const COLOR_TYPES: Record<number, number> = { 1: 0, 3: 2, 4: 6 };
+
+/**
+ * Encodes interleaved pixels as an 8-bit PNG of the fewest channels that keep every pixel: gray when
+ * every pixel has R = G = B, RGB when every alpha is 255, else RGBA. Rows are filtered as libpng does
+ * and deflated as PIL does for filtered rows (level 9, `Z_FILTERED`).
+ *
+ * @param pixels `width * height * channels` bytes, channels 1, 3 or 4
+ * @returns the PNG file's bytes
+ * @throws {TypeError} When the channel count is not 1, 3 or 4 or the data does not match the size
+ * @example
+ * ```ts
+ * import { encodePng } from "./png.ts";
+ * const png = encodePng({ data: Uint8Array.of(255, 0, 0, 255), width: 1, height: 1, channels: 4 });
+ * console.log(png[25]); // 2: the colour type of RGB, since the pixel is opaque
+ * ```
+ */
+export function encodePng(pixels: HostImage): Uint8Array {
+  checkPixels(pixels);
+  const { data, width, height, channels } = fewestChannels(pixels);
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  header[8] = 8; // bit depth
+  header[9] = COLOR_TYPES[channels]!;
+  const idat = deflateSync(filterRows(data, width, height, channels), {
+    level: 9,
+    memLevel: 9,
+    strategy: constants.Z_FILTERED,
+  });
+  const parts = [
+    SIGNATURE,
+    chunk("IHDR", header),
+    chunk("IDAT", new Uint8Array(idat.buffer, idat.byteOffset, idat.byteLength)),
+    chunk("IEND", new Uint8Array(0)),
+  ];
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Encodes interleaved pixels as PNG ({@linkcode encodePng}) and writes the file atomically.
  *
  * @param pixels `width * height * channels` bytes, channels 1, 3 or 4
  * @param path the PNG file to create or replace
@@ -62,11 +216,11 @@ export function toImage(pixels: HostImage): Image {
  * ```
  */
 export async function writePng(pixels: HostImage, path: string): Promise<void> {
-  await writeImage(toImage(pixels), path);
+  await writeFileAtomic(path, encodePng(pixels));
 }
 
 /**
- * Encodes an imagescript image as PNG and writes the file atomically.
+ * Writes an imagescript image as PNG atomically, as {@linkcode writePng} (RGB when it is opaque).
  *
  * @param image the image
  * @param path the PNG file to create or replace
@@ -81,5 +235,21 @@ export async function writePng(pixels: HostImage, path: string): Promise<void> {
  * ```
  */
 export async function writeImage(image: Image, path: string): Promise<void> {
-  await writeFileAtomic(path, await image.encode());
+  const { bitmap, width, height } = image;
+  await writePng({
+    data: new Uint8Array(bitmap.buffer, bitmap.byteOffset, bitmap.length),
+    width,
+    height,
+    channels: 4,
+  }, path);
+}
+
+/**
+ * PNG bytes as base64, the form Jupyter's `image/png` MIME type and `data:` URLs take.
+ *
+ * @param png the file's bytes
+ * @returns the base64 text
+ */
+export function pngBase64(png: Uint8Array): string {
+  return Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString("base64");
 }
