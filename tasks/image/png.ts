@@ -57,8 +57,8 @@ export function toImage(pixels: HostImage): Image {
 
 /** Drops what the pixels do not use: alpha when all opaque, then colour when every R = G = B. */
 function fewestChannels(pixels: HostImage): HostImage {
-  const { data, width, height } = pixels;
-  let { channels } = pixels;
+  const { data, width, height, channels } = pixels;
+  if (channels === 1) return pixels;
   const n = width * height;
   let opaque = channels === 4;
   let gray = channels > 1;
@@ -74,8 +74,7 @@ function fewestChannels(pixels: HostImage): HostImage {
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < keep; c++) out[i * keep + c] = data[i * channels + c]!;
   }
-  channels = keep;
-  return { data: out, width, height, channels };
+  return { data: out, width, height, channels: keep };
 }
 
 const CRC_TABLE = (() => {
