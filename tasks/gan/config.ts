@@ -80,6 +80,15 @@ function gpuOnly(field: string) {
       : undefined;
 }
 
+/** Refuses starting weights with `resume`, which takes the networks from the run's checkpoint. */
+function startWeightsConflict(field: "netG" | "netD") {
+  return (path: string | undefined, config: TrainConfig, name: (field: string) => string) =>
+    path !== undefined && config.resume
+      ? `${name(field)} starts a new run from saved weights and ${name("resume")} continues the run in ` +
+        `${name("out")} from its checkpoint: pass one`
+      : undefined;
+}
+
 /**
  * Every training setting, once: flag, alias, kind (how it is read and checked), default, help line and
  * resume rule. A new option is a new row here (and the code that uses it).
@@ -176,6 +185,22 @@ export const TRAIN_FIELDS = {
           name("overwrite")
         } deletes it: pass one`
         : undefined,
+  },
+  netG: {
+    flag: "netG",
+    kind: PATH,
+    help: "start G from saved weights: generator.safetensors, a checkpoint.safetensors, a run folder, or " +
+      "PyTorch's state dict as safetensors (a new run)",
+    resume: "flag",
+    conflict: startWeightsConflict("netG"),
+  },
+  netD: {
+    flag: "netD",
+    kind: PATH,
+    help: "start D from saved weights: discriminator.safetensors, a checkpoint.safetensors, a run folder, " +
+      "or PyTorch's state dict as safetensors (a new run)",
+    resume: "flag",
+    conflict: startWeightsConflict("netD"),
   },
   seed: {
     flag: "seed",

@@ -94,6 +94,13 @@ export interface TrainConfig {
   resume: boolean;
   /** Remove the run files in `out` first (without it, a folder that holds a run is refused). */
   overwrite: boolean;
+  /**
+   * Start G from these weights (pytorch/examples' `--netG`): a run's generator.safetensors or
+   * checkpoint.safetensors, a run folder, or PyTorch's state dict saved as safetensors; a new run only.
+   */
+  netG?: string;
+  /** Start D from these weights (pytorch/examples' `--netD`), as {@linkcode TrainConfig.netG}. */
+  netD?: string;
   /** Seed of weights, noise and shuffling. */
   seed: number;
   /** One step of one epoch, then stop (a smoke test). */

@@ -36,6 +36,7 @@ import { METRICS_FILE, truncateMetrics } from "./run_metrics.ts";
 import { RunWatch } from "./run_watch.ts";
 import { RunWriter, type VisualsWork } from "./run_writer.ts";
 import { StepLog } from "./step_log.ts";
+import { loadStartWeights } from "./start_weights.ts";
 import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
 
 export { FIXED_NOISE_SAMPLES, FIXED_SAMPLES_PER_CLASS };
@@ -213,6 +214,12 @@ async function buildRun(
   const steps = (config.dryRun ? 1 : config.epochs) * data.loader.batchesPerEpoch;
   const totalSteps = config.maxSteps ? Math.min(steps, config.maxSteps) : steps; // instance noise anneals over it
   const trainer = new DcganTrainer({ ...config, nc: data.channels, numClasses, totalSteps });
+  try {
+    if (!resumed) await loadStartWeights(trainer, config); // --netG, --netD
+  } catch (error) {
+    trainer.dispose();
+    throw error;
+  }
   const graphed = config.cudaGraph ? new CudaGraphStep(trainer) : undefined;
   const gridSamples = numClasses > 0 ? numClasses * FIXED_SAMPLES_PER_CLASS : FIXED_NOISE_SAMPLES;
   let noise = randn([gridSamples, config.nz, 1, 1], { device });
@@ -346,7 +353,8 @@ async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void>
  * @param hooks optional start and step callbacks, stop check and logger
  * @returns where the run is and how it ended
  * @throws {ConfigError} for a device without CUDA, an empty data set, a conditional run without labels,
- *   an empty `out`, or an `out` that holds a run without `resume` or `overwrite`
+ *   an empty `out`, an `out` that holds a run without `resume` or `overwrite`, or a `netG`/`netD` file
+ *   that is missing or does not fit the networks
  * @throws {Error} naming the PID when another training holds `out` (a killed one's lock is taken over)
  * @throws {DivergenceError} when a loss turns NaN or infinite (the last checkpoint stays)
  * @example
