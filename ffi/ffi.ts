@@ -254,6 +254,39 @@ export const symbols = {
     ],
     result: "i32",
   },
+  // distributed (dist.cpp): c10d's TCPStore and Gloo process group
+  dist_available: { parameters: [], result: "i32" },
+  dist_gloo_new: {
+    parameters: [
+      "buffer", /* const char* master_addr (NUL-terminated) */
+      "i32", /* port */
+      "i32", /* rank */
+      "i32", /* world_size */
+      "i64", /* timeout_ms */
+      "buffer", /* const char* interface_name ("" for the host's address) */
+    ],
+    result: "pointer", /* dist_group */
+  },
+  dist_free: { parameters: ["pointer" /* dist_group */], result: "void" },
+  dist_allreduce: {
+    parameters: [
+      "pointer",
+      /* dist_group */ "buffer",
+      /* tensor* tensors */ "i32",
+      /* count */ "f64", /* scale */
+    ],
+    result: "i32",
+  },
+  dist_broadcast: {
+    parameters: [
+      "pointer",
+      /* dist_group */ "buffer",
+      /* tensor* tensors */ "i32",
+      /* count */ "i32", /* root */
+    ],
+    result: "i32",
+  },
+  dist_barrier: { parameters: ["pointer" /* dist_group */], result: "i32" },
   // ffi/cuda.cpp: present only in a shim built against a CUDA libtorch (PyTorch >= 2.4); null elsewhere
   cuda_synchronize: { parameters: [], result: "i32", optional: true },
   cuda_graph_new: { parameters: [], result: "pointer", optional: true },

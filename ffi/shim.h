@@ -1,8 +1,9 @@
 // The whole C ABI of the @gan/dcgan libtorch shim, as tch-rs's torch_api.h: opaque tensor handles and
 // flat functions, one prefix per family (t_ tensors, nn_ layers, optim_ optimizers, cuda_ device calls).
-// Defined in shim.cpp, conv_fast.cpp (nn_set_fast_paths, nn_fast_paths) and cuda.cpp (the CUDA-only
-// block at the end); loaded by ffi/ffi.ts, whose symbol table tests/ffi/shim_header_test.ts holds to
-// this file. The .cpp files include this header, so the compiler checks every definition against it.
+// Defined in shim.cpp, conv_fast.cpp (nn_set_fast_paths, nn_fast_paths), dist.cpp (the dist_ c10d
+// calls) and cuda.cpp (the CUDA-only block at the end); loaded by ffi/ffi.ts, whose symbol table
+// tests/ffi/shim_header_test.ts holds to this file. The .cpp files include this header, so the compiler
+// checks every definition against it.
 //
 // Errors: no C++ exception crosses the ABI. A creating call returns NULL on failure and a status call
 // -1 (0 on success); t_last_error() then reads libtorch's message (per thread).
@@ -226,6 +227,26 @@ int t_autograd_grad(tensor* outputs, int noutputs, tensor* inputs, int ninputs, 
  * are skipped. step is the step number after increment (1 for the first step). */
 int optim_adam_step(tensor* params, tensor* exp_avgs, tensor* exp_avg_sqs, int count, double lr, double beta1,
                     double beta2, double eps, double weight_decay, int64_t step);
+
+// ---- distributed (dist.cpp): c10d's TCPStore and Gloo process group, for data-parallel training ----
+/** A c10d process group (TCPStore rendezvous + ProcessGroupGloo); release with dist_free. */
+typedef void* dist_group;
+/** 1 when the shim was compiled with c10d's Gloo headers; 0 when every dist_ call fails saying so. */
+int dist_available(void);
+/** Joins a group of world_size processes: rank 0 serves a TCPStore on master_addr:port, every rank
+ * connects to it, then Gloo connects the ranks (over interface_name, or "" for the host's address).
+ * Fails after timeout_ms when a rank is missing; the same timeout bounds every collective. */
+dist_group dist_gloo_new(const char* master_addr, int port, int rank, int world_size, int64_t timeout_ms,
+                         const char* interface_name);
+/** Leaves the group; NULL is ignored. */
+void dist_free(dist_group g);
+/** Sums `count` tensors (one dtype and device) over the ranks in place, each first multiplied by
+ * `scale` (1/world size gives DDP's average), as one flat bucket. */
+int dist_allreduce(dist_group g, tensor* tensors, int count, double scale);
+/** Copies rank `root`'s values of `count` tensors to every rank, in place, as one flat bucket. */
+int dist_broadcast(dist_group g, tensor* tensors, int count, int root);
+/** Returns once every rank has called it (or fails at the group's timeout). */
+int dist_barrier(dist_group g);
 
 // ==== CUDA-only (cuda.cpp): present only in a shim built against a CUDA libtorch (PyTorch >= 2.4);
 // ffi/ffi.ts loads them as optional (null elsewhere). ====

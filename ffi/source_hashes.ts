@@ -5,7 +5,8 @@
 export const SOURCE_SHA256: Readonly<Record<string, string>> = {
   "conv_fast.cpp": "90a95d0c339f04a009200125018d8ea1bd74c6f9bd5ef127d54d7265382c99f8",
   "cuda.cpp": "9c2e4a8f348274b81f00cdb6b1ca0bb0a74bfdf72c3d41060c6d81029142b6da",
+  "dist.cpp": "3ad3ec82859d711a2f0cde704cdc9a888cebb78cf562a4c3f95e5d3f77c31097",
   "shim.cpp": "29a0415c626c8a2e639eda82d1b5db4253f5604adef08c9492d9dc5331cd95d3",
-  "shim.h": "f52ef53b3aa8d4375f1f1eb35e1c5123d2b119d396ca5656db50506fae8c35a4",
+  "shim.h": "5a4ec8cfbe64eefffca8b0fa1b15e3d03ed3eaddf80f3d2cd1c10dc28ded5799",
   "shim_internal.h": "22114cef5c508d07c19562baab90737800cc151721ad67e80ccca736ca6c6080",
 };

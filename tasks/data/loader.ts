@@ -29,6 +29,12 @@ export interface BatchLoaderOptions {
   seed?: number;
   /** Leave out the last batch when it is smaller than `batchSize`; default `false`. */
   dropLast?: boolean;
+  /**
+   * Data-parallel training: this rank's share of each epoch, as PyTorch's `DistributedSampler` (with
+   * `drop_last=False`) gives it. The epoch's order is padded with its own first indices to a multiple of
+   * `worldSize`, and rank `r` takes positions r, r + worldSize, ...; default: the whole epoch.
+   */
+  shard?: { rank: number; worldSize: number };
 }
 
 /** One batch: normalized images, and labels where the data set has them. */
@@ -68,6 +74,7 @@ export class BatchLoader {
   readonly batchesPerEpoch: number;
   readonly #dataset: ImageDataset;
   readonly #buffers = new Map<number, { data: Float32Array; labels: Int32Array }>();
+  readonly #shard?: { rank: number; worldSize: number };
 
   /**
    * Checks the options and the data set's sizes; nothing is copied.
@@ -77,7 +84,7 @@ export class BatchLoader {
    * (default `false`)
    */
   constructor(dataset: ImageDataset, options: BatchLoaderOptions) {
-    const { batchSize, shuffle = true, seed = 0, dropLast = false } = options;
+    const { batchSize, shuffle = true, seed = 0, dropLast = false, shard } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`Batch size must be a positive integer, got ${batchSize}`);
     }
@@ -99,14 +106,20 @@ export class BatchLoader {
     this.shuffle = shuffle;
     this.seed = seed;
     this.dropLast = dropLast;
-    this.batchesPerEpoch = dropLast ? Math.floor(count / batchSize) : Math.ceil(count / batchSize);
+    if (shard && !(Number.isInteger(shard.rank) && shard.rank >= 0 && shard.rank < shard.worldSize)) {
+      throw new RangeError(`Shard rank must be an integer in 0..${shard.worldSize - 1}, got ${shard.rank}`);
+    }
+    this.#shard = shard;
+    const share = shard ? Math.ceil(count / shard.worldSize) : count;
+    this.batchesPerEpoch = dropLast ? Math.floor(share / batchSize) : Math.ceil(share / batchSize);
   }
 
   /**
    * The order in which epoch `e` visits the images.
    *
    * @param e the epoch (0-based)
-   * @returns image indices: a seeded permutation, or `0..count-1` without shuffling
+   * @returns image indices: a seeded permutation, or `0..count-1` without shuffling; with `shard`, this
+   *   rank's share of it
    * @example
    * ```ts
    * import { BatchLoader } from "./loader.ts";
@@ -117,7 +130,14 @@ export class BatchLoader {
   order(e: number): Int32Array {
     if (!Number.isInteger(e) || e < 0) throw new RangeError(`Epoch must be a non-negative integer, got ${e}`);
     const n = this.#dataset.count;
-    return this.shuffle ? permutation(n, this.seed + e) : Int32Array.from({ length: n }, (_, i) => i);
+    const order = this.shuffle ? permutation(n, this.seed + e) : Int32Array.from({ length: n }, (_, i) => i);
+    if (!this.#shard) return order;
+    const { rank, worldSize } = this.#shard;
+    // DistributedSampler: indices + indices[:padding], then indices[rank::worldSize]
+    return Int32Array.from(
+      { length: Math.ceil(n / worldSize) },
+      (_, i) => order[(rank + i * worldSize) % n]!,
+    );
   }
 
   /**

@@ -37,7 +37,7 @@ import {
 import { ReplayBuffer } from "./replay.ts";
 import { type DcganSettings, type DcganSpec, settingsOf } from "./trainer_settings.ts";
 
-export type { DcganExtras, DcganSettings, DcganSpec } from "./trainer_settings.ts";
+export type { DcganExtras, DcganSettings, DcganSpec, StepSync } from "./trainer_settings.ts";
 
 /** The seed's label for real images. */
 export const REAL_LABEL = 1;
@@ -200,6 +200,7 @@ export class DcganTrainer {
       this.netG.to({ memoryFormat: "channels_last" });
       this.netD.to({ memoryFormat: "channels_last" });
     }
+    s.sync?.start([this.netG, this.netD]); // DDP's broadcast of rank 0's initial state
     if (s.ema > 0) this.netGEma = emaCopy(this.netG, () => makeG().to(s.device));
     if (s.replay > 0) this.replay = new ReplayBuffer(s.replay);
     const betas: [number, number] = [s.beta1, s.beta2];
@@ -230,6 +231,7 @@ export class DcganTrainer {
     const net = this.netD;
     const seen = discriminatorInput(images, this.spec, this.globalStep - 1);
     const input = this.spec.channelsLast ? seen.contiguous("channels_last") : seen;
+    this.spec.sync?.buffers(net);
     const run = () => net.forward(input, labels);
     return this.spec.autocast
       ? autocast(this.spec.autocast, run, { device: this.spec.device }).to("float32")
@@ -241,6 +243,7 @@ export class DcganTrainer {
     const net = this.netD as DiscriminatorNetwork & FeatureDiscriminator;
     const seen = discriminatorInput(images, this.spec, this.globalStep - 1);
     const input = this.spec.channelsLast ? seen.contiguous("channels_last") : seen;
+    this.spec.sync?.buffers(net);
     const run = () => net.forwardWithFeatures(input, labels);
     if (!this.spec.autocast) return run();
     const { output, features } = autocast(this.spec.autocast, run, { device: this.spec.device });
@@ -325,6 +328,17 @@ export class DcganTrainer {
     return tidy(() => statsTensor(this.#stepTensors(real, undefined, labels, true, step, false)));
   }
 
+  /**
+   * A step's noise. With `sync`, every rank draws the noise of the whole batch (the world's) and keeps
+   * its rank's rows: the ranks' generators stay equal, and the world's noise is one process's.
+   */
+  #noise(batchSize: number): Tensor {
+    const { nz, device, sync } = this.spec;
+    if (!sync) return randn([batchSize, nz, 1, 1], { device });
+    const all = randn([batchSize * sync.worldSize, nz, 1, 1], { device });
+    return all.slice(0, sync.rank * batchSize, (sync.rank + 1) * batchSize);
+  }
+
   #checkLabels(labels?: Tensor): void {
     if (this.numClasses > 0 && labels === undefined) {
       throw new TypeError("This trainer is conditional: pass step(real, noise, labels) with int64 labels");
@@ -365,7 +379,8 @@ export class DcganTrainer {
     const penaltyR1 = r1 > 0 ? r1Penalty(outputReal, realInput, r1) : undefined;
     (penaltyR1 ? errDReal.add(penaltyR1) : errDReal).backward();
     const dx = outputReal.mean();
-    const z = noise ?? randn([batchSize, this.spec.nz, 1, 1], { device: this.spec.device });
+    const z = noise ?? this.#noise(batchSize);
+    this.spec.sync?.buffers(netG);
     // G's graph is only needed when G is updated in this step
     const fake = updateG ? this.#generate(netG, z, labels) : noGrad(() => this.#generate(netG, z, labels));
     const detached = fake.detach();
@@ -392,6 +407,7 @@ export class DcganTrainer {
     }
     const readD = checked ? stacked([errD, dx, dgz1]).toFloat32Array() : undefined;
     if (readD && !Number.isFinite(readD[0])) throw new DivergenceError(blame(), readD[0]!, step);
+    this.spec.sync?.gradients(this.netD);
     this.optimizerD.step();
     this.replay?.push(detached, labels);
     if (!updateG) return { errD, dx, dgz1, readD };
@@ -419,6 +435,7 @@ export class DcganTrainer {
     const dgz2 = output.mean();
     const readG = checked ? stacked([errG, dgz2]).toFloat32Array() : undefined;
     if (readG && !Number.isFinite(readG[0])) throw new DivergenceError("generator", readG[0]!, step);
+    this.spec.sync?.gradients(netG);
     this.optimizerG.step();
     if (this.netGEma) {
       const updates = (step - 1) / this.spec.nCritic; // generator updates before this one

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Module } from "../../models/nn/module.ts";
 import { autocast, type AutocastDType } from "../../ops/cuda.ts";
 import { checkTrainConfig, completeConfig, type TrainConfig } from "./config.ts";
 import { GP_WEIGHT } from "./losses.ts";
@@ -37,13 +38,35 @@ export interface DcganExtras {
    * losses in float32 outside it. Default: the config's `amp` (off).
    */
   autocast?: AutocastDType;
+  /**
+   * Data-parallel training's collectives (./data_parallel.ts), as PyTorch's DistributedDataParallel
+   * places them; default none (one process).
+   */
+  sync?: StepSync;
+}
+
+/**
+ * Where a data-parallel step talks to the other ranks: the trainer calls these, every rank in the same
+ * order, and draws each step's noise for the whole batch, keeping its rank's share.
+ */
+export interface StepSync {
+  /** This process's rank. */
+  readonly rank: number;
+  /** Processes training together. */
+  readonly worldSize: number;
+  /** Once, after the networks are built: rank 0's parameters and buffers to every rank. */
+  start(nets: readonly Module[]): void;
+  /** Before each forward of `net` in a step: rank 0's buffers to every rank (DDP's broadcast_buffers). */
+  buffers(net: Module): void;
+  /** Before `net`'s optimizer steps: its gradients averaged over the ranks. */
+  gradients(net: Module): void;
 }
 
 /** A spec with every setting filled in, as the trainer holds it. */
 export type DcganSettings =
   & TrainConfig
-  & Required<Omit<DcganExtras, "autocast" | "realLabel">>
-  & Pick<DcganExtras, "autocast">
+  & Required<Omit<DcganExtras, "autocast" | "realLabel" | "sync">>
+  & Pick<DcganExtras, "autocast" | "sync">
   & StabiliserOptions;
 
 /** The autocast dtype of each `amp` setting. */

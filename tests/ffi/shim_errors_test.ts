@@ -45,6 +45,8 @@ const CANNOT_FAIL: Partial<Record<Entry, string>> = {
   t_zero_grad: "resets the .grad field",
   nn_set_fast_paths: "stores a flag and answers 0",
   nn_fast_paths: "reads a flag",
+  dist_available: "answers a compile-time flag",
+  dist_free: "deletes a group; anything its destructor throws is caught there",
 };
 
 /**
@@ -983,6 +985,39 @@ const ROWS: Row[] = [
     },
     message: /The size of tensor a \(2\) must match the size of tensor b \(3\)/,
   },
+  // ---- distributed (c10d): a world of one needs no peer ----
+  {
+    entry: "dist_gloo_new",
+    raw: true,
+    what: "a port another socket holds",
+    run: () => {
+      using listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+      const { port } = listener.addr as Deno.NetAddr;
+      const address = new TextEncoder().encode("127.0.0.1\0");
+      return shim().dist_gloo_new(address, port, 0, 1, 5000n, new Uint8Array(1));
+    },
+    message: /Address already in use|without c10d's Gloo headers/,
+  },
+  {
+    entry: "dist_gloo_new",
+    raw: true,
+    what: "a world of 0 processes",
+    run: () =>
+      shim().dist_gloo_new(new TextEncoder().encode("127.0.0.1\0"), 29500, 0, 0, 1000n, new Uint8Array(1)),
+    message: /world size must be at least 1|without c10d's Gloo headers/,
+  },
+  ...(["dist_allreduce", "dist_broadcast", "dist_barrier"] as const).map((entry): Row => ({
+    entry,
+    raw: true,
+    what: "a NULL group",
+    run: () =>
+      entry === "dist_barrier"
+        ? shim().dist_barrier(null)
+        : entry === "dist_allreduce"
+        ? shim().dist_allreduce(null, handles([t.ones([1])]), 1, 1)
+        : shim().dist_broadcast(null, handles([t.ones([1])]), 1, 0),
+    message: /no process group \(NULL handle\)|without c10d's Gloo headers/,
+  })),
 ];
 
 /** Errors raised in TypeScript before any shim call, with their documented types. */

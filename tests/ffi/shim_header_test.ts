@@ -41,7 +41,7 @@ function stripCommentsAndStrings(text: string): string {
   return out;
 }
 
-const TYPEDEFS: Record<string, string> = { tensor: "void*", cuda_graph: "void*" };
+const TYPEDEFS: Record<string, string> = { tensor: "void*", cuda_graph: "void*", dist_group: "void*" };
 
 /** `const int64_t* dims` -> `const int64_t*`; `tensor a` -> `void*`; `void` alone -> no parameter. */
 function normalizeType(declaration: string): string {
@@ -179,7 +179,7 @@ Deno.test('shim.h matches every extern "C" definition in ffi/*.cpp, cuda.cpp\'s 
   const cudaOnly = new Set(header.cudaOnly.map((c) => c.name));
   const problems: string[] = [];
   const defined = new Set<string>();
-  for (const file of ["shim.cpp", "conv_fast.cpp", "cuda.cpp"]) {
+  for (const file of ["shim.cpp", "conv_fast.cpp", "dist.cpp", "cuda.cpp"]) {
     const definitions = parseDefinitions(await Deno.readTextFile(new URL(file, FFI_DIR)));
     assert.ok(definitions.length > 0, `found no extern "C" definitions in ffi/${file}`);
     for (const d of definitions) {

@@ -1,0 +1,185 @@
+// c10d over the C ABI, for data-parallel training (ops/distributed.ts): a TCPStore rendezvous (rank 0
+// serves it) and a ProcessGroupGloo over it, with the three collectives DistributedDataParallel uses
+// (all-reduce, broadcast, barrier). Nothing here is our own communication code: the store, the group and
+// the collectives are libtorch's. A list of tensors travels as one flat bucket (as DDP's buckets do).
+//
+// Compiled on every libtorch. Where the headers of c10d's Gloo backend are missing (Debian ships Gloo's in
+// libgloo-dev), every dist_ entry fails with a message saying so and dist_available answers 0.
+// Same API on libtorch 1.13 and 2.x: TCPStore(host, TCPStoreOptions) and ProcessGroupGloo(store, rank,
+// size, Options) exist in both. Every body is wrapped by GUARD: no C++ exception crosses the ABI.
+#include "shim.h"
+#include "shim_internal.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#if __has_include(<gloo/context.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
+#define DCGAN_HAVE_GLOO 1
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO 1  // the header declares ProcessGroupGloo only with it, as libtorch was built
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
+using dcgan::list_of;
+
+namespace {
+
+#ifdef DCGAN_HAVE_GLOO
+struct Group {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+  int rank;
+  int size;
+};
+
+Group& G(dist_group handle) {
+  if (handle == nullptr) throw std::invalid_argument("no process group (NULL handle)");
+  return *static_cast<Group*>(handle);
+}
+
+/** The tensors as one contiguous bucket (they must share dtype and device). */
+at::Tensor bucket_of(const std::vector<at::Tensor>& tensors) {
+  if (tensors.empty()) throw std::invalid_argument("an empty list of tensors");
+  std::vector<at::Tensor> flat;
+  flat.reserve(tensors.size());
+  for (const auto& t : tensors) {
+    if (t.scalar_type() != tensors[0].scalar_type() || t.device() != tensors[0].device()) {
+      throw std::invalid_argument("the tensors of one collective must share dtype and device");
+    }
+    flat.push_back(t.reshape({-1}));
+  }
+  return at::cat(flat);
+}
+
+/** Copies a bucket back into the tensors it was made from. */
+void unbucket(const at::Tensor& bucket, std::vector<at::Tensor>& tensors) {
+  at::NoGradGuard no_grad;  // parameters are leaves that require grad
+  int64_t offset = 0;
+  for (auto& t : tensors) {
+    const int64_t n = t.numel();
+    t.copy_(bucket.narrow(0, offset, n).view(t.sizes()));
+    offset += n;
+  }
+}
+#else
+[[noreturn]] void missing() {
+  throw std::runtime_error(
+      "this libtorch was compiled into the shim without c10d's Gloo headers (torch/csrc/distributed/c10d/"
+      "ProcessGroupGloo.hpp and gloo/): on Debian run `apt-get install libgloo-dev` and delete the cached "
+      "shim, or use a PyTorch install that ships them");
+}
+#endif
+
+}  // namespace
+
+extern "C" {
+
+int dist_available(void) {
+#ifdef DCGAN_HAVE_GLOO
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+dist_group dist_gloo_new(const char* master_addr, int port, int rank, int world_size, int64_t timeout_ms,
+                         const char* interface_name) {
+  GUARD_BEGIN
+#ifdef DCGAN_HAVE_GLOO
+  if (world_size < 1) throw std::invalid_argument("world size must be at least 1, got " + std::to_string(world_size));
+  if (rank < 0 || rank >= world_size) {
+    throw std::invalid_argument("rank " + std::to_string(rank) + " is outside 0.." + std::to_string(world_size - 1));
+  }
+  if (port < 1 || port > 65535) throw std::invalid_argument("port must be in 1..65535, got " + std::to_string(port));
+  if (timeout_ms < 1) throw std::invalid_argument("timeout must be positive, got " + std::to_string(timeout_ms));
+  const std::chrono::milliseconds timeout(timeout_ms);
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(port);
+  options.isServer = rank == 0;
+  options.numWorkers = static_cast<std::size_t>(world_size);
+  options.waitWorkers = true;  // rank 0 returns once every rank reached the store, or fails at the timeout
+  options.timeout = timeout;
+  auto group = std::make_unique<Group>();
+  group->store = c10::make_intrusive<c10d::TCPStore>(std::string(master_addr), options);
+  auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+  const std::string iface = interface_name == nullptr ? "" : interface_name;
+  gloo_options->devices.push_back(iface.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
+                                                : c10d::ProcessGroupGloo::createDeviceForInterface(iface));
+  gloo_options->threads = 2;  // PyTorch's default: two per device
+  group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, rank, world_size, gloo_options);
+  group->rank = rank;
+  group->size = world_size;
+  return group.release();
+#else
+  missing();
+#endif
+  GUARD_END(nullptr)
+}
+
+void dist_free(dist_group g) {
+#ifdef DCGAN_HAVE_GLOO
+  try {
+    delete static_cast<Group*>(g);
+  } catch (...) {
+    // a destructor that throws while its peers are gone: nothing more to release
+  }
+#endif
+}
+
+int dist_allreduce(dist_group g, tensor* tensors, int count, double scale) {
+  GUARD_BEGIN
+#ifdef DCGAN_HAVE_GLOO
+  Group& group = G(g);
+  auto list = list_of(tensors, count);
+  auto bucket = bucket_of(list);
+  // DDP's order: each gradient times 1/world size into the bucket, then the sum over ranks
+  if (scale != 1.0) bucket.mul_(scale);
+  std::vector<at::Tensor> io{bucket};
+  group.gloo->allreduce(io)->wait();
+  unbucket(bucket, list);
+  return 0;
+#else
+  missing();
+#endif
+  GUARD_END(-1)
+}
+
+int dist_broadcast(dist_group g, tensor* tensors, int count, int root) {
+  GUARD_BEGIN
+#ifdef DCGAN_HAVE_GLOO
+  Group& group = G(g);
+  if (root < 0 || root >= group.size) {
+    throw std::invalid_argument("root rank " + std::to_string(root) + " is outside 0.." + std::to_string(group.size - 1));
+  }
+  auto list = list_of(tensors, count);
+  auto bucket = bucket_of(list);
+  std::vector<at::Tensor> io{bucket};
+  c10d::BroadcastOptions options;
+  options.rootRank = root;
+  group.gloo->broadcast(io, options)->wait();
+  unbucket(bucket, list);
+  return 0;
+#else
+  missing();
+#endif
+  GUARD_END(-1)
+}
+
+int dist_barrier(dist_group g) {
+  GUARD_BEGIN
+#ifdef DCGAN_HAVE_GLOO
+  G(g).gloo->barrier()->wait();
+  return 0;
+#else
+  missing();
+#endif
+  GUARD_END(-1)
+}
+
+}  // extern "C"

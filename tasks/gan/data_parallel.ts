@@ -1,0 +1,97 @@
+/**
+ * Data-parallel training with PyTorch's DistributedDataParallel semantics over a c10d process group
+ * (ops/distributed.ts). The trainer calls these hooks (its `sync` setting, ./trainer_settings.ts):
+ *
+ * - `start`: rank 0's parameters and buffers broadcast to every rank once the networks are built (DDP's
+ *   constructor does the same);
+ * - `buffers`: rank 0's buffers (BatchNorm's running statistics) broadcast before every forward of a
+ *   network inside a step, DDP's default `broadcast_buffers=True`. BatchNorm normalises with each
+ *   process's own batch statistics, as under DDP without SyncBatchNorm;
+ * - `gradients`: before a network's optimizer steps, its gradients multiplied by 1/world size and summed
+ *   over the ranks in one bucket. DDP all-reduces after each backward instead (twice for D in the seed's
+ *   step, real then fake); the sum is linear, so averaging the accumulated gradient once gives the same
+ *   update with half of D's traffic. It does not overlap the backward pass (DDP does, bucket by bucket).
+ *
+ * @module
+ */
+
+import type { Module } from "../../models/nn/module.ts";
+import type { ProcessGroup } from "../../ops/distributed.ts";
+import type { Tensor } from "../../ops/tensor.ts";
+import type { StepSync } from "./trainer_settings.ts";
+
+/**
+ * The trainer's {@linkcode StepSync} over a process group.
+ *
+ * @example
+ * ```ts ignore
+ * import { initProcessGroup } from "../../ops/distributed.ts";
+ * import { DataParallel } from "./data_parallel.ts";
+ * import { DcganTrainer } from "./trainer.ts";
+ * using group = initProcessGroup({ rank: 0, worldSize: 1, masterPort: 29513 });
+ * const sync = new DataParallel(group);
+ * const trainer = new DcganTrainer({ nz: 8, ngf: 4, ndf: 4, nc: 1, imageSize: 32, lr: 2e-4, beta1: 0.5, device: "cpu", sync });
+ * ```
+ */
+export class DataParallel implements StepSync {
+  readonly #group: ProcessGroup;
+
+  /**
+   * Trains over `group`, which stays the caller's to dispose.
+   *
+   * @param group the joined process group
+   */
+  constructor(group: ProcessGroup) {
+    this.#group = group;
+  }
+
+  /** This process's rank. */
+  get rank(): number {
+    return this.#group.rank;
+  }
+
+  /** Processes training together. */
+  get worldSize(): number {
+    return this.#group.worldSize;
+  }
+
+  /** Rank 0's parameters and buffers to every rank. */
+  start(nets: readonly Module[]): void {
+    if (this.worldSize === 1) return;
+    for (const net of nets) {
+      this.#group.broadcast([...net.parameters(), ...net.namedBuffers().map(([, b]) => b)], 0);
+    }
+  }
+
+  /** Rank 0's buffers of `net` to every rank (none to send: nothing happens). */
+  buffers(net: Module): void {
+    if (this.worldSize === 1) return;
+    const buffers = net.namedBuffers().map(([, b]) => b);
+    if (buffers.length > 0) this.#group.broadcast(buffers, 0);
+  }
+
+  /**
+   * `net`'s gradients averaged over the ranks, in place.
+   *
+   * @throws {Error} naming a parameter without a gradient (DDP refuses unused parameters too)
+   */
+  gradients(net: Module): void {
+    if (this.worldSize === 1) return;
+    const grads: Tensor[] = [];
+    try {
+      for (const [name, p] of net.namedParameters()) {
+        const grad = p.grad;
+        if (!grad) {
+          throw new Error(
+            `Parameter ${name} has no gradient on rank ${this.rank}: data-parallel training needs every ` +
+              "parameter to take part in the loss",
+          );
+        }
+        grads.push(grad);
+      }
+      this.#group.allReduce(grads, { scale: 1 / this.worldSize });
+    } finally {
+      for (const g of grads) g.dispose();
+    }
+  }
+}
