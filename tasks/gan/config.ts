@@ -9,6 +9,7 @@
 
 import {
   checkValues,
+  closestName,
   ConfigError,
   DEVICE,
   formatHelp,
@@ -305,6 +306,38 @@ export function parseTrainArgs(args: string[]): TrainConfig | undefined {
  */
 export function completeConfig(partial: Partial<TrainConfig>): TrainConfig {
   return withDefaults(TRAIN_FIELDS, partial) as unknown as TrainConfig;
+}
+
+/**
+ * The config that a library caller's settings make, as `deno task train` makes it from flags: the same
+ * defaults (a recipe's among them, computed from the settings given, as {@linkcode parseTrainArgs} does)
+ * and the same checks, naming each setting by its field.
+ *
+ * @param options the settings to set; undefined ones take their defaults
+ * @returns the config with every field
+ * @throws {ConfigError} for an unknown setting (naming the closest known one), a value out of range or two
+ *   settings that conflict
+ * @example
+ * ```ts
+ * import { resolveTrainConfig } from "./config.ts";
+ * const config = resolveTrainConfig({ data: "fashion-mnist", imageSize: 32 });
+ * console.log(config.recipe, config.ngf, config.loss); // stable 32 hinge
+ * ```
+ */
+export function resolveTrainConfig(options: Partial<TrainConfig>): TrainConfig {
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(TRAIN_FIELDS, key)) continue;
+    const near = closestName(key, Object.keys(TRAIN_FIELDS));
+    throw new ConfigError(
+      `Unknown train setting "${key}": ${
+        near ? `did you mean "${near}"?` : "see TrainConfig for the settings"
+      }`,
+    );
+  }
+  const config = completeConfig(options);
+  const problem = checkValues(TRAIN_FIELDS, config as unknown as Record<string, unknown>, (field) => field);
+  if (problem) throw new ConfigError(problem);
+  return config;
 }
 
 /**

@@ -18,7 +18,7 @@ import { type DeviceBatch, DeviceBatches } from "../data/device_batches.ts";
 import type { BatchLoader } from "../data/loader.ts";
 import { loadDataset } from "../data/load_dataset.ts";
 import type { ImageDataset } from "../data/types.ts";
-import { ConfigError, resumeConfig, type TrainConfig } from "./config.ts";
+import { ConfigError, resolveTrainConfig, resumeConfig, type TrainConfig } from "./config.ts";
 import { CudaGraphStep } from "./cuda_graph_step.ts";
 import { CHECKPOINT_FILE, type LoadedRun, loadRunCheckpoint, type RunPosition } from "./run_checkpoint.ts";
 import {
@@ -346,25 +346,31 @@ async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void>
 
 /**
  * Trains a DCGAN as configured, writing everything into `config.out`, which it locks while it runs.
+ * Settings left out take the defaults `deno task train` gives (see {@linkcode resolveTrainConfig}).
  * Stop it with `hooks.signal` (or `shouldStop`): it finishes the step under way and saves a checkpoint
  * at that batch.
  *
- * @param config the run's settings (see {@linkcode parseTrainArgs})
+ * @param options the run's settings, any of {@linkcode TrainConfig}'s (a whole config from
+ *   {@linkcode parseTrainArgs} too); default: the CLI's defaults
  * @param hooks optional start and step callbacks, stop check and logger
  * @returns where the run is and how it ended
- * @throws {ConfigError} for a device without CUDA, an empty data set, a conditional run without labels,
- *   an empty `out`, an `out` that holds a run without `resume` or `overwrite`, or a `netG`/`netD` file
- *   that is missing or does not fit the networks
+ * @throws {ConfigError} for an unknown setting or a value the flag table refuses, a device without CUDA,
+ *   an empty data set, a conditional run without labels, an empty `out`, an `out` that holds a run
+ *   without `resume` or `overwrite`, or a `netG`/`netD` file that is missing or does not fit the networks
  * @throws {Error} naming the PID when another training holds `out` (a killed one's lock is taken over)
  * @throws {DivergenceError} when a loss turns NaN or infinite (the last checkpoint stays)
  * @example
  * ```ts ignore
  * import { train } from "./train.ts";
- * import { parseTrainArgs } from "./config.ts";
- * await train(parseTrainArgs(["--epochs", "1", "--image-size", "32"])!, { log: console.log });
+ * const result = await train({ data: "fashion-mnist", imageSize: 32, epochs: 1 }, { log: console.log });
+ * console.log(result.out); // runs/fashion-mnist-<time>
  * ```
  */
-export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(
+  options: Partial<TrainConfig> = {},
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const config = resolveTrainConfig(options);
   const log = hooks.log ?? (() => {});
   const prepared = await prepareRun(config, hooks, log);
   // the writer's worker starts while the data loads; it reads metrics.jsonl as the checkpoint left it
