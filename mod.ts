@@ -1,10 +1,27 @@
 /**
  * @gan/dcgan: train and sample GANs from Deno on libtorch.
  *
+ * This entry point holds the common API: tensors and their ops, the layers, Adam and state-dict files,
+ * the DCGAN networks, `train()` and the trainer, the data loaders, image grids (files or Jupyter) and
+ * `evaluate()`. The rest lives in subpath modules:
+ *
+ * - `@gan/dcgan/ops`: every tensor op, CUDA graphs and streams
+ * - `@gan/dcgan/nn`: modules and their building blocks (`torch.nn`, Adam, safetensors files)
+ * - `@gan/dcgan/gan`: the layer builders, losses, stabilisers, recipes and health checks
+ * - `@gan/dcgan/data`: the data sets, decoding and batch loaders
+ * - `@gan/dcgan/metrics`: FID, KID, IS, precision/recall, memorization, Inception and the classifier
+ * - `@gan/dcgan/image`: grids, PNG encoding and Jupyter display
+ * - `@gan/dcgan/cli`: the `train`, `sample`, `eval` and `board` commands
+ *
  * ```ts
- * import { manualSeed, randn } from "@gan/dcgan";
+ * import { Generator, gridImage, manualSeed, noGrad, randn, weightsInit } from "@gan/dcgan";
  * manualSeed(0);
- * using z = randn([4, 128, 1, 1]);
+ * using netG = new Generator({ nz: 16, ngf: 8, nc: 3, imageSize: 32 });
+ * netG.apply(weightsInit);
+ * using z = randn([4, 16, 1, 1]);
+ * using fake = noGrad(() => netG.forward(z));
+ * const grid = gridImage(fake, { nrow: 2, normalize: true, valueRange: [-1, 1] });
+ * console.log(fake.shape, grid.width); // [ 4, 3, 32, 32 ] 70
  * ```
  *
  * @module
@@ -64,20 +81,14 @@ export {
 export {
   autocast,
   type AutocastDType,
-  cudaExtensionLoaded,
-  CudaGraph,
   type CudaMemoryStats,
   cudaMemoryStats,
   CudaUnavailableError,
-  getCudaRngState,
-  isCapturing,
-  onSideStream,
   resetPeakMemoryStats,
-  setCudaRngState,
   synchronize,
 } from "./ops/cuda.ts";
+
 export { type LoadStateDictOptions, type LoadStateDictResult, Module } from "./models/nn/module.ts";
-export { fanInUniform, kaimingUniform } from "./models/nn/init.ts";
 export {
   Conv2d,
   type Conv2dLayerOptions,
@@ -97,29 +108,13 @@ export { LeakyReLU, ReLU, Sigmoid, Tanh } from "./models/nn/activation.ts";
 export { Embedding, Linear } from "./models/nn/linear.ts";
 export { Dropout } from "./models/nn/dropout.ts";
 export { Flatten, Unflatten } from "./models/nn/flatten.ts";
-export { minibatchGroupSize, MinibatchStdDev } from "./models/nn/minibatch_std.ts";
-export { SelfAttention, type SelfAttentionOptions } from "./models/nn/attention.ts";
+export { Sequential } from "./models/nn/sequential.ts";
 export {
   spectralNorm,
   type SpectralNormOptions,
-  spectralNormSettings,
   type SpectralNormState,
   type Weighted,
 } from "./models/nn/spectral_norm.ts";
-export { Sequential } from "./models/nn/sequential.ts";
-export { weightsInit } from "./models/dcgan/weights_init.ts";
-export {
-  type Arch,
-  ARCHS,
-  Discriminator,
-  type DiscriminatorConfig,
-  type DiscriminatorNetwork,
-  Generator,
-  type GeneratorConfig,
-  type GeneratorNetwork,
-  IMAGE_SIZES,
-} from "./models/dcgan/networks.ts";
-export { createDiscriminator, createGenerator, type NetworkConfig } from "./models/dcgan/factory.ts";
 export {
   Adam,
   type AdamOptions,
@@ -134,8 +129,29 @@ export {
   saveStateDict,
   type SaveStateDictOptions,
 } from "./models/io/state_dict_file.ts";
-export { makeGrid, saveImage } from "./tasks/image/tensor_image.ts";
-export type { GridOptions } from "./tasks/image/grid.ts";
+
+export { weightsInit } from "./models/dcgan/weights_init.ts";
+export {
+  type Arch,
+  Discriminator,
+  type DiscriminatorConfig,
+  type DiscriminatorNetwork,
+  Generator,
+  type GeneratorConfig,
+  type GeneratorNetwork,
+} from "./models/dcgan/networks.ts";
+export type {
+  DiscriminatorLayerOptions,
+  DiscriminatorNorm,
+  GeneratorLayerOptions,
+} from "./models/dcgan/layers.ts";
+export { createDiscriminator, createGenerator, type NetworkConfig } from "./models/dcgan/factory.ts";
+export {
+  ConditionalDiscriminator,
+  type ConditionalDiscriminatorConfig,
+  ConditionalGenerator,
+  type ConditionalGeneratorConfig,
+} from "./models/dcgan/conditional.ts";
 export {
   type DcganExtras,
   type DcganSettings,
@@ -148,123 +164,34 @@ export {
 export { train, type TrainHooks, type TrainResult, type TrainStart } from "./tasks/gan/train.ts";
 export type { VisualsWork } from "./tasks/gan/output_jobs.ts";
 export { completeConfig, ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/gan/config.ts";
+export { type Recipe, RECIPE_NAMES, type RecipeName } from "./tasks/gan/recipes.ts";
+export { GAN_LOSSES, type GanLoss } from "./tasks/gan/losses.ts";
+export { type Augmentation, AUGMENTATIONS, type DiffAugmentOptions } from "./tasks/gan/augment.ts";
+export type { InstanceNoiseOptions, LabelNoiseOptions } from "./tasks/gan/label_noise.ts";
+export type { StabiliserOptions } from "./tasks/gan/stabilisers.ts";
+export type { StepSync } from "./tasks/gan/trainer_settings.ts";
+export type { ReplayBuffer, ReplaySample } from "./tasks/gan/replay.ts";
 export { type GeneratorShape, generatorShape, loadGenerator } from "./tasks/gan/generator_file.ts";
 export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./tasks/gan/latent.ts";
 export type { RunPosition } from "./tasks/gan/run_checkpoint.ts";
 
-export {
-  INCEPTION_EXPORT_HELP,
-  InceptionV3,
-  type InceptionV3Options,
-  type InceptionVariant,
-  loadInception,
-  type LoadInceptionOptions,
-} from "./models/inception/inception.ts";
-export { BasicConv2d, type PoolKind } from "./models/inception/basic_conv.ts";
-export { InceptionA, InceptionB, InceptionC, InceptionD, InceptionE } from "./models/inception/blocks.ts";
-export { InceptionAux } from "./models/inception/aux_logits.ts";
+export type { ImageBatch, ImageDataset, SkippedFile } from "./tasks/data/types.ts";
+export { loadDataset } from "./tasks/data/load_dataset.ts";
+export type { CacheOptions } from "./tasks/data/dataset_cache.ts";
+export { type EmojiOptions, loadEmojiDataset } from "./tasks/data/emoji.ts";
+export { type FashionMnistOptions, loadFashionMnist } from "./tasks/data/fashion_mnist.ts";
+export { type ImageFolderOptions, loadImageFolder } from "./tasks/data/image_folder.ts";
+export { BatchLoader, type BatchLoaderOptions, type LoaderBatch } from "./tasks/data/loader.ts";
+
+export { makeGrid, saveImage } from "./tasks/image/tensor_image.ts";
+export type { GridOptions } from "./tasks/image/grid.ts";
+export { displayGrid, gridImage, type PngBundle, PngImage } from "./tasks/image/jupyter.ts";
+
 export { type EvalReport, evaluate } from "./tasks/metrics/evaluate.ts";
 export { type EvalConfig, parseEvalArgs } from "./tasks/cli/eval_config.ts";
-export { FeatureStats, featureStats, type FrechetDistance, frechetDistance } from "./tasks/metrics/fid.ts";
-export {
-  kernelInceptionDistance,
-  type KidOptions,
-  type KidResult,
-  type PolynomialKernel,
-  polynomialMmd,
-} from "./tasks/metrics/kid.ts";
-export {
-  type MemorizationReport,
-  memorizationReport,
-  type NearestEntry,
-} from "./tasks/metrics/memorization.ts";
-export { type NearestImages, nearestImages } from "./tasks/metrics/nearest.ts";
-export {
-  CLASSIFIER_FEATURES,
-  FashionMnistClassifier,
-  loadClassifier,
-  type LoadClassifierOptions,
-  PRETRAINED_CLASSIFIER,
-} from "./models/classifier/fashion_mnist.ts";
-export {
-  type InceptionScore,
-  inceptionScore,
-  type InceptionScoreOptions,
-} from "./tasks/metrics/inception_score.ts";
-export {
-  manifoldCoverage,
-  manifoldRadii,
-  type PrecisionRecall,
-  precisionRecall,
-  type PrecisionRecallOptions,
-} from "./tasks/metrics/precision_recall.ts";
-export { accuracy, datasetAccuracy } from "./tasks/metrics/accuracy.ts";
-export { type FeatureNetwork, type FeatureOptions, imageFeatures } from "./tasks/metrics/features.ts";
-export {
-  openScoringNetwork,
-  type ScoredSet,
-  scoreImages,
-  type ScoringNetwork,
-  type ScoringNetworkInfo,
-  type ScoringNetworkOptions,
-} from "./tasks/metrics/feature_network.ts";
-export { type SampleScores, type ScoreOptions, scoreSamples } from "./tasks/metrics/scores.ts";
-export {
-  type ClassifierTrainConfig,
-  type ClassifierTrainResult,
-  crossEntropy,
-  trainClassifier,
-} from "./tasks/metrics/train_classifier.ts";
-export type { ImageBatch, ImageDataset, SkippedFile } from "./tasks/data/types.ts";
-
-export {
-  ConditionalDiscriminator,
-  type ConditionalDiscriminatorConfig,
-  ConditionalGenerator,
-  type ConditionalGeneratorConfig,
-} from "./models/dcgan/conditional.ts";
-export {
-  type DiscriminatorLayerOptions,
-  discriminatorLayers,
-  type DiscriminatorNorm,
-  type GeneratorLayerOptions,
-  generatorLayers,
-} from "./models/dcgan/layers.ts";
-export { mlpDiscriminatorLayers, mlpGeneratorLayers } from "./models/dcgan/mlp.ts";
-export { mnistDiscriminatorLayers, mnistGeneratorLayers } from "./models/dcgan/mnist.ts";
-export {
-  discriminatorFakeLoss,
-  discriminatorRealLoss,
-  GAN_LOSSES,
-  type GanLoss,
-  generatorLoss,
-  GP_WEIGHT,
-  gradientPenalty,
-  usesSigmoid,
-} from "./tasks/gan/losses.ts";
-export { ReplayBuffer, type ReplaySample } from "./tasks/gan/replay.ts";
-export { emaCopy, emaUpdate } from "./tasks/gan/ema.ts";
-export { CudaGraphStep, type CudaGraphStepOptions } from "./tasks/gan/cuda_graph_step.ts";
-export { DEFAULT_RECIPE, type Recipe, RECIPE_NAMES, type RecipeName, RECIPES } from "./tasks/gan/recipes.ts";
-export {
-  type Augmentation,
-  AUGMENTATIONS,
-  diffAugment,
-  type DiffAugmentOptions,
-  parseAugmentPolicy,
-} from "./tasks/gan/augment.ts";
-export {
-  addInstanceNoise,
-  discriminatorTargets,
-  type InstanceNoiseOptions,
-  instanceNoiseSigma,
-  type LabelNoiseOptions,
-} from "./tasks/gan/label_noise.ts";
-export { type FeatureDiscriminator, featureMatchingLoss, r1Penalty } from "./tasks/gan/regularizers.ts";
-export { type StabiliserOptions } from "./tasks/gan/stabilisers.ts";
-export { emaDecay } from "./tasks/gan/ema.ts";
-export { type HealthFinding, type HealthIssue, TrainingHealth } from "./tasks/gan/health.ts";
-export { type TrainEvalResult, TrainEvaluator } from "./tasks/gan/train_eval.ts";
+export type { ScoringNetworkInfo } from "./tasks/metrics/feature_network.ts";
+export type { MemorizationReport, NearestEntry } from "./tasks/metrics/memorization.ts";
+export type { InceptionVariant } from "./models/inception/inception.ts";
 
 // `deno run -A jsr:@gan/dcgan <command>` runs this module: hand over to the CLI (loaded only then).
 if (import.meta.main) {

@@ -13,7 +13,7 @@ import {
   randn,
   Sequential,
   tidy,
-} from "../mod.ts";
+} from "@gan/dcgan";
 
 const steps = Number(Deno.args[0] ?? 2000);
 manualSeed(0);

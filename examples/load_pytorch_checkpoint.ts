@@ -9,7 +9,7 @@
  *
  * Run: deno run -A examples/load_pytorch_checkpoint.ts netG.safetensors [grid.png]
  */
-import { loadGenerator, manualSeed, noGrad, randn, saveImage } from "../mod.ts";
+import { loadGenerator, manualSeed, noGrad, randn, saveImage } from "@gan/dcgan";
 
 const [checkpoint, out = "pytorch_samples.png"] = Deno.args;
 if (!checkpoint) {

@@ -4,7 +4,7 @@
  *
  * Run: deno run -A examples/train_own_folder.ts ~/pictures [epochs]
  */
-import { parseTrainArgs, train } from "../mod.ts";
+import { parseTrainArgs, train } from "@gan/dcgan";
 
 const [folder, epochs = "5"] = Deno.args;
 if (!folder) {

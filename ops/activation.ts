@@ -12,7 +12,7 @@ import { type Tensor, wrap } from "./tensor.ts";
  *
  * @example
  * ```ts
- * import { relu, tensor } from "../mod.ts";
+ * import { relu, tensor } from "@gan/dcgan";
  * using y = relu(tensor([-1, 2]));
  * ```
  */
@@ -25,7 +25,7 @@ export function relu(input: Tensor): Tensor {
  *
  * @example
  * ```ts
- * import { leakyRelu, tensor } from "../mod.ts";
+ * import { leakyRelu, tensor } from "@gan/dcgan";
  * using y = leakyRelu(tensor([-1, 2]), 0.2);
  * ```
  */
@@ -38,7 +38,7 @@ export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
  *
  * @example
  * ```ts
- * import { tanh, tensor } from "../mod.ts";
+ * import { tanh, tensor } from "@gan/dcgan";
  * using y = tanh(tensor([0.5]));
  * ```
  */
@@ -51,7 +51,7 @@ export function tanh(input: Tensor): Tensor {
  *
  * @example
  * ```ts
- * import { sigmoid, tensor } from "../mod.ts";
+ * import { sigmoid, tensor } from "@gan/dcgan";
  * using y = sigmoid(tensor([0.5]));
  * ```
  */
@@ -64,7 +64,7 @@ export function sigmoid(input: Tensor): Tensor {
  *
  * @example
  * ```ts
- * import { softplus, tensor } from "../mod.ts";
+ * import { softplus, tensor } from "@gan/dcgan";
  * using y = softplus(tensor([0.5]));
  * ```
  */
@@ -79,7 +79,7 @@ export function softplus(input: Tensor): Tensor {
  * @throws {RangeError} for `p` outside [0, 1]
  * @example
  * ```ts
- * import { dropout, ones } from "../mod.ts";
+ * import { dropout, ones } from "@gan/dcgan";
  * using y = dropout(ones([8]), 0.5, true);
  * ```
  */

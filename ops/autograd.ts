@@ -15,7 +15,7 @@ import { Tensor } from "./tensor.ts";
  * @returns what `fn` returns
  * @example
  * ```ts
- * import { noGrad, ones } from "../mod.ts";
+ * import { noGrad, ones } from "@gan/dcgan";
  * using w = ones([2], { requiresGrad: true });
  * using y = noGrad(() => w.mul(2)); // y.requiresGrad === false
  * ```
@@ -31,7 +31,7 @@ export function noGrad<T>(fn: () => T): T {
  * @returns what `fn` returns
  * @example
  * ```ts
- * import { enableGrad, noGrad, ones } from "../mod.ts";
+ * import { enableGrad, noGrad, ones } from "@gan/dcgan";
  * noGrad(() => enableGrad(() => ones([1], { requiresGrad: true }).mul(2)));
  * ```
  */
@@ -60,7 +60,7 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
  * @returns false inside {@linkcode noGrad}
  * @example
  * ```ts
- * import { isGradEnabled } from "../mod.ts";
+ * import { isGradEnabled } from "@gan/dcgan";
  * console.log(isGradEnabled()); // true
  * ```
  */
@@ -78,7 +78,7 @@ export function isGradEnabled(): boolean {
  * @returns one gradient per input (undefined where unused and allowed)
  * @example
  * ```ts
- * import { grad, tensor } from "../mod.ts";
+ * import { grad, tensor } from "@gan/dcgan";
  * using x = tensor([3], { requiresGrad: true });
  * using y = x.mul(x);
  * const [dx] = grad([y], [x]); // 6

@@ -16,7 +16,7 @@ import { type Tensor, wrap } from "./tensor.ts";
  * @returns the joined tensor
  * @example
  * ```ts
- * import { cat, ones, zeros } from "../mod.ts";
+ * import { cat, ones, zeros } from "@gan/dcgan";
  * using both = cat([zeros([2, 3]), ones([1, 3])]); // [3, 3]
  * ```
  */
@@ -32,7 +32,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
  * @returns the stacked tensor
  * @example
  * ```ts
- * import { ones, stack, zeros } from "../mod.ts";
+ * import { ones, stack, zeros } from "@gan/dcgan";
  * using both = stack([zeros([3]), ones([3])]); // [2, 3]
  * ```
  */
@@ -49,7 +49,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  * @returns the merged tensor
  * @example
  * ```ts
- * import { tensor, where } from "../mod.ts";
+ * import { tensor, where } from "@gan/dcgan";
  * using x = tensor([1, -2]);
  * using y = where(x.gt(0), x, x.neg());
  * ```

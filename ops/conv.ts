@@ -30,7 +30,7 @@ export interface Conv2dOptions {
  * @returns (N, C_out, H_out, W_out)
  * @example
  * ```ts
- * import { conv2d, randn } from "../mod.ts";
+ * import { conv2d, randn } from "@gan/dcgan";
  * using y = conv2d(randn([1, 3, 8, 8]), randn([4, 3, 4, 4]), undefined, { stride: 2, padding: 1 });
  * ```
  */
@@ -63,7 +63,7 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
  * @returns (N, C_out, H_out, W_out)
  * @example
  * ```ts
- * import { convTranspose2d, randn } from "../mod.ts";
+ * import { convTranspose2d, randn } from "@gan/dcgan";
  * using y = convTranspose2d(randn([1, 8, 4, 4]), randn([8, 4, 4, 4]), undefined, { stride: 2, padding: 1 });
  * ```
  */

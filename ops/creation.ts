@@ -88,7 +88,7 @@ function hostArrayFor(values: number[], dtype: DType): HostArray {
  * @throws {TypeError} for ragged arrays or a shape that does not match the data
  * @example
  * ```ts
- * import { tensor } from "../mod.ts";
+ * import { tensor } from "@gan/dcgan";
  * using x = tensor([[1, 2], [3, 4]], { dtype: "float64" });
  * using y = tensor(new Float32Array(6), { shape: [2, 3] });
  * ```
@@ -167,7 +167,7 @@ function factory(op: Factory, name: string, shape: readonly number[], options: T
  * @returns an uninitialized tensor
  * @example
  * ```ts
- * import { empty } from "../mod.ts";
+ * import { empty } from "@gan/dcgan";
  * using buffer = empty([4, 4]);
  * ```
  */
@@ -183,7 +183,7 @@ export function empty(shape: readonly number[], options: TensorOptions = {}): Te
  * @returns a tensor of zeros
  * @example
  * ```ts
- * import { zeros } from "../mod.ts";
+ * import { zeros } from "@gan/dcgan";
  * using z = zeros([2, 3]);
  * ```
  */
@@ -199,7 +199,7 @@ export function zeros(shape: readonly number[], options: TensorOptions = {}): Te
  * @returns a tensor of ones
  * @example
  * ```ts
- * import { ones } from "../mod.ts";
+ * import { ones } from "@gan/dcgan";
  * using o = ones([2, 3]);
  * ```
  */
@@ -216,7 +216,7 @@ export function ones(shape: readonly number[], options: TensorOptions = {}): Ten
  * @returns a tensor filled with `value`
  * @example
  * ```ts
- * import { full } from "../mod.ts";
+ * import { full } from "@gan/dcgan";
  * using labels = full([64], 1);
  * ```
  */
@@ -239,7 +239,7 @@ export function full(shape: readonly number[], value: number, options: TensorOpt
  * @returns a tensor of N(0, 1) samples
  * @example
  * ```ts
- * import { manualSeed, randn } from "../mod.ts";
+ * import { manualSeed, randn } from "@gan/dcgan";
  * manualSeed(0);
  * using noise = randn([64, 128, 1, 1]);
  * ```
@@ -256,7 +256,7 @@ export function randn(shape: readonly number[], options: TensorOptions = {}): Te
  * @returns a tensor of U[0, 1) samples
  * @example
  * ```ts
- * import { rand } from "../mod.ts";
+ * import { rand } from "@gan/dcgan";
  * using u = rand([3]);
  * ```
  */
@@ -274,7 +274,7 @@ export function rand(shape: readonly number[], options: TensorOptions = {}): Ten
  * @returns a tensor of integers uniform in [low, high)
  * @example
  * ```ts
- * import { randint } from "../mod.ts";
+ * import { randint } from "@gan/dcgan";
  * using labels = randint(0, 10, [8]);
  * ```
  */
@@ -301,7 +301,7 @@ export function randint(
  * @returns a random permutation of 0..n-1
  * @example
  * ```ts
- * import { randperm } from "../mod.ts";
+ * import { randperm } from "@gan/dcgan";
  * using order = randperm(10);
  * ```
  */
@@ -322,7 +322,7 @@ export function randperm(n: number, options: TensorOptions = {}): Tensor {
  * @returns a 1-D tensor
  * @example
  * ```ts
- * import { arange } from "../mod.ts";
+ * import { arange } from "@gan/dcgan";
  * using idx = arange(0, 10, { step: 2, dtype: "int64" });
  * ```
  */

@@ -175,7 +175,7 @@ export type AutocastDType = Extract<DType, "bfloat16" | "float16">;
  * @throws {TorchError} when libtorch refuses the dtype (float16 on the CPU before libtorch 2.4)
  * @example
  * ```ts
- * import { autocast, conv2d, randn, tidy } from "../mod.ts";
+ * import { autocast, conv2d, randn, tidy } from "@gan/dcgan";
  * using x = randn([1, 3, 8, 8]);
  * using w = randn([4, 3, 3, 3]);
  * const inside = autocast("bfloat16", () => tidy(() => conv2d(x, w).dtype), { device: "cpu" });

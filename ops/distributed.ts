@@ -79,7 +79,7 @@ function rendezvousHint(
  *
  * @example
  * ```ts ignore
- * import { initProcessGroup, ones } from "../mod.ts";
+ * import { initProcessGroup, ones } from "@gan/dcgan/ops";
  * using group = initProcessGroup({ rank: 0, worldSize: 1, masterPort: 29511 });
  * using x = ones([3]);
  * group.allReduce([x]);
@@ -181,7 +181,7 @@ function byDtype(tensors: readonly Tensor[]): Tensor[][] {
  *   timeout; the message says which and what to check
  * @example
  * ```ts ignore
- * import { initProcessGroup } from "../mod.ts";
+ * import { initProcessGroup } from "@gan/dcgan/ops";
  * using group = initProcessGroup({ rank: 0, worldSize: 1, masterPort: 29512 });
  * group.barrier();
  * ```

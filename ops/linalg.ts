@@ -15,7 +15,7 @@ import { type Tensor, wrap } from "./tensor.ts";
  * @returns `eigenvalues` (..., n) in ascending order, and `eigenvectors` (..., n, n) as columns; dispose both
  * @example
  * ```ts
- * import { linalgEigh, tensor } from "../mod.ts";
+ * import { linalgEigh, tensor } from "@gan/dcgan";
  * const { eigenvalues, eigenvectors } = linalgEigh(tensor([[2, 1], [1, 2]], { dtype: "float64" }));
  * console.log(eigenvalues.toArray()); // Float64Array [1, 3]
  * eigenvalues.dispose();

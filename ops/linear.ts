@@ -16,7 +16,7 @@ import { type Tensor, wrap } from "./tensor.ts";
  * @returns (..., out)
  * @example
  * ```ts
- * import { linear, randn } from "../mod.ts";
+ * import { linear, randn } from "@gan/dcgan";
  * using y = linear(randn([2, 3]), randn([4, 3]));
  * ```
  */
@@ -32,7 +32,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor): Tensor {
  * @returns (..., dim)
  * @example
  * ```ts
- * import { embedding, randn, tensor } from "../mod.ts";
+ * import { embedding, randn, tensor } from "@gan/dcgan";
  * using rows = embedding(tensor([0, 2], { dtype: "int64" }), randn([3, 5]));
  * ```
  */

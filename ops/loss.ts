@@ -21,7 +21,7 @@ const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
  * @returns the loss: a scalar, or `input`'s shape with reduction "none"
  * @example
  * ```ts
- * import { binaryCrossEntropy, tensor } from "../mod.ts";
+ * import { binaryCrossEntropy, tensor } from "@gan/dcgan";
  * using loss = binaryCrossEntropy(tensor([0.9, 0.2]), tensor([1, 0]));
  * ```
  */
@@ -49,7 +49,7 @@ export function binaryCrossEntropy(
  * @returns the loss: a scalar, or `input`'s shape with reduction "none"
  * @example
  * ```ts
- * import { binaryCrossEntropyWithLogits, tensor } from "../mod.ts";
+ * import { binaryCrossEntropyWithLogits, tensor } from "@gan/dcgan";
  * using loss = binaryCrossEntropyWithLogits(tensor([2.0, -1.0]), tensor([1, 0]));
  * ```
  */
@@ -77,7 +77,7 @@ export function binaryCrossEntropyWithLogits(
  * @returns the loss: a scalar, or `input`'s shape with reduction "none"
  * @example
  * ```ts
- * import { mseLoss, tensor } from "../mod.ts";
+ * import { mseLoss, tensor } from "@gan/dcgan";
  * using loss = mseLoss(tensor([1, 2]), tensor([1, 3]));
  * ```
  */

@@ -33,7 +33,7 @@ export interface BatchNormOptions {
  * @returns the normalized input, same shape
  * @example
  * ```ts
- * import { batchNorm, randn } from "../mod.ts";
+ * import { batchNorm, randn } from "@gan/dcgan";
  * using y = batchNorm(randn([4, 3, 2, 2]), undefined, undefined, { training: true });
  * ```
  */
@@ -65,7 +65,7 @@ export function batchNorm(
  * @returns the normalized input, same shape
  * @example
  * ```ts
- * import { layerNorm, randn } from "../mod.ts";
+ * import { layerNorm, randn } from "@gan/dcgan";
  * using y = layerNorm(randn([2, 3, 4, 4]), [3, 4, 4]);
  * ```
  */

@@ -18,7 +18,7 @@ import { type Tensor, wrap } from "./tensor.ts";
  * @returns the norm
  * @example
  * ```ts
- * import { norm, tensor } from "../mod.ts";
+ * import { norm, tensor } from "@gan/dcgan";
  * using n = norm(tensor([3, 4])); // 5
  * ```
  */
@@ -39,7 +39,7 @@ export function norm(
  * @returns the probabilities, same shape
  * @example
  * ```ts
- * import { softmax, tensor } from "../mod.ts";
+ * import { softmax, tensor } from "@gan/dcgan";
  * using p = softmax(tensor([[1, 2, 3]]), -1); // rows sum to 1
  * ```
  */

@@ -30,7 +30,7 @@ export interface MaxPool2dOptions {
  * @returns (N, C, H_out, W_out)
  * @example
  * ```ts
- * import { maxPool2d, randn } from "../mod.ts";
+ * import { maxPool2d, randn } from "@gan/dcgan";
  * using y = maxPool2d(randn([1, 3, 9, 9]), 3, { stride: 2 }); // [1, 3, 4, 4]
  * ```
  */
@@ -67,7 +67,7 @@ export interface AvgPool2dOptions {
  * @returns (N, C, H_out, W_out)
  * @example
  * ```ts
- * import { avgPool2d, randn } from "../mod.ts";
+ * import { avgPool2d, randn } from "@gan/dcgan";
  * using y = avgPool2d(randn([1, 3, 8, 8]), 3, { stride: 1, padding: 1, countIncludePad: false });
  * ```
  */
@@ -91,7 +91,7 @@ export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOpt
  * @returns (N, C, H_out, W_out)
  * @example
  * ```ts
- * import { adaptiveAvgPool2d, randn } from "../mod.ts";
+ * import { adaptiveAvgPool2d, randn } from "@gan/dcgan";
  * using y = adaptiveAvgPool2d(randn([2, 8, 7, 7]), 1); // [2, 8, 1, 1]
  * ```
  */
@@ -118,7 +118,7 @@ export interface InterpolateOptions {
  * @throws {RangeError} for a mode other than bilinear
  * @example
  * ```ts
- * import { interpolate, randn } from "../mod.ts";
+ * import { interpolate, randn } from "@gan/dcgan";
  * using y = interpolate(randn([1, 3, 32, 32]), { size: 299, mode: "bilinear" }); // [1, 3, 299, 299]
  * ```
  */

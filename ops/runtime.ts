@@ -15,7 +15,7 @@ import { type Tensor, wrap } from "./tensor.ts";
  * @param seed a non-negative integer
  * @example
  * ```ts
- * import { manualSeed } from "../mod.ts";
+ * import { manualSeed } from "@gan/dcgan";
  * manualSeed(999);
  * ```
  */
@@ -32,7 +32,7 @@ export function manualSeed(seed: number): void {
  * @returns the state; pass it to {@linkcode setRngState} to rewind
  * @example
  * ```ts
- * import { getRngState, setRngState } from "../mod.ts";
+ * import { getRngState, setRngState } from "@gan/dcgan";
  * using state = getRngState();
  * setRngState(state);
  * ```
@@ -56,7 +56,7 @@ export function setRngState(state: Tensor): void {
  * @param threads a positive integer
  * @example
  * ```ts
- * import { setNumThreads } from "../mod.ts";
+ * import { setNumThreads } from "@gan/dcgan";
  * setNumThreads(2);
  * ```
  */
@@ -73,7 +73,7 @@ export function setNumThreads(threads: number): void {
  * @returns how many threads libtorch's CPU kernels use
  * @example
  * ```ts
- * import { getNumThreads } from "../mod.ts";
+ * import { getNumThreads } from "@gan/dcgan";
  * console.log(getNumThreads());
  * ```
  */
@@ -96,7 +96,7 @@ export interface CudnnFlags {
  * @param flags the switches to set; one left out keeps its value
  * @example
  * ```ts
- * import { setCudnn } from "../mod.ts";
+ * import { setCudnn } from "@gan/dcgan";
  * setCudnn({ benchmark: true });
  * ```
  */
@@ -111,7 +111,7 @@ export function setCudnn(flags: CudnnFlags): void {
  * @returns whether libtorch was built with CUDA and sees a GPU
  * @example
  * ```ts
- * import { cudaIsAvailable } from "../mod.ts";
+ * import { cudaIsAvailable } from "@gan/dcgan";
  * const device = cudaIsAvailable() ? "cuda" : "cpu";
  * ```
  */
@@ -125,7 +125,7 @@ export function cudaIsAvailable(): boolean {
  * @returns the live handle count
  * @example
  * ```ts
- * import { liveTensorCount } from "../mod.ts";
+ * import { liveTensorCount } from "@gan/dcgan";
  * console.log(liveTensorCount());
  * ```
  */
@@ -141,7 +141,7 @@ export function liveTensorCount(): number {
  * @param enabled whether to take the fast paths
  * @example
  * ```ts
- * import { setFastPaths } from "../mod.ts";
+ * import { setFastPaths } from "@gan/dcgan";
  * setFastPaths(false);
  * setFastPaths(true);
  * ```
@@ -156,7 +156,7 @@ export function setFastPaths(enabled: boolean): void {
  * @returns true when eligible layers take the oneDNN route
  * @example
  * ```ts
- * import { fastPathsEnabled } from "../mod.ts";
+ * import { fastPathsEnabled } from "@gan/dcgan";
  * console.log(fastPathsEnabled());
  * ```
  */

@@ -47,7 +47,7 @@ export function untrack(item: Freeable): void {
  * @returns the same tensor
  * @example
  * ```ts
- * import { keep, tidy, zeros } from "../mod.ts";
+ * import { keep, tidy, zeros } from "@gan/dcgan";
  * let kept;
  * tidy(() => { kept = keep(zeros([2])); });
  * ```
@@ -78,7 +78,7 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
  * @returns what `fn` returns
  * @example
  * ```ts
- * import { ones, tidy } from "../mod.ts";
+ * import { ones, tidy } from "@gan/dcgan";
  * const total = tidy(() => ones([3]).mul(2).sum().item()); // 6, and no tensor left behind
  * ```
  */

@@ -49,7 +49,7 @@ export interface ReduceOptions {
  *
  * @example
  * ```ts
- * import { tensor } from "../mod.ts";
+ * import { tensor } from "@gan/dcgan";
  * using x = tensor([[1, 2], [3, 4]]);
  * using y = x.mul(2).sum();
  * console.log(y.item()); // 20

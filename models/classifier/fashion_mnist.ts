@@ -63,8 +63,8 @@ export const PRETRAINED_CLASSIFIER: URL = new URL(
  *
  * @example
  * ```ts
- * import { FashionMnistClassifier } from "./fashion_mnist.ts";
- * import { noGrad, randn } from "../../mod.ts";
+ * import { FashionMnistClassifier } from "@gan/dcgan/metrics";
+ * import { noGrad, randn } from "@gan/dcgan";
  * using net = new FashionMnistClassifier().eval();
  * using features = noGrad(() => net.features(randn([2, 1, 32, 32]))); // [2, 128]
  * using logits = noGrad(() => net.logits(features)); // [2, 10]
@@ -184,7 +184,7 @@ export interface LoadClassifierOptions {
  * @throws {Error} naming the file when it is missing, or a key is missing or has the wrong shape
  * @example
  * ```ts
- * import { loadClassifier } from "./fashion_mnist.ts";
+ * import { loadClassifier } from "@gan/dcgan/metrics";
  * using net = await loadClassifier();
  * ```
  */

@@ -83,8 +83,8 @@ function checkLabels(network: string, labels: Tensor | undefined, n: number): Te
  *
  * @example
  * ```ts
- * import { ConditionalGenerator } from "./conditional.ts";
- * import { randn, tensor } from "../../mod.ts";
+ * import { ConditionalGenerator } from "@gan/dcgan";
+ * import { randn, tensor } from "@gan/dcgan";
  * using netG = new ConditionalGenerator({ nz: 16, ngf: 8, nc: 1, imageSize: 32, numClasses: 10 });
  * using labels = tensor([0, 3, 9], { dtype: "int64" });
  * using fake = netG.forward(randn([3, 16, 1, 1]), labels); // [3, 1, 32, 32]
@@ -168,8 +168,8 @@ export class ConditionalGenerator extends Module implements GeneratorNetwork {
  *
  * @example
  * ```ts
- * import { ConditionalDiscriminator } from "./conditional.ts";
- * import { randn, tensor } from "../../mod.ts";
+ * import { ConditionalDiscriminator } from "@gan/dcgan";
+ * import { randn, tensor } from "@gan/dcgan";
  * using netD = new ConditionalDiscriminator({ ndf: 8, nc: 1, imageSize: 32, numClasses: 10 });
  * using labels = tensor([0, 3], { dtype: "int64" });
  * using p = netD.forward(randn([2, 1, 32, 32]), labels); // [2]

@@ -28,7 +28,7 @@ export type NetworkConfig<C> = C & { numClasses?: number };
  * @returns the generator, with PyTorch's default init (call weightsInit for the DCGAN's)
  * @example
  * ```ts
- * import { createGenerator } from "./factory.ts";
+ * import { createGenerator } from "@gan/dcgan";
  * using netG = createGenerator({ nz: 16, ngf: 8, nc: 1, imageSize: 32, numClasses: 10 });
  * console.log(netG.numClasses); // 10
  * ```
@@ -50,7 +50,7 @@ export function createGenerator(
  * @returns the discriminator, with PyTorch's default init (call weightsInit for the DCGAN's)
  * @example
  * ```ts
- * import { createDiscriminator } from "./factory.ts";
+ * import { createDiscriminator } from "@gan/dcgan";
  * using netD = createDiscriminator({ ndf: 8, nc: 1, imageSize: 32, spectralNorm: true, sigmoid: false });
  * console.log(netD.numClasses); // 0
  * ```

@@ -150,7 +150,7 @@ export function discriminatorNorm(norm: DiscriminatorNorm | undefined, spectral:
  * @throws {RangeError} when attention is not a side between 4 and imageSize / 2
  * @example
  * ```ts
- * import { generatorLayers } from "./layers.ts";
+ * import { generatorLayers } from "@gan/dcgan/gan";
  * console.log(generatorLayers(16, 8, 3, 32).length); // 12
  * ```
  */
@@ -207,7 +207,7 @@ export function generatorLayers(
  *   group size out of range
  * @example
  * ```ts
- * import { discriminatorLayers } from "./layers.ts";
+ * import { discriminatorLayers } from "@gan/dcgan/gan";
  * console.log(discriminatorLayers(8, 3, 32, { sigmoid: false }).length); // 9
  * ```
  */

@@ -45,7 +45,7 @@ import {
  * @throws {RangeError} when attention is set
  * @example
  * ```ts
- * import { mlpGeneratorLayers } from "./mlp.ts";
+ * import { mlpGeneratorLayers } from "@gan/dcgan/gan";
  * console.log(mlpGeneratorLayers(16, 8, 1, 32).length); // 12
  * ```
  */
@@ -86,7 +86,7 @@ export function mlpGeneratorLayers(
  * @throws {RangeError} when attention is set, or dropout or the group size is out of range
  * @example
  * ```ts
- * import { mlpDiscriminatorLayers } from "./mlp.ts";
+ * import { mlpDiscriminatorLayers } from "@gan/dcgan/gan";
  * console.log(mlpDiscriminatorLayers(8, 1, 32).length); // 7
  * ```
  */

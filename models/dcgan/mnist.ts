@@ -59,7 +59,7 @@ const UP = { stride: 2, padding: 2, outputPadding: 1, bias: false } as const;
  * @throws {RangeError} when attention is another side
  * @example
  * ```ts
- * import { mnistGeneratorLayers } from "./mnist.ts";
+ * import { mnistGeneratorLayers } from "@gan/dcgan/gan";
  * console.log(mnistGeneratorLayers(16, 8, 1, 32).length); // 10
  * ```
  */
@@ -103,7 +103,7 @@ export function mnistGeneratorLayers(
  * @throws {RangeError} for an unknown norm, another attention side, or dropout or group size out of range
  * @example
  * ```ts
- * import { mnistDiscriminatorLayers } from "./mnist.ts";
+ * import { mnistDiscriminatorLayers } from "@gan/dcgan/gan";
  * console.log(mnistDiscriminatorLayers(8, 1, 32).length); // 8
  * ```
  */

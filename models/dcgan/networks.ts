@@ -197,7 +197,7 @@ export function refuseLabels(network: string, labels: Tensor | undefined): void 
  *
  * @example
  * ```ts
- * import { Generator, manualSeed, randn, weightsInit } from "../../mod.ts";
+ * import { Generator, manualSeed, randn, weightsInit } from "@gan/dcgan";
  * manualSeed(999);
  * using netG = weightsInit(new Generator({ nz: 16, ngf: 8, nc: 3, imageSize: 32 }));
  * using fake = netG.forward(randn([4, 16, 1, 1])); // [4, 3, 32, 32]
@@ -271,7 +271,7 @@ export class Generator extends Module implements GeneratorNetwork {
  *
  * @example
  * ```ts
- * import { Discriminator, randn } from "../../mod.ts";
+ * import { Discriminator, randn } from "@gan/dcgan";
  * using netD = new Discriminator({ ndf: 8, nc: 3, imageSize: 32 });
  * using p = netD.forward(randn([4, 3, 32, 32])); // [4]
  * ```

@@ -20,7 +20,7 @@ import { BatchNormNd } from "../nn/norm.ts";
  * @returns the same module
  * @example
  * ```ts
- * import { Generator, manualSeed, weightsInit } from "../../mod.ts";
+ * import { Generator, manualSeed, weightsInit } from "@gan/dcgan";
  * manualSeed(999);
  * using netG = weightsInit(new Generator({ nz: 16, ngf: 8, nc: 3, imageSize: 32 }));
  * ```

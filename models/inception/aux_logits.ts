@@ -17,8 +17,8 @@ import { BasicConv2d, chain } from "./basic_conv.ts";
  *
  * @example
  * ```ts
- * import { InceptionAux } from "./aux_logits.ts";
- * import { randn } from "../../mod.ts";
+ * import { InceptionAux } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using aux = new InceptionAux(768, 10);
  * using y = aux.eval().forward(randn([1, 768, 17, 17])); // [1, 10]
  * ```

@@ -35,8 +35,8 @@ export function chain(x: Tensor, ...layers: Module[]): Tensor {
  *
  * @example
  * ```ts
- * import { BasicConv2d } from "./basic_conv.ts";
- * import { randn } from "../../mod.ts";
+ * import { BasicConv2d } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using block = new BasicConv2d(3, 8, 3, { stride: 2 });
  * using y = block.eval().forward(randn([1, 3, 9, 9])); // [1, 8, 4, 4]
  * ```

@@ -23,8 +23,8 @@ import { BasicConv2d, chain, pool3x3, type PoolKind } from "./basic_conv.ts";
  *
  * @example
  * ```ts
- * import { InceptionA } from "./blocks.ts";
- * import { randn } from "../../mod.ts";
+ * import { InceptionA } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using block = new InceptionA(192, 32);
  * using y = block.eval().forward(randn([1, 192, 5, 5])); // [1, 256, 5, 5]
  * ```
@@ -89,8 +89,8 @@ export class InceptionA extends Module {
  *
  * @example
  * ```ts
- * import { InceptionB } from "./blocks.ts";
- * import { randn } from "../../mod.ts";
+ * import { InceptionB } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using block = new InceptionB(288);
  * using y = block.eval().forward(randn([1, 288, 7, 7])); // [1, 768, 3, 3]
  * ```
@@ -141,8 +141,8 @@ export class InceptionB extends Module {
  *
  * @example
  * ```ts
- * import { InceptionC } from "./blocks.ts";
- * import { randn } from "../../mod.ts";
+ * import { InceptionC } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using block = new InceptionC(768, 128);
  * using y = block.eval().forward(randn([1, 768, 3, 3])); // [1, 768, 3, 3]
  * ```
@@ -224,8 +224,8 @@ export class InceptionC extends Module {
  *
  * @example
  * ```ts
- * import { InceptionD } from "./blocks.ts";
- * import { randn } from "../../mod.ts";
+ * import { InceptionD } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using block = new InceptionD(768);
  * using y = block.eval().forward(randn([1, 768, 7, 7])); // [1, 1280, 3, 3]
  * ```
@@ -281,8 +281,8 @@ export class InceptionD extends Module {
  *
  * @example
  * ```ts
- * import { InceptionE } from "./blocks.ts";
- * import { randn } from "../../mod.ts";
+ * import { InceptionE } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using block = new InceptionE(1280);
  * using y = block.eval().forward(randn([1, 1280, 3, 3])); // [1, 2048, 3, 3]
  * ```

@@ -62,8 +62,8 @@ save_file(inception_v3(weights='DEFAULT').state_dict(), 'inception_v3.safetensor
  *
  * @example
  * ```ts
- * import { InceptionV3 } from "./inception.ts";
- * import { noGrad, rand } from "../../mod.ts";
+ * import { InceptionV3 } from "@gan/dcgan/metrics";
+ * import { noGrad, rand } from "@gan/dcgan";
  * using net = new InceptionV3({ variant: "fid", numClasses: 1008 }).eval();
  * using images = rand([1, 3, 64, 64]).mul(2).sub(1);
  * using features = noGrad(() => net.features(images)); // [1, 2048]
@@ -254,7 +254,7 @@ export interface LoadInceptionOptions {
  * @throws {TypeError} naming the file when it is not an Inception-v3 state dict, or a key is missing
  * @example
  * ```ts ignore
- * import { loadInception } from "./inception.ts";
+ * import { loadInception } from "@gan/dcgan/metrics";
  * using net = await loadInception("pt_inception.safetensors");
  * ```
  */

@@ -60,7 +60,7 @@ function entryOf(t: Tensor, storeAs: SaveStateDictOptions["dtype"]): TensorEntry
  * @returns a promise that resolves once the file is in place
  * @example
  * ```ts
- * import { Generator, saveStateDict } from "../../mod.ts";
+ * import { Generator, saveStateDict } from "@gan/dcgan";
  * using netG = new Generator({ nz: 16, ngf: 8, imageSize: 32 });
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await saveStateDict(netG, path, { dtype: "float16", metadata: { nz: "16" } });
@@ -85,7 +85,7 @@ export async function saveStateDict(
  * @throws {TypeError} when a value is not a Tensor
  * @example
  * ```ts
- * import { Linear } from "../../mod.ts";
+ * import { Linear } from "@gan/dcgan";
  * import { stateDictEntries } from "./state_dict_file.ts";
  * using fc = new Linear(2, 1);
  * console.log(Object.keys(stateDictEntries(fc))); // [ "weight", "bias" ]
@@ -163,7 +163,7 @@ function tensorOf(entry: TensorEntry, name: string, path: string): Tensor {
  * @throws {Error} naming the file when it cannot be read
  * @example
  * ```ts
- * import { Linear, loadCheckpoint, saveStateDict } from "../../mod.ts";
+ * import { Linear, loadCheckpoint, saveStateDict } from "@gan/dcgan";
  * using fc = new Linear(2, 1);
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await saveStateDict(fc, path, { metadata: { epoch: "3" } });
@@ -197,7 +197,7 @@ export async function loadCheckpoint(
  * @throws {SafetensorsError} naming the file when it is not a valid safetensors file
  * @example
  * ```ts
- * import { Linear, loadStateDictFile, saveStateDict } from "../../mod.ts";
+ * import { Linear, loadStateDictFile, saveStateDict } from "@gan/dcgan";
  * using fc = new Linear(2, 1);
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await saveStateDict(fc, path);
@@ -223,7 +223,7 @@ export async function loadStateDictFile(path: string): Promise<Record<string, Te
  *   unexpected keys when strict
  * @example
  * ```ts
- * import { Generator, loadStateDictInto, saveStateDict } from "../../mod.ts";
+ * import { Generator, loadStateDictInto, saveStateDict } from "@gan/dcgan";
  * using netG = new Generator({ nz: 16, ngf: 8, imageSize: 32 });
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * await saveStateDict(netG, path, { dtype: "float16" });

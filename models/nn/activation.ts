@@ -14,7 +14,7 @@ import { Module } from "./module.ts";
  *
  * @example
  * ```ts
- * import { ReLU, tensor } from "../../mod.ts";
+ * import { ReLU, tensor } from "@gan/dcgan";
  * using y = new ReLU().forward(tensor([-1, 2])); // [0, 2]
  * ```
  */
@@ -35,7 +35,7 @@ export class ReLU extends Module {
  *
  * @example
  * ```ts
- * import { LeakyReLU, tensor } from "../../mod.ts";
+ * import { LeakyReLU, tensor } from "@gan/dcgan";
  * using y = new LeakyReLU(0.2).forward(tensor([-1, 2])); // [-0.2, 2]
  * ```
  */
@@ -82,7 +82,7 @@ export class LeakyReLU extends Module {
  *
  * @example
  * ```ts
- * import { Tanh, tensor } from "../../mod.ts";
+ * import { Tanh, tensor } from "@gan/dcgan";
  * using y = new Tanh().forward(tensor([0.5]));
  * ```
  */
@@ -103,7 +103,7 @@ export class Tanh extends Module {
  *
  * @example
  * ```ts
- * import { Sigmoid, tensor } from "../../mod.ts";
+ * import { Sigmoid, tensor } from "@gan/dcgan";
  * using y = new Sigmoid().forward(tensor([0.5]));
  * ```
  */

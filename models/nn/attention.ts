@@ -38,7 +38,8 @@ export interface SelfAttentionOptions {
  *
  * @example
  * ```ts
- * import { randn, SelfAttention } from "../../mod.ts";
+ * import { randn } from "@gan/dcgan";
+ * import { SelfAttention } from "@gan/dcgan/nn";
  * using block = new SelfAttention(16);
  * using y = block.forward(randn([2, 16, 8, 8])); // [2, 16, 8, 8], equal to the input while gamma is 0
  * ```

@@ -131,7 +131,7 @@ export abstract class ConvNd extends Module {
  *
  * @example
  * ```ts
- * import { Conv2d, randn } from "../../mod.ts";
+ * import { Conv2d, randn } from "@gan/dcgan";
  * using conv = new Conv2d(3, 8, 4, { stride: 2, padding: 1, bias: false });
  * using y = conv.forward(randn([2, 3, 32, 32])); // [2, 8, 16, 16]
  * ```
@@ -176,7 +176,7 @@ export class Conv2d extends ConvNd {
  *
  * @example
  * ```ts
- * import { ConvTranspose2d, randn } from "../../mod.ts";
+ * import { ConvTranspose2d, randn } from "@gan/dcgan";
  * using up = new ConvTranspose2d(16, 8, 4, { stride: 2, padding: 1, bias: false });
  * using y = up.forward(randn([2, 16, 4, 4])); // [2, 8, 8, 8]
  * ```

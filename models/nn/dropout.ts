@@ -16,7 +16,7 @@ import { floatText } from "./validate.ts";
  *
  * @example
  * ```ts
- * import { Dropout, manualSeed, ones } from "../../mod.ts";
+ * import { Dropout, manualSeed, ones } from "@gan/dcgan";
  * manualSeed(0);
  * using drop = new Dropout(0.5);
  * using y = drop.forward(ones([8])); // each element 0 or 2

@@ -14,7 +14,7 @@ import { positiveInteger } from "./validate.ts";
  *
  * @example
  * ```ts
- * import { Flatten, randn } from "../../mod.ts";
+ * import { Flatten, randn } from "@gan/dcgan";
  * using y = new Flatten().forward(randn([2, 3, 4, 4])); // [2, 48]
  * ```
  */
@@ -61,7 +61,7 @@ export class Flatten extends Module {
  *
  * @example
  * ```ts
- * import { randn, Unflatten } from "../../mod.ts";
+ * import { randn, Unflatten } from "@gan/dcgan";
  * using y = new Unflatten(1, [3, 4, 4]).forward(randn([2, 48])); // [2, 3, 4, 4]
  * ```
  */

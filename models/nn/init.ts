@@ -20,7 +20,7 @@ import type { Tensor } from "../../ops/tensor.ts";
  * @returns the new tensor
  * @example
  * ```ts
- * import { kaimingUniform } from "../../mod.ts";
+ * import { kaimingUniform } from "@gan/dcgan/nn";
  * using weight = kaimingUniform([8, 3, 4, 4], 3 * 4 * 4);
  * ```
  */
@@ -40,7 +40,7 @@ export function kaimingUniform(shape: readonly number[], fanIn: number, a: numbe
  * @returns the new tensor
  * @example
  * ```ts
- * import { fanInUniform } from "../../mod.ts";
+ * import { fanInUniform } from "@gan/dcgan/nn";
  * using bias = fanInUniform([8], 3 * 4 * 4);
  * ```
  */

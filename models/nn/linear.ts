@@ -18,7 +18,7 @@ import { positiveInteger } from "./validate.ts";
  *
  * @example
  * ```ts
- * import { Linear, randn } from "../../mod.ts";
+ * import { Linear, randn } from "@gan/dcgan";
  * using fc = new Linear(128, 10);
  * using y = fc.forward(randn([4, 128])); // [4, 10]
  * ```
@@ -83,7 +83,7 @@ export class Linear extends Module {
  *
  * @example
  * ```ts
- * import { Embedding, tensor } from "../../mod.ts";
+ * import { Embedding, tensor } from "@gan/dcgan";
  * using table = new Embedding(10, 16);
  * using rows = table.forward(tensor([3, 7], { dtype: "int64" })); // [2, 16]
  * ```

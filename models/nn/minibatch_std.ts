@@ -21,7 +21,7 @@ import { positiveInteger } from "./validate.ts";
  * @returns the group size for this batch
  * @example
  * ```ts
- * import { minibatchGroupSize } from "./minibatch_std.ts";
+ * import { minibatchGroupSize } from "@gan/dcgan/nn";
  * console.log(minibatchGroupSize(4, 74)); // 2
  * ```
  */
@@ -47,7 +47,8 @@ export function minibatchGroupSize(groupSize: number, n: number): number {
  *
  * @example
  * ```ts
- * import { MinibatchStdDev, randn } from "../../mod.ts";
+ * import { randn } from "@gan/dcgan";
+ * import { MinibatchStdDev } from "@gan/dcgan/nn";
  * using layer = new MinibatchStdDev(4);
  * using y = layer.forward(randn([8, 16, 4, 4])); // [8, 17, 4, 4]
  * ```

@@ -36,7 +36,7 @@ function sameDevice(current: Device, wanted: Device): boolean {
  *
  * @example
  * ```ts
- * import { Module, randn, type Tensor } from "../../mod.ts";
+ * import { Module, randn, type Tensor } from "@gan/dcgan";
  *
  * class Scale extends Module {
  *   weight: Tensor;
@@ -167,7 +167,7 @@ export abstract class Module {
    * @returns this module
    * @example
    * ```ts
-   * import { Sequential, Tanh } from "../../mod.ts";
+   * import { Sequential, Tanh } from "@gan/dcgan";
    * const names: string[] = [];
    * new Sequential(new Tanh()).apply((m) => names.push(m.constructor.name)); // ["Tanh", "Sequential"]
    * ```
@@ -214,7 +214,7 @@ export abstract class Module {
    * @returns the module's own parameter tensors
    * @example
    * ```ts
-   * import { Conv2d } from "../../mod.ts";
+   * import { Conv2d } from "@gan/dcgan";
    * using conv = new Conv2d(3, 8, 4);
    * console.log(conv.parameters().length); // 2
    * ```
@@ -310,7 +310,7 @@ export abstract class Module {
    * @returns new detached handles sharing the module's storage; dispose them (or call inside `tidy()`)
    * @example
    * ```ts
-   * import { BatchNorm2d } from "../../mod.ts";
+   * import { BatchNorm2d } from "@gan/dcgan";
    * using bn = new BatchNorm2d(4);
    * const state = bn.stateDict();
    * console.log(Object.keys(state)); // weight, bias, running_mean, running_var, num_batches_tracked
@@ -334,7 +334,7 @@ export abstract class Module {
    *   missing and unexpected keys
    * @example
    * ```ts
-   * import { Linear } from "../../mod.ts";
+   * import { Linear } from "@gan/dcgan";
    * using a = new Linear(4, 2);
    * using b = new Linear(4, 2);
    * const state = a.stateDict();

@@ -129,7 +129,7 @@ export abstract class BatchNormNd extends Module {
  *
  * @example
  * ```ts
- * import { BatchNorm2d, randn } from "../../mod.ts";
+ * import { BatchNorm2d, randn } from "@gan/dcgan";
  * using bn = new BatchNorm2d(8);
  * using y = bn.forward(randn([4, 8, 16, 16]));
  * console.log(bn.num_batches_tracked.item()); // 1
@@ -169,7 +169,7 @@ export class BatchNorm2d extends BatchNormNd {
  *
  * @example
  * ```ts
- * import { BatchNorm1d, randn } from "../../mod.ts";
+ * import { BatchNorm1d, randn } from "@gan/dcgan";
  * using bn = new BatchNorm1d(16);
  * using y = bn.forward(randn([4, 16]));
  * ```
@@ -225,7 +225,7 @@ export interface LayerNormOptions {
  *
  * @example
  * ```ts
- * import { LayerNorm, randn } from "../../mod.ts";
+ * import { LayerNorm, randn } from "@gan/dcgan";
  * using norm = new LayerNorm([16]);
  * using y = norm.forward(randn([4, 16]));
  * ```

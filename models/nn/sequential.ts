@@ -14,7 +14,7 @@ import { Module } from "./module.ts";
  *
  * @example
  * ```ts
- * import { Conv2d, LeakyReLU, randn, Sequential } from "../../mod.ts";
+ * import { Conv2d, LeakyReLU, randn, Sequential } from "@gan/dcgan";
  * using main = new Sequential(new Conv2d(3, 8, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.2));
  * using y = main.forward(randn([2, 3, 16, 16]));
  * console.log(Object.keys(main.stateDict())); // ["0.weight", "0.bias"] (dispose them when done)

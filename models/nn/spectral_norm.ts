@@ -122,7 +122,7 @@ function normalizedWeight(
  * @throws {RangeError} when nPowerIterations is not a positive integer, eps < 0 or dim is not a dim
  * @example
  * ```ts
- * import { Conv2d, randn, spectralNorm } from "../../mod.ts";
+ * import { Conv2d, randn, spectralNorm } from "@gan/dcgan";
  * using conv = spectralNorm(new Conv2d(3, 8, 4, { stride: 2, padding: 1 }));
  * console.log(conv.namedBuffers().map(([name]) => name)); // ["weight_u", "weight_v"]
  * using y = conv.forward(randn([2, 3, 16, 16])); // one power iteration, then the conv
@@ -202,7 +202,8 @@ export function spectralNorm<M extends Weighted>(
  * @returns nPowerIterations, eps and dim, or undefined for a layer without spectral norm
  * @example
  * ```ts
- * import { Linear, spectralNorm, spectralNormSettings } from "../../mod.ts";
+ * import { Linear, spectralNorm } from "@gan/dcgan";
+ * import { spectralNormSettings } from "@gan/dcgan/nn";
  * using fc = spectralNorm(new Linear(4, 2));
  * console.log(spectralNormSettings(fc)?.dim); // 0
  * ```

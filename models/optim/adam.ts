@@ -54,7 +54,7 @@ export interface AdamOptions {
  *
  * @example
  * ```ts
- * import { Adam, Linear, randn } from "../../mod.ts";
+ * import { Adam, Linear, randn } from "@gan/dcgan";
  * using net = new Linear(4, 1);
  * using optimizer = new Adam(net.parameters(), { lr: 2e-4, betas: [0.5, 0.999] });
  * using loss = net.forward(randn([8, 4])).square().mean();
@@ -177,7 +177,7 @@ export class Adam {
    *   call inside `tidy()`) and the JSON-able param group
    * @example
    * ```ts
-   * import { Adam, Linear } from "../../mod.ts";
+   * import { Adam, Linear } from "@gan/dcgan";
    * using net = new Linear(2, 1);
    * using adam = new Adam(net.parameters());
    * const { param_groups } = adam.stateDict();

@@ -164,7 +164,7 @@ export function evalHelp(): string {
  * @throws {ConfigError} for a bad, unknown or missing flag, naming it and the fix
  * @example
  * ```ts
- * import { parseEvalArgs } from "./eval_config.ts";
+ * import { parseEvalArgs } from "@gan/dcgan";
  * const config = parseEvalArgs(["--checkpoint", "runs/emoji-1", "--inception", "pt_inception.safetensors"]);
  * ```
  */

@@ -81,7 +81,7 @@ export function flattenRgba(rgba: Uint8Array | Uint8ClampedArray, channels: 1 | 
  * @example
  * ```ts
  * import { Image } from "imagescript";
- * import { decodeImage } from "./decode_image.ts";
+ * import { decodeImage } from "@gan/dcgan/data";
  * const png = await new Image(3, 2).fill(0xff000080).encode();
  * const image = await decodeImage(png, { channels: 1 });
  * console.log(image.width, image.height, image.data[0]); // 3 2 165

@@ -46,7 +46,7 @@ export interface DeviceBatch extends Disposable {
  *
  * @example
  * ```ts
- * import { DeviceBatches } from "./device_batches.ts";
+ * import { DeviceBatches } from "@gan/dcgan/data";
  * const dataset = { images: Uint8Array.from([0, 255, 0]), count: 3, channels: 1, size: 1, skipped: [] };
  * using batches = new DeviceBatches(dataset, { batchSize: 2, shuffle: false });
  * for (using batch of batches.epoch(0)) console.log(batch.images.shape, batch.images.toArray());

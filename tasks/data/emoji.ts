@@ -81,7 +81,7 @@ function packageFolder(): string {
  * @returns the category names, e.g. `["Smileys & Emotion", "People & Body", ...]`
  * @example
  * ```ts
- * import { emojiCategories } from "./emoji.ts";
+ * import { emojiCategories } from "@gan/dcgan/data";
  * console.log((await emojiCategories()).includes("Smileys & Emotion")); // true
  * ```
  */
@@ -143,7 +143,7 @@ export async function emojiFiles(
  * @throws {RangeError} When `category` is not one of emoji.json's categories (the message lists them)
  * @example
  * ```ts
- * import { loadEmojiDataset } from "./emoji.ts";
+ * import { loadEmojiDataset } from "@gan/dcgan";
  * const smileys = await loadEmojiDataset({ size: 32, category: "Smileys & Emotion" });
  * console.log(smileys.count, smileys.images.length === smileys.count * 3 * 32 * 32); // 169 true
  * ```

@@ -110,7 +110,7 @@ export function parseIdx(
  * @throws {RangeError} When `size` is not 28, 32 or 64
  * @example
  * ```ts
- * import { loadFashionMnist } from "./fashion_mnist.ts";
+ * import { loadFashionMnist } from "@gan/dcgan";
  * const test = await loadFashionMnist({ size: 32, train: false });
  * console.log(test.count, test.channels, test.size, test.labels?.[0]); // 10000 1 32 9
  * ```

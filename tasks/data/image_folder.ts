@@ -84,7 +84,7 @@ async function walk(
  * @throws {Error} When the folder itself does not exist or cannot be read
  * @example
  * ```ts
- * import { listImageFiles } from "./image_folder.ts";
+ * import { listImageFiles } from "@gan/dcgan/data";
  * const dir = await Deno.makeTempDir();
  * console.log(await listImageFiles(dir)); // []
  * await Deno.remove(dir);
@@ -141,7 +141,7 @@ function classesOf(root: string, files: FoundFile[]): { labels: number[]; names:
  * @example
  * ```ts
  * import { Image } from "imagescript";
- * import { loadImageFolder } from "./image_folder.ts";
+ * import { loadImageFolder } from "@gan/dcgan";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeFile(`${dir}/a.png`, await new Image(72, 64).fill(0xff0000ff).encode());
  * const dataset = await loadImageFolder(dir, { size: 64, cache: false });

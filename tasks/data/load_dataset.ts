@@ -20,7 +20,7 @@ import type { ImageDataset } from "./types.ts";
  * @throws {Error} naming the folder when it holds no images, or the package to install
  * @example
  * ```ts ignore
- * import { loadDataset } from "./load_dataset.ts";
+ * import { loadDataset } from "@gan/dcgan";
  * const data = await loadDataset({ imageSize: 64 }, console.log);
  * ```
  */

@@ -54,7 +54,7 @@ export interface LoaderBatch {
  *
  * @example
  * ```ts
- * import { BatchLoader } from "./loader.ts";
+ * import { BatchLoader } from "@gan/dcgan";
  * const dataset = { images: new Uint8Array(10 * 3 * 4 * 4).fill(255), count: 10, channels: 3, size: 4, skipped: [] };
  * const loader = new BatchLoader(dataset, { batchSize: 4, seed: 1 });
  * for (const { images } of loader.epoch(0)) console.log(images.shape[0], images.data[0]); // 4 1, 4 1, 2 1
@@ -122,7 +122,7 @@ export class BatchLoader {
    *   rank's share of it
    * @example
    * ```ts
-   * import { BatchLoader } from "./loader.ts";
+   * import { BatchLoader } from "@gan/dcgan";
    * const dataset = { images: new Uint8Array(3), count: 3, channels: 1, size: 1, skipped: [] };
    * console.log(new BatchLoader(dataset, { batchSize: 2, shuffle: false }).order(5)); // Int32Array(3) [ 0, 1, 2 ]
    * ```
@@ -148,7 +148,7 @@ export class BatchLoader {
    * the same size
    * @example
    * ```ts
-   * import { BatchLoader } from "./loader.ts";
+   * import { BatchLoader } from "@gan/dcgan";
    * const dataset = { images: Uint8Array.from([0, 255, 0]), count: 3, channels: 1, size: 1, skipped: [] };
    * const [first] = new BatchLoader(dataset, { batchSize: 3, shuffle: false }).epoch(0);
    * console.log(first?.images.data); // Float32Array(3) [ -1, 1, -1 ]

@@ -239,7 +239,7 @@ export function centerCrop(image: HostImage, size: number): HostImage {
  * @returns a new `size` x `size` image with the input's channels
  * @example
  * ```ts
- * import { resizeCenterCrop } from "./resize.ts";
+ * import { resizeCenterCrop } from "@gan/dcgan/data";
  * const image = { data: new Uint8Array(72 * 64 * 3).fill(9), width: 72, height: 64, channels: 3 };
  * const out = resizeCenterCrop(image, 32);
  * console.log(out.width, out.height, out.data[0]); // 32 32 9

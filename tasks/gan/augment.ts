@@ -44,7 +44,7 @@ export interface DiffAugmentOptions {
  * @throws {RangeError} naming an unknown augmentation and the known ones
  * @example
  * ```ts
- * import { parseAugmentPolicy } from "./augment.ts";
+ * import { parseAugmentPolicy } from "@gan/dcgan/gan";
  * console.log(parseAugmentPolicy("color,cutout")); // ["color", "cutout"]
  * ```
  */
@@ -180,8 +180,8 @@ function cutout(x: Tensor, ratio: number): Tensor {
  * @throws {RangeError} when a size is not in [0, 1]
  * @example
  * ```ts
- * import { diffAugment } from "./augment.ts";
- * import { manualSeed, randn } from "../../mod.ts";
+ * import { diffAugment } from "@gan/dcgan/gan";
+ * import { manualSeed, randn } from "@gan/dcgan";
  * manualSeed(0); // torch.manual_seed(0) then DiffAugment(x, "color,translation,cutout") draws the same
  * using x = randn([4, 3, 32, 32]).tanh();
  * using y = diffAugment(x, ["color", "translation", "cutout"]);

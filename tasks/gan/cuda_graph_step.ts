@@ -32,8 +32,8 @@ export interface CudaGraphStepOptions {
  *
  * @example
  * ```ts ignore
- * import { CudaGraphStep } from "./cuda_graph_step.ts";
- * import { DcganTrainer } from "./trainer.ts";
+ * import { CudaGraphStep } from "@gan/dcgan/gan";
+ * import { DcganTrainer } from "@gan/dcgan";
  * const trainer = new DcganTrainer({ nz: 128, ngf: 64, ndf: 64, nc: 3, imageSize: 64, lr: 2e-4, beta1: 0.5, device: "cuda" });
  * const graphed = new CudaGraphStep(trainer);
  * // for each batch on the GPU: const stats = graphed.step(real);

@@ -28,8 +28,8 @@ import { getRngState, setRngState } from "../../ops/runtime.ts";
  * @returns the copy
  * @example
  * ```ts
- * import { emaCopy, emaUpdate } from "./ema.ts";
- * import { Linear } from "../../mod.ts";
+ * import { emaCopy, emaUpdate } from "@gan/dcgan/gan";
+ * import { Linear } from "@gan/dcgan";
  * using net = new Linear(4, 2);
  * using ema = emaCopy(net, () => new Linear(4, 2));
  * emaUpdate(ema, net, 0.999);
@@ -86,7 +86,7 @@ export function emaUpdate(ema: Module, source: Module, decay: number): void {
  * @throws {RangeError} when decay is outside [0, 1) or rampup is negative
  * @example
  * ```ts
- * import { emaDecay } from "./ema.ts";
+ * import { emaDecay } from "@gan/dcgan/gan";
  * console.log(emaDecay(0.999, 0, 0.05)); // 0
  * console.log(emaDecay(0.999, 20, 0.05)); // 0.5
  * console.log(emaDecay(0.999, 100_000, 0.05)); // 0.999

@@ -34,7 +34,7 @@ export interface GeneratorShape {
  * @throws {TypeError} when the keys are not a DCGAN generator's
  * @example
  * ```ts
- * import { generatorShape } from "./generator_file.ts";
+ * import { generatorShape } from "@gan/dcgan";
  * generatorShape({ "main.0.weight": [128, 512, 4, 4], "main.12.weight": [64, 3, 4, 4] }, "g.safetensors");
  * ```
  */
@@ -72,7 +72,7 @@ export function generatorShape(shapes: Record<string, number[]>, source: string)
  * @throws {Error} naming the file when it is missing or not a generator
  * @example
  * ```ts ignore
- * import { loadGenerator } from "./generator_file.ts";
+ * import { loadGenerator } from "@gan/dcgan";
  * using netG = await loadGenerator("runs/emoji-1");
  * ```
  */

@@ -178,8 +178,8 @@ export interface TrainingHealthOptions {
  *
  * @example
  * ```ts
- * import { TrainingHealth } from "./health.ts";
- * import { completeConfig } from "./config.ts";
+ * import { TrainingHealth } from "@gan/dcgan/gan";
+ * import { completeConfig } from "@gan/dcgan";
  * const health = new TrainingHealth(completeConfig({ recipe: "seed" }), { batchesPerEpoch: 10, log: console.log });
  * const stats = { lossD: 0.01, lossG: 9, dx: 0.99, dgz1: 0.002, dgz2: 0.001 };
  * for (let step = 1; step <= 10; step++) health.step(stats, { epoch: 0, globalStep: step });

@@ -64,7 +64,7 @@ export function checkLabelNoise(options: LabelNoiseOptions): void {
  * @returns (n) float32 targets
  * @example
  * ```ts
- * import { discriminatorTargets } from "./label_noise.ts";
+ * import { discriminatorTargets } from "@gan/dcgan/gan";
  * using targets = discriminatorTargets(4, false, { realLabel: 0.9, fakeLabel: 0.1, flip: 0.05 });
  * ```
  */
@@ -103,7 +103,7 @@ export interface InstanceNoiseOptions {
  * @throws {RangeError} when sigma is negative or steps is not a positive integer
  * @example
  * ```ts
- * import { instanceNoiseSigma } from "./label_noise.ts";
+ * import { instanceNoiseSigma } from "@gan/dcgan/gan";
  * console.log(instanceNoiseSigma({ sigma: 0.1, steps: 100 }, 50)); // 0.05
  * ```
  */
@@ -125,8 +125,8 @@ export function instanceNoiseSigma(options: InstanceNoiseOptions, step: number):
  * @returns a new tensor; the caller disposes it
  * @example
  * ```ts
- * import { addInstanceNoise } from "./label_noise.ts";
- * import { zeros } from "../../mod.ts";
+ * import { addInstanceNoise } from "@gan/dcgan/gan";
+ * import { zeros } from "@gan/dcgan";
  * using noisy = addInstanceNoise(zeros([2, 3, 8, 8]), 0.1);
  * ```
  */

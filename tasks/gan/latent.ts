@@ -23,7 +23,7 @@ export interface LatentTerm {
  * @throws {RangeError} naming the bad part and the valid index range
  * @example
  * ```ts
- * import { parseLatentExpression } from "./latent.ts";
+ * import { parseLatentExpression } from "@gan/dcgan";
  * parseLatentExpression("1,4 - 2 + 3", 8); // [{sign: 1, indices: [1, 4]}, {sign: -1, ...}, ...]
  * ```
  */
@@ -55,7 +55,7 @@ export function parseLatentExpression(expression: string, count: number): Latent
  * @returns `terms.length + 1` vectors of `nz` values: each term's mean, then the result
  * @example
  * ```ts
- * import { combineLatents } from "./latent.ts";
+ * import { combineLatents } from "@gan/dcgan";
  * const z = Float32Array.of(1, 0, 0, 1, 1, 1); // three 2-d vectors
  * combineLatents(z, 2, [{ sign: 1, indices: [0] }, { sign: -1, indices: [1] }]); // ..., result [1, -1]
  * ```
@@ -82,7 +82,7 @@ export function combineLatents(z: Float32Array, nz: number, terms: readonly Late
  * @returns the interpolated vector
  * @example
  * ```ts
- * import { slerp } from "./latent.ts";
+ * import { slerp } from "@gan/dcgan";
  * slerp(Float32Array.of(1, 0), Float32Array.of(0, 1), 0.5); // [0.707, 0.707]
  * ```
  */

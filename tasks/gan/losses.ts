@@ -40,7 +40,7 @@ export const GP_WEIGHT = 10;
  * @returns true for `bce`
  * @example
  * ```ts
- * import { usesSigmoid } from "./losses.ts";
+ * import { usesSigmoid } from "@gan/dcgan/gan";
  * console.log(usesSigmoid("hinge")); // false
  * ```
  */
@@ -63,8 +63,8 @@ function target(output: Tensor, value: number | Tensor): Tensor {
  * @returns the mean loss
  * @example
  * ```ts
- * import { discriminatorRealLoss } from "./losses.ts";
- * import { tensor } from "../../mod.ts";
+ * import { discriminatorRealLoss } from "@gan/dcgan/gan";
+ * import { tensor } from "@gan/dcgan";
  * using loss = discriminatorRealLoss("hinge", tensor([0.5, 2]), 1); // mean(relu(1 - x)) = 0.25
  * ```
  */
@@ -100,8 +100,8 @@ export function discriminatorRealLoss(loss: GanLoss, output: Tensor, realLabel: 
  * @returns the mean loss
  * @example
  * ```ts
- * import { discriminatorFakeLoss } from "./losses.ts";
- * import { tensor } from "../../mod.ts";
+ * import { discriminatorFakeLoss } from "@gan/dcgan/gan";
+ * import { tensor } from "@gan/dcgan";
  * using loss = discriminatorFakeLoss("lsgan", tensor([0.5, 0.5])); // 0.25
  * ```
  */
@@ -133,8 +133,8 @@ export function discriminatorFakeLoss(loss: GanLoss, output: Tensor, fakeLabel: 
  * @returns the mean loss
  * @example
  * ```ts
- * import { generatorLoss } from "./losses.ts";
- * import { tensor } from "../../mod.ts";
+ * import { generatorLoss } from "@gan/dcgan/gan";
+ * import { tensor } from "@gan/dcgan";
  * using loss = generatorLoss("wgan-gp", tensor([1, 3])); // -2
  * ```
  */
@@ -168,8 +168,8 @@ export function generatorLoss(loss: GanLoss, output: Tensor): Tensor {
  * @returns the penalty (a scalar that requires gradients)
  * @example
  * ```ts
- * import { gradientPenalty } from "./losses.ts";
- * import { randn } from "../../mod.ts";
+ * import { gradientPenalty } from "@gan/dcgan/gan";
+ * import { randn } from "@gan/dcgan";
  * using w = randn([1, 3, 4, 4], { requiresGrad: true });
  * using penalty = gradientPenalty((x) => x.mul(w).sum([1, 2, 3]), randn([2, 3, 4, 4]), randn([2, 3, 4, 4]));
  * ```

@@ -46,8 +46,8 @@ export interface FeatureDiscriminator {
  * @throws {TypeError} when `scores` does not depend on `inputs`
  * @example
  * ```ts
- * import { r1Penalty } from "./regularizers.ts";
- * import { randn } from "../../mod.ts";
+ * import { r1Penalty } from "@gan/dcgan/gan";
+ * import { randn } from "@gan/dcgan";
  * using w = randn([1, 3, 4, 4], { requiresGrad: true });
  * using x = randn([2, 3, 4, 4]).requiresGrad_(true);
  * using scores = x.mul(w).sum([1, 2, 3]);
@@ -82,8 +82,8 @@ export function r1Penalty(scores: Tensor, inputs: Tensor, gamma: number): Tensor
  * @throws {TypeError} when the features' shapes differ beyond the batch size
  * @example
  * ```ts
- * import { featureMatchingLoss } from "./regularizers.ts";
- * import { randn } from "../../mod.ts";
+ * import { featureMatchingLoss } from "@gan/dcgan/gan";
+ * import { randn } from "@gan/dcgan";
  * using loss = featureMatchingLoss(randn([4, 8, 2, 2]), randn([4, 8, 2, 2]));
  * ```
  */

@@ -34,8 +34,8 @@ export interface ReplaySample {
  *
  * @example
  * ```ts
- * import { ReplayBuffer } from "./replay.ts";
- * import { randn } from "../../mod.ts";
+ * import { ReplayBuffer } from "@gan/dcgan/gan";
+ * import { randn } from "@gan/dcgan";
  * const buffer = new ReplayBuffer(8);
  * using fakes = randn([4, 3, 32, 32]);
  * buffer.push(fakes);

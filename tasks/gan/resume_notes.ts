@@ -56,7 +56,7 @@ function show(field: Field, value: unknown): string {
  * @returns one line, or undefined when no given flag is overridden
  * @example
  * ```ts
- * import { completeConfig } from "./config.ts";
+ * import { completeConfig } from "@gan/dcgan";
  * import { resumeOverrides } from "./resume_notes.ts";
  * const saved = completeConfig({ batchSize: 8 });
  * console.log(resumeOverrides(saved, completeConfig({ batchSize: 64 }), new Set(["batchSize"])));
@@ -98,7 +98,7 @@ export function resumeOverrides(
  * @returns the message, or undefined
  * @example
  * ```ts
- * import { completeConfig } from "./config.ts";
+ * import { completeConfig } from "@gan/dcgan";
  * import { nothingToTrain } from "./resume_notes.ts";
  * console.log(nothingToTrain(completeConfig({ epochs: 3 }), { epoch: 3, batch: 0, globalStep: 30 }, 10));
  * ```

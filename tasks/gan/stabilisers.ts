@@ -105,7 +105,7 @@ function noiseSchedule(options: StabiliserOptions): InstanceNoiseOptions {
  * @example
  * ```ts
  * import { discriminatorInput } from "./stabilisers.ts";
- * import { zeros } from "../../mod.ts";
+ * import { zeros } from "@gan/dcgan";
  * using seen = discriminatorInput(zeros([2, 3, 8, 8]), { augment: ["cutout"] }, 0);
  * ```
  */
@@ -126,7 +126,7 @@ export function discriminatorInput(images: Tensor, options: StabiliserOptions, s
  * @example
  * ```ts
  * import { discriminatorTarget } from "./stabilisers.ts";
- * import { zeros } from "../../mod.ts";
+ * import { zeros } from "@gan/dcgan";
  * console.log(discriminatorTarget({ realLabel: 0.9 }, true, zeros([4]))); // 0.9
  * ```
  */

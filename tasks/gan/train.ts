@@ -37,7 +37,8 @@ import { RunWatch } from "./run_watch.ts";
 import { RunWriter, type VisualsWork } from "./run_writer.ts";
 import { StepLog } from "./step_log.ts";
 import { loadStartWeights } from "./start_weights.ts";
-import { DcganTrainer, DivergenceError, type StepStats } from "./trainer.ts";
+import { DcganTrainer, DivergenceError, type StepStats, type StepSync } from "./trainer.ts";
+import { rankBatchSize } from "./data_parallel.ts";
 
 export { FIXED_NOISE_SAMPLES, FIXED_SAMPLES_PER_CLASS };
 
@@ -93,6 +94,12 @@ export interface TrainHooks {
   explicit?: ReadonlySet<string>;
   /** Where log lines go (the data set, the variant, resuming, every `logEvery` steps); default: nowhere. */
   log?: (line: string) => void;
+  /**
+   * This process is one rank of a data-parallel job (./data_parallel.ts): it trains on its shard with
+   * `batchSize` / world size images a step, and the trainer exchanges with the other ranks. The caller
+   * gives the other ranks an `out` of their own: rank 0 writes the run. Default: one process.
+   */
+  parallel?: StepSync;
 }
 
 /** A run in progress: what its steps share. */
@@ -177,6 +184,7 @@ interface RunData {
 async function loadData(
   config: TrainConfig,
   log: (line: string) => void,
+  parallel?: StepSync,
 ): Promise<RunData> {
   const dataset = await loadDataset(config, log);
   if (dataset.count === 0) {
@@ -194,7 +202,9 @@ async function loadData(
   const variant = describeVariant(config, numClasses);
   if (variant) log(variant);
   const { batchSize, seed, device } = config;
-  const batches = new DeviceBatches(dataset, { batchSize, seed, device });
+  const shard = parallel && { rank: parallel.rank, worldSize: parallel.worldSize };
+  const rankBatch = rankBatchSize(batchSize, parallel?.worldSize ?? 1);
+  const batches = new DeviceBatches(dataset, { batchSize: rankBatch, seed, device, shard });
   return { dataset, batches, loader: batches.loader, channels: dataset.channels, numClasses };
 }
 
@@ -207,13 +217,14 @@ async function buildRun(
   data: RunData,
   resumed: LoadedRun | undefined,
   log: (line: string) => void,
+  sync?: StepSync,
 ): Promise<Omit<Run, "writer" | "watch">> {
   const { device } = config;
   const { numClasses } = data;
   manualSeed(config.seed);
   const steps = (config.dryRun ? 1 : config.epochs) * data.loader.batchesPerEpoch;
   const totalSteps = config.maxSteps ? Math.min(steps, config.maxSteps) : steps; // instance noise anneals over it
-  const trainer = new DcganTrainer({ ...config, nc: data.channels, numClasses, totalSteps });
+  const trainer = new DcganTrainer({ ...config, nc: data.channels, numClasses, totalSteps, sync });
   try {
     if (!resumed) await loadStartWeights(trainer, config); // --netG, --netD
   } catch (error) {
@@ -376,10 +387,10 @@ export async function train(
   // the writer's worker starts while the data loads; it reads metrics.jsonl as the checkpoint left it
   const writer = RunWriter.open(prepared.config.out);
   try {
-    const data = await loadData(prepared.config, log);
+    const data = await loadData(prepared.config, log, hooks.parallel);
     try {
       using watch = await RunWatch.open(prepared.config, { ...data, log });
-      const run = await buildRun(prepared.config, data, prepared.resumed, log);
+      const run = await buildRun(prepared.config, data, prepared.resumed, log, hooks.parallel);
       return await trainRun({ ...run, writer, watch }, prepared.resumed !== undefined, hooks, log);
     } finally {
       data.batches.dispose();

@@ -75,7 +75,7 @@ function describeSeconds(ms: number): string {
  *
  * @example
  * ```ts ignore
- * import { TrainEvaluator } from "./train_eval.ts";
+ * import { TrainEvaluator } from "@gan/dcgan/gan";
  * using evaluator = await TrainEvaluator.open(config, { out: "runs/fm", dataset, log: console.log });
  * const result = await evaluator.evaluate(trainer.netGEma ?? trainer.netG, 500);
  * ```

@@ -139,8 +139,8 @@ export interface GeneratorStats {
  *
  * @example
  * ```ts
- * import { DcganTrainer } from "./trainer.ts";
- * import { manualSeed, randn } from "../../mod.ts";
+ * import { DcganTrainer } from "@gan/dcgan";
+ * import { manualSeed, randn } from "@gan/dcgan";
  * manualSeed(0);
  * const trainer = new DcganTrainer({ nz: 8, ngf: 4, ndf: 4, nc: 3, imageSize: 32, lr: 2e-4, beta1: 0.5, device: "cpu" });
  * using real = randn([2, 3, 32, 32]).tanh();

@@ -80,7 +80,7 @@ function asBatch(input: ImageBatch | ImageArray): ImageBatch {
  * @returns the grid, `[c', H, W]` with `c'` 3 for 1-channel input, else `c`
  * @example
  * ```ts
- * import { makeGridArray } from "./grid.ts";
+ * import { makeGridArray } from "@gan/dcgan/image";
  * const batch = { data: new Float32Array(5 * 1 * 4 * 4).fill(0.5), shape: [5, 1, 4, 4] as [number, number, number, number] };
  * console.log(makeGridArray(batch, { nrow: 3 }).shape); // [ 3, 14, 20 ]
  * ```
@@ -161,7 +161,7 @@ export function unitToByte(value: number): number {
  * @returns interleaved (HWC) pixels
  * @example
  * ```ts
- * import { toPixels } from "./grid.ts";
+ * import { toPixels } from "@gan/dcgan/image";
  * const image = { data: Float32Array.from([0, 0.5, 1.2]), shape: [3, 1, 1] as [number, number, number] };
  * console.log(toPixels(image).data); // Uint8Array(3) [ 0, 128, 255 ]
  * ```
@@ -193,7 +193,7 @@ export function toPixels(image: ImageArray): HostImage {
  * @throws {TypeError} When the images have a channel count other than 1, 3 or 4
  * @example
  * ```ts
- * import { saveImageArray } from "./grid.ts";
+ * import { saveImageArray } from "@gan/dcgan/image";
  * const batch = { data: new Float32Array(4 * 3 * 8 * 8).fill(-0.5), shape: [4, 3, 8, 8] as [number, number, number, number] };
  * const path = await Deno.makeTempFile({ suffix: ".png" });
  * await saveImageArray(batch, path, { nrow: 2, normalize: true, valueRange: [-1, 1] });

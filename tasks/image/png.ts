@@ -7,7 +7,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { constants, deflateSync } from "node:zlib";
 import { Image } from "imagescript";
 import { writeFileAtomic } from "../../models/io/atomic_write.ts";
@@ -166,7 +165,7 @@ const COLOR_TYPES: Record<number, number> = { 1: 0, 3: 2, 4: 6 };
  * @throws {TypeError} When the channel count is not 1, 3 or 4 or the data does not match the size
  * @example
  * ```ts
- * import { encodePng } from "./png.ts";
+ * import { encodePng } from "@gan/dcgan/image";
  * const png = encodePng({ data: Uint8Array.of(255, 0, 0, 255), width: 1, height: 1, channels: 4 });
  * console.log(png[25]); // 2: the colour type of RGB, since the pixel is opaque
  * ```
@@ -208,7 +207,7 @@ export function encodePng(pixels: HostImage): Uint8Array {
  * @returns a promise that resolves once the file is in place
  * @example
  * ```ts
- * import { writePng } from "./png.ts";
+ * import { writePng } from "@gan/dcgan/image";
  * const path = await Deno.makeTempFile({ suffix: ".png" });
  * await writePng({ data: new Uint8Array(4 * 4 * 3).fill(128), width: 4, height: 4, channels: 3 }, path);
  * await Deno.remove(path);
@@ -241,14 +240,4 @@ export async function writeImage(image: Image, path: string): Promise<void> {
     height,
     channels: 4,
   }, path);
-}
-
-/**
- * PNG bytes as base64, the form Jupyter's `image/png` MIME type and `data:` URLs take.
- *
- * @param png the file's bytes
- * @returns the base64 text
- */
-export function pngBase64(png: Uint8Array): string {
-  return Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString("base64");
 }

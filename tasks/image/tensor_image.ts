@@ -10,7 +10,14 @@ import type { Tensor } from "../../ops/tensor.ts";
 import type { ImageBatch } from "../data/types.ts";
 import { type GridOptions, makeGridArray, saveImageArray } from "./grid.ts";
 
-function hostBatch(images: Tensor): ImageBatch {
+/**
+ * Copies (N, C, H, W) or (C, H, W) images to the host as float32, for the grid helpers.
+ *
+ * @param images the images, any device and float dtype
+ * @returns an `[n, c, h, w]` host batch
+ * @throws {TypeError} When the images have another rank
+ */
+export function hostBatch(images: Tensor): ImageBatch {
   const shape = images.shape;
   if (shape.length === 3) {
     return { data: images.toFloat32Array(), shape: [1, shape[0]!, shape[1]!, shape[2]!] };
@@ -29,7 +36,7 @@ function hostBatch(images: Tensor): ImageBatch {
  * @returns the grid as a (3 or C, H', W') float32 CPU tensor
  * @example
  * ```ts
- * import { makeGrid, randn } from "../../mod.ts";
+ * import { makeGrid, randn } from "@gan/dcgan";
  * using grid = makeGrid(randn([16, 3, 8, 8]), { nrow: 4, normalize: true });
  * ```
  */
@@ -47,7 +54,7 @@ export function makeGrid(images: Tensor, options: GridOptions = {}): Tensor {
  * @returns a promise that resolves once the file is in place
  * @example
  * ```ts
- * import { rand, saveImage } from "../../mod.ts";
+ * import { rand, saveImage } from "@gan/dcgan";
  * const path = await Deno.makeTempFile({ suffix: ".png" });
  * using images = rand([4, 3, 8, 8]);
  * await saveImage(images, path, { nrow: 2 });

@@ -22,8 +22,8 @@ import type { ImageDataset } from "../data/types.ts";
  * @throws {TypeError} when the logits are not 2-D or the counts differ
  * @example
  * ```ts
- * import { accuracy } from "./accuracy.ts";
- * import { tensor } from "../../mod.ts";
+ * import { accuracy } from "@gan/dcgan/metrics";
+ * import { tensor } from "@gan/dcgan";
  * using logits = tensor([[2, 0], [0, 2], [3, 1]]);
  * console.log(accuracy(logits, Int32Array.of(0, 1, 1))); // 0.666...
  * ```
@@ -53,9 +53,9 @@ export function accuracy(logits: Tensor, labels: Int32Array): number {
  * @throws {TypeError} when the data set has no labels
  * @example
  * ```ts ignore
- * import { datasetAccuracy } from "./accuracy.ts";
- * import { loadClassifier } from "../../models/classifier/fashion_mnist.ts";
- * import { loadFashionMnist } from "../data/fashion_mnist.ts";
+ * import { datasetAccuracy } from "@gan/dcgan/metrics";
+ * import { loadClassifier } from "@gan/dcgan/metrics";
+ * import { loadFashionMnist } from "@gan/dcgan";
  * using net = await loadClassifier();
  * console.log(datasetAccuracy(net, await loadFashionMnist({ size: 32, train: false }))); // 0.91...
  * ```

@@ -98,8 +98,8 @@ function progress(label: string, total: number, log: (line: string) => void): (d
  * @throws {Error} naming the file when a checkpoint or the Inception weights cannot be loaded
  * @example
  * ```ts ignore
- * import { evaluate } from "./evaluate.ts";
- * import { parseEvalArgs } from "../cli/eval_config.ts";
+ * import { evaluate } from "@gan/dcgan";
+ * import { parseEvalArgs } from "@gan/dcgan";
  * const report = await evaluate(parseEvalArgs(["--checkpoint", "runs/emoji-1", "--inception", "pt_inception.safetensors"])!);
  * console.log(report.fid);
  * ```

@@ -89,7 +89,7 @@ async function readCache(path: string, identity: FeatureIdentity): Promise<Tenso
  * @example
  * ```ts
  * import { cachedFeatures } from "./feature_cache.ts";
- * import { randn } from "../../mod.ts";
+ * import { randn } from "@gan/dcgan";
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * const first = await cachedFeatures(path, { data: "a" }, () => randn([4, 2]));
  * const again = await cachedFeatures(path, { data: "a" }, () => randn([4, 2]));

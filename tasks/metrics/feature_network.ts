@@ -70,7 +70,7 @@ export interface ScoringNetworkOptions {
  * @throws {Error} naming the file when the weights cannot be loaded
  * @example
  * ```ts
- * import { openScoringNetwork } from "./feature_network.ts";
+ * import { openScoringNetwork } from "@gan/dcgan/metrics";
  * using scorer = await openScoringNetwork();
  * console.log(scorer.info.fidName); // "FID (F-MNIST features)"
  * ```
@@ -135,7 +135,7 @@ export interface ScoredSet {
  * @throws {RangeError} when there are no images
  * @example
  * ```ts
- * import { openScoringNetwork, scoreImages } from "./feature_network.ts";
+ * import { openScoringNetwork, scoreImages } from "@gan/dcgan/metrics";
  * using scorer = await openScoringNetwork();
  * const batch = { data: new Float32Array(4 * 32 * 32), shape: [4, 1, 32, 32] as [number, number, number, number] };
  * using set = scoreImages(scorer, [batch]);

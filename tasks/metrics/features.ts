@@ -36,8 +36,8 @@ export interface FeatureOptions {
  * @throws {RangeError} when there are no images
  * @example
  * ```ts
- * import { imageFeatures } from "./features.ts";
- * import { InceptionV3 } from "../../models/inception/inception.ts";
+ * import { imageFeatures } from "@gan/dcgan/metrics";
+ * import { InceptionV3 } from "@gan/dcgan/metrics";
  * using net = new InceptionV3().eval();
  * const batch = { data: new Float32Array(2 * 3 * 32 * 32), shape: [2, 3, 32, 32] as [number, number, number, number] };
  * using features = imageFeatures(net, [batch]); // [2, 2048]

@@ -58,8 +58,8 @@ export class FeatureStats {
  * @throws {RangeError} when there are fewer than 2 rows
  * @example
  * ```ts
- * import { featureStats } from "./fid.ts";
- * import { randn } from "../../mod.ts";
+ * import { featureStats } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using stats = featureStats(randn([10, 4]));
  * console.log(stats.sigma.shape); // [4, 4]
  * ```
@@ -88,7 +88,7 @@ export function featureStats(features: Tensor): FeatureStats {
  * @example
  * ```ts
  * import { trace } from "./fid.ts";
- * import { tensor } from "../../mod.ts";
+ * import { tensor } from "@gan/dcgan";
  * using m = tensor([[1, 2], [3, 4]]);
  * console.log(trace(m)); // 5
  * ```
@@ -127,8 +127,8 @@ export interface FrechetDistance {
  * @throws {TypeError} when the feature sizes differ
  * @example
  * ```ts
- * import { featureStats, frechetDistance } from "./fid.ts";
- * import { randn } from "../../mod.ts";
+ * import { featureStats, frechetDistance } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using a = featureStats(randn([50, 8]));
  * using b = featureStats(randn([50, 8]).add(1));
  * console.log(frechetDistance(a, b).value); // about 8

@@ -70,7 +70,7 @@ export interface GeneratedBatch extends ImageBatch {
  * @example
  * ```ts
  * import { generatedBatches } from "./images.ts";
- * import { Generator } from "../../mod.ts";
+ * import { Generator } from "@gan/dcgan";
  * using netG = new Generator({ nz: 8, ngf: 4, imageSize: 32 }).eval();
  * for (const batch of generatedBatches(netG, 5, { batchSize: 2, seed: 0 })) console.log(batch.shape[0]); // 2, 2, 1
  * ```

@@ -40,8 +40,8 @@ export interface InceptionScore {
  * @throws {RangeError} when splits is not a positive integer or there are fewer samples than splits
  * @example
  * ```ts
- * import { inceptionScore } from "./inception_score.ts";
- * import { randn } from "../../mod.ts";
+ * import { inceptionScore } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using logits = randn([100, 10]).mul(5);
  * console.log(inceptionScore(logits).mean); // well above 1: confident and varied
  * ```

@@ -93,8 +93,8 @@ function checkFeatures(x: Tensor, y: Tensor): void {
  * @throws {TypeError} when the shapes do not fit
  * @example
  * ```ts
- * import { polynomialMmd } from "./kid.ts";
- * import { randn } from "../../mod.ts";
+ * import { polynomialMmd } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * console.log(polynomialMmd(randn([100, 8]), randn([100, 8]))); // near 0
  * ```
  */
@@ -168,8 +168,8 @@ const PRECOMPUTE_LIMIT = 25_000_000;
  * @throws {RangeError} for a subset count or size below 1 (size below 2)
  * @example
  * ```ts
- * import { kernelInceptionDistance } from "./kid.ts";
- * import { randn } from "../../mod.ts";
+ * import { kernelInceptionDistance } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * const kid = kernelInceptionDistance(randn([60, 8]), randn([60, 8]).add(0.5), { subsets: 10, subsetSize: 50 });
  * console.log(kid.mean, kid.std);
  * ```

@@ -46,7 +46,7 @@ export interface MemorizationReport {
  * @throws {TypeError} when the sample and data set image shapes differ
  * @example
  * ```ts
- * import { memorizationReport } from "./memorization.ts";
+ * import { memorizationReport } from "@gan/dcgan/metrics";
  * const dataset = { images: new Uint8Array(3 * 3 * 4 * 4).fill(128), count: 3, channels: 3, size: 4, skipped: [] };
  * const samples = { data: new Float32Array(2 * 3 * 4 * 4), shape: [2, 3, 4, 4] as [number, number, number, number] };
  * const path = await Deno.makeTempFile({ suffix: ".png" });

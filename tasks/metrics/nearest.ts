@@ -30,8 +30,8 @@ export interface NearestImages {
  * @throws {TypeError} when the image shapes differ
  * @example
  * ```ts
- * import { nearestImages } from "./nearest.ts";
- * import { tensor } from "../../mod.ts";
+ * import { nearestImages } from "@gan/dcgan/metrics";
+ * import { tensor } from "@gan/dcgan";
  * const dataset = { images: Uint8Array.from([0, 255]), count: 2, channels: 1, size: 1, skipped: [] };
  * const { index } = nearestImages(tensor([[[[0.9]]]]), dataset);
  * console.log(index); // Int32Array(1) [ 1 ]

@@ -79,8 +79,8 @@ function forEachDistanceBlock(
  * @throws {RangeError} when k is not a positive integer below n
  * @example
  * ```ts
- * import { manifoldRadii } from "./precision_recall.ts";
- * import { tensor } from "../../mod.ts";
+ * import { manifoldRadii } from "@gan/dcgan/metrics";
+ * import { tensor } from "@gan/dcgan";
  * using points = tensor([[0], [1], [3], [6], [10]]);
  * console.log(manifoldRadii(points, { k: 1 })); // 1, 1, 4, 9, 16
  * ```
@@ -129,8 +129,8 @@ export function manifoldRadii(features: Tensor, options: PrecisionRecallOptions 
  * @throws {TypeError} when the shapes do not fit
  * @example
  * ```ts
- * import { manifoldCoverage, manifoldRadii } from "./precision_recall.ts";
- * import { tensor } from "../../mod.ts";
+ * import { manifoldCoverage, manifoldRadii } from "@gan/dcgan/metrics";
+ * import { tensor } from "@gan/dcgan";
  * using reference = tensor([[0], [1], [2]]);
  * using query = tensor([[0.5], [5]]);
  * console.log(manifoldCoverage(query, reference, manifoldRadii(reference, { k: 1 }))); // 0.5
@@ -166,8 +166,8 @@ export function manifoldCoverage(query: Tensor, reference: Tensor, radii: Float6
  * @throws {RangeError} when a set has k samples or fewer
  * @example
  * ```ts
- * import { precisionRecall } from "./precision_recall.ts";
- * import { randn } from "../../mod.ts";
+ * import { precisionRecall } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * const { precision, recall } = precisionRecall(randn([200, 8]), randn([200, 8]));
  * console.log(precision, recall); // both high: the same distribution
  * ```

@@ -52,8 +52,8 @@ export interface SampleScores {
  * @throws {TypeError} when the feature sizes differ
  * @example
  * ```ts
- * import { scoreSamples } from "./scores.ts";
- * import { randn } from "../../mod.ts";
+ * import { scoreSamples } from "@gan/dcgan/metrics";
+ * import { randn } from "@gan/dcgan";
  * using a = randn([40, 8]);
  * using b = randn([40, 8]);
  * const real = { features: a, [Symbol.dispose]() {} };

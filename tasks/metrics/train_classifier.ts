@@ -61,8 +61,8 @@ export interface ClassifierTrainResult {
  * @throws {RangeError} when a label is out of range or the counts differ
  * @example
  * ```ts
- * import { crossEntropy } from "./train_classifier.ts";
- * import { tensor } from "../../mod.ts";
+ * import { crossEntropy } from "@gan/dcgan/metrics";
+ * import { tensor } from "@gan/dcgan";
  * using loss = crossEntropy(tensor([[2, 0], [0, 2]]), Int32Array.of(0, 1)); // 0.1269
  * ```
  */
@@ -108,7 +108,7 @@ function head(dataset: ImageDataset, n: number): ImageDataset {
  * @throws {Error} when the Fashion-MNIST files are missing (the message names the package)
  * @example
  * ```ts ignore
- * import { trainClassifier } from "./train_classifier.ts";
+ * import { trainClassifier } from "@gan/dcgan/metrics";
  * const { net, testAccuracy } = await trainClassifier({ epochs: 1, limit: 2000 });
  * net.dispose();
  * ```

@@ -1,12 +1,11 @@
 // Sanity rows of the metrics in the shipped classifier's features, on Fashion-MNIST test images:
 // real against real lands near the ideal, one repeated image (a collapsed generator) far from it.
 import assert from "node:assert/strict";
-import * as t from "../../mod.ts";
 import { loadFashionMnist } from "../../tasks/data/fashion_mnist.ts";
 import { NORMALIZE_TABLE } from "../../tasks/data/loader.ts";
 import type { ImageBatch, ImageDataset } from "../../tasks/data/types.ts";
 import { openScoringNetwork, scoreImages } from "../../tasks/metrics/feature_network.ts";
-import { trace } from "../../tasks/metrics/fid.ts";
+import { featureStats, trace } from "../../tasks/metrics/fid.ts";
 import { type SampleScores, scoreSamples } from "../../tasks/metrics/scores.ts";
 
 /** Images `indices` of the data set as one batch in [-1, 1]. */
@@ -39,7 +38,7 @@ Deno.test("metrics in F-MNIST features: real vs real is near ideal, one repeated
   const one = scoreSamples(realA, collapsed, options);
   console.log(describe("real vs real", real));
   console.log(describe("collapsed   ", one));
-  using stats = t.featureStats(realA.features);
+  using stats = featureStats(realA.features);
   const scale = trace(stats.sigma);
   console.log(`trace of the real features' covariance: ${scale.toFixed(1)}`);
 
