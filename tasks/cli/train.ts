@@ -14,6 +14,17 @@ import { settingsGiven } from "../gan/resume_notes.ts";
 import { CHECKPOINT_FILE } from "../gan/run_checkpoint.ts";
 import { settleRunWriters } from "../gan/run_writer.ts";
 import { train, type TrainHooks, type TrainResult } from "../gan/train.ts";
+import { DataParallel } from "../gan/data_parallel.ts";
+import {
+  agreedStop,
+  followerConfig,
+  joinGroup,
+  launch,
+  launchedWorker,
+  leaveTerminalSignalsToLauncher,
+  type WorkerEnv,
+  workerFromEnv,
+} from "./launch.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 
 /** The signals that stop a run with a checkpoint, and their numbers (the exit code is 128 + it). */
@@ -31,9 +42,12 @@ class ConsoleRun {
   #queued?: Promise<void>;
   readonly #listeners: [StopSignal, () => void][] = [];
 
-  /** Starts listening for SIGINT, SIGTERM and SIGHUP (before training, so none kills a run unsaved). */
-  constructor(readonly explicit: ReadonlySet<string>) {
-    for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
+  /**
+   * Starts listening for SIGINT, SIGTERM and SIGHUP (before training, so none kills a run unsaved); a
+   * launched worker for SIGTERM only (its launcher owns the others).
+   */
+  constructor(readonly explicit: ReadonlySet<string>, signals = Object.keys(STOP_SIGNALS) as StopSignal[]) {
+    for (const name of signals) {
       const listener = () => this.#onSignal(name);
       try {
         Deno.addSignalListener(name, listener);
@@ -153,6 +167,15 @@ export async function main(args: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
+  let worker: WorkerEnv | undefined;
+  try {
+    worker = workerFromEnv();
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 2;
+  }
+  if (worker) return await trainWorker(args, config, worker);
+  if (config.nprocPerNode * config.nnodes > 1) return await launch(args, config);
   const run = new ConsoleRun(settingsGiven(args));
   try {
     const result = await train(config, run.hooks);
@@ -163,6 +186,37 @@ export async function main(args: string[]): Promise<number> {
     run.close();
     console.error(`error: ${(error as Error).message}`);
     return error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+/**
+ * One rank of a data-parallel job (./launch.ts): joins the group, then trains its shard; rank 0 shows
+ * and writes the run, the others train into a temporary folder and print only their errors.
+ */
+async function trainWorker(args: string[], config: TrainConfig, worker: WorkerEnv): Promise<number> {
+  const { rank } = worker;
+  if (launchedWorker()) leaveTerminalSignalsToLauncher();
+  const run = new ConsoleRun(settingsGiven(args), launchedWorker() ? ["SIGTERM"] : undefined);
+  let ownConfig: TrainConfig | undefined;
+  try {
+    ownConfig = rank === 0 ? config : await followerConfig(config, rank);
+    using group = joinGroup(worker, config);
+    const hooks = rank === 0 ? run.hooks : { explicit: run.explicit };
+    const result = await train(ownConfig, {
+      ...hooks,
+      signal: undefined, // the ranks stop together, at the step they agree on
+      shouldStop: agreedStop(group, run.hooks.signal!),
+      parallel: new DataParallel(group),
+    });
+    run.close();
+    if (rank === 0) console.log(run.summary(result));
+    return result.reason === "interrupted" ? run.stoppedCode : 0;
+  } catch (error) {
+    run.close();
+    console.error(`error: rank ${rank}: ${(error as Error).message}`);
+    return error instanceof ConfigError ? 2 : 1;
+  } finally {
+    if (rank !== 0 && ownConfig) await Deno.remove(ownConfig.out, { recursive: true }).catch(() => {});
   }
 }
 

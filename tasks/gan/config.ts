@@ -32,6 +32,7 @@ export { ConfigError };
 
 import type { TrainConfig, TrainField } from "./config_type.ts";
 import { fromRecipe, NETWORK_FIELDS } from "./network_fields.ts";
+import { DISTRIBUTED_FIELDS } from "./distributed_fields.ts";
 
 export type { ResumeRule, TrainConfig, TrainField } from "./config_type.ts";
 
@@ -256,6 +257,7 @@ export const TRAIN_FIELDS = {
     help: "Inception-v3 weights (safetensors) for --eval-every on any data (default: the F-MNIST classifier)",
     resume: "flag",
   },
+  ...DISTRIBUTED_FIELDS,
 } as const satisfies { readonly [K in keyof TrainConfig]-?: TrainField<TrainConfig[K]> };
 
 /**
@@ -341,11 +343,38 @@ export function resolveTrainConfig(options: Partial<TrainConfig>): TrainConfig {
 }
 
 /**
+ * The settings a config gives rather than leaves to their defaults: `explicit` when the caller knows them
+ * (the flags of a command line, see `settingsGiven` in ./resume_notes.ts), else each setting whose value
+ * differs from the default the other settings give it (so `lrD`, which follows `lr`, is not counted when
+ * only `lr` is set).
+ *
+ * @param config a whole config
+ * @param explicit the settings given, when known
+ * @returns the fields given
+ * @example
+ * ```ts
+ * import { completeConfig, givenSettings } from "./config.ts";
+ * console.log([...givenSettings(completeConfig({ recipe: "seed", lr: 1e-3 }))]); // ["recipe", "lr", "out"]
+ * ```
+ */
+export function givenSettings(config: TrainConfig, explicit?: ReadonlySet<string>): Set<keyof TrainConfig> {
+  const fields = Object.keys(TRAIN_FIELDS) as (keyof TrainConfig)[];
+  if (explicit) return new Set(fields.filter((field) => explicit.has(field)));
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  return new Set(
+    fields.filter((field) => !same(config[field], completeConfig({ ...config, [field]: undefined })[field])),
+  );
+}
+
+/**
  * The config a `--resume` runs with: each setting from the checkpoint or from this command line, as its
- * row's {@linkcode ResumeRule} says; what an older checkpoint lacks takes the table's default.
+ * row's {@linkcode ResumeRule} says; what an older checkpoint lacks takes the table's default, and so does
+ * a setting of this command line's that it does not give, computed from the run's settings (a seed run
+ * resumes for the seed's 25 epochs, not the default recipe's length).
  *
  * @param saved the config saved with the run
  * @param given the config of this command line
+ * @param explicit the settings this command line gives (default: see {@linkcode givenSettings})
  * @returns the merged config
  * @example
  * ```ts
@@ -354,22 +383,17 @@ export function resolveTrainConfig(options: Partial<TrainConfig>): TrainConfig {
  * console.log(merged.nz, merged.epochs); // 16 9
  * ```
  */
-export function resumeConfig(saved: Partial<TrainConfig>, given: TrainConfig): TrainConfig {
+export function resumeConfig(
+  saved: Partial<TrainConfig>,
+  given: TrainConfig,
+  explicit?: ReadonlySet<string>,
+): TrainConfig {
   // a run saved before recipes existed ran the seed's defaults (and its flags, which it saved)
   if (saved.recipe === undefined) saved = { ...saved, recipe: "seed" };
-  const recipe = saved.recipe!;
+  const flags = givenSettings(given, explicit);
   const merged: Partial<Record<string, unknown>> = {};
-  for (const [field, spec] of Object.entries(TRAIN_FIELDS)) {
-    const from = spec.resume === "flag" ? given : saved;
-    let value = (from as Record<string, unknown>)[field];
-    // a flag left at its default takes the run's recipe's default (a seed run resumes for its 25 epochs,
-    // not the default recipe's length); a value given on this command line wins
-    const fallback: unknown = (spec as { default?: unknown }).default;
-    if (spec.resume === "flag" && recipe !== given.recipe && typeof fallback === "function") {
-      const computed = fallback as (config: TrainConfig) => unknown;
-      if (value === computed(given)) value = computed({ ...given, recipe });
-    }
-    merged[field] = value;
+  for (const [field, spec] of Object.entries(TRAIN_FIELDS) as [keyof TrainConfig, TrainField<unknown>][]) {
+    merged[field] = spec.resume === "checkpoint" ? saved[field] : flags.has(field) ? given[field] : undefined;
   }
   return completeConfig(merged);
 }

@@ -117,6 +117,18 @@ export interface TrainConfig {
   evalSamples: number;
   /** Inception-v3 weights (safetensors) for the evals' features; undefined: the F-MNIST classifier. */
   inception?: string;
+  /** Worker processes the launcher starts on this machine (torchrun's `--nproc-per-node`); 1: no launcher. */
+  nprocPerNode: number;
+  /** Machines in the job (torchrun's `--nnodes`). */
+  nnodes: number;
+  /** This machine's place among them, 0 to nnodes - 1 (torchrun's `--node-rank`). */
+  nodeRank: number;
+  /** Host of rank 0's rendezvous store (torchrun's `--master-addr`, MASTER_ADDR). */
+  masterAddr: string;
+  /** Its TCP port (torchrun's `--master-port`, MASTER_PORT). */
+  masterPort: number;
+  /** Seconds a rank waits for the others (rendezvous, each collective) before the job fails. */
+  distTimeout: number;
 }
 
 /**

@@ -18,6 +18,7 @@
 import type { Module } from "../../models/nn/module.ts";
 import type { ProcessGroup } from "../../ops/distributed.ts";
 import type { Tensor } from "../../ops/tensor.ts";
+import { ConfigError } from "../cli/flags.ts";
 import type { StepSync } from "./trainer_settings.ts";
 
 /**
@@ -94,4 +95,21 @@ export class DataParallel implements StepSync {
       for (const g of grads) g.dispose();
     }
   }
+}
+
+/**
+ * Each rank's images per step: the batch split evenly among the ranks, as DDP users size it.
+ *
+ * @param batchSize the world's batch (`--batch-size`)
+ * @param worldSize processes training together
+ * @returns `batchSize / worldSize`
+ * @throws {ConfigError} when the batch does not divide evenly
+ */
+export function rankBatchSize(batchSize: number, worldSize: number): number {
+  if (batchSize % worldSize !== 0) {
+    throw new ConfigError(
+      `--batch-size ${batchSize} does not divide among ${worldSize} processes: pass a multiple of ${worldSize}`,
+    );
+  }
+  return batchSize / worldSize;
 }
