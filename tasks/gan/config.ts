@@ -354,7 +354,7 @@ export function resolveTrainConfig(options: Partial<TrainConfig>): TrainConfig {
  * @example
  * ```ts
  * import { completeConfig, givenSettings } from "./config.ts";
- * console.log([...givenSettings(completeConfig({ recipe: "seed", lr: 1e-3 }))]); // ["recipe", "lr", "out"]
+ * console.log([...givenSettings(completeConfig({ recipe: "seed", lr: 1e-3 }))]); // ["recipe", "lr"]
  * ```
  */
 export function givenSettings(config: TrainConfig, explicit?: ReadonlySet<string>): Set<keyof TrainConfig> {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { completeConfig, TRAIN_FIELDS, type TrainConfig } from "./config.ts";
+import { givenSettings, TRAIN_FIELDS, type TrainConfig } from "./config.ts";
 import type { RunPosition } from "./run_checkpoint.ts";
 
 type Field = keyof typeof TRAIN_FIELDS;
@@ -52,7 +52,7 @@ function show(field: Field, value: unknown): string {
  * @param saved the checkpoint's config
  * @param given this command line's config
  * @param explicit the settings given by flag (see {@linkcode settingsGiven}); without it, every setting
- *   that differs from the table's default counts as given
+ *   that differs from the default the other settings give it counts as given (see `givenSettings`)
  * @returns one line, or undefined when no given flag is overridden
  * @example
  * ```ts
@@ -69,19 +69,11 @@ export function resumeOverrides(
   explicit?: ReadonlySet<string>,
 ): string | undefined {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  // the defaults this command line would have had, and those that follow its --lr (--lr-d, --lr-g)
-  const defaults = completeConfig({ loss: given.loss, recipe: given.recipe });
-  const following = completeConfig({ loss: given.loss, recipe: given.recipe, lr: given.lr });
+  const flags = givenSettings(given, explicit);
   const ignored: string[] = [];
   for (const [field, spec] of Object.entries(TRAIN_FIELDS) as [Field, (typeof TRAIN_FIELDS)[Field]][]) {
-    if (spec.resume !== "checkpoint") continue;
-    const mine = given[field];
-    const theirs = saved[field];
-    if (same(mine, theirs)) continue;
-    if (explicit) {
-      if (!explicit.has(field)) continue;
-    } else if (same(mine, defaults[field]) || (field !== "lr" && same(mine, following[field]))) continue;
-    ignored.push(`--${spec.flag} ${show(field, mine)} (the run uses ${show(field, theirs)})`);
+    if (spec.resume !== "checkpoint" || !flags.has(field) || same(given[field], saved[field])) continue;
+    ignored.push(`--${spec.flag} ${show(field, given[field])} (the run uses ${show(field, saved[field])})`);
   }
   if (ignored.length === 0) return undefined;
   return `--resume keeps the checkpoint's settings, so these flags are ignored: ${ignored.join(", ")}; ` +

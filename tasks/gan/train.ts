@@ -88,8 +88,9 @@ export interface TrainHooks {
   signal?: AbortSignal;
   /**
    * The settings given by flag on the command line (see `settingsGiven` in resume_notes.ts): with
-   * `resume`, those the checkpoint overrides are named in the log. Default: every setting that differs
-   * from its default.
+   * `resume`, those the checkpoint overrides are named in the log, and those of this command line's that
+   * are not given take their defaults on the run's settings. Default: every setting that differs from the
+   * default the other settings give it (see `givenSettings` in ./config.ts).
    */
   explicit?: ReadonlySet<string>;
   /** Where log lines go (the data set, the variant, resuming, every `logEvery` steps); default: nowhere. */
@@ -156,7 +157,7 @@ async function prepareRun(
   try {
     if (!config.resume) return { config, folder };
     const resumed = await loadRunCheckpoint(join(config.out, CHECKPOINT_FILE));
-    const merged = resumeConfig(resumed.config, config);
+    const merged = resumeConfig(resumed.config, config, hooks.explicit);
     const overrides = resumeOverrides(resumed.config, config, hooks.explicit);
     if (overrides) log(overrides);
     const metrics = join(config.out, METRICS_FILE);

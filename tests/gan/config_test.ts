@@ -4,11 +4,13 @@
 import assert from "node:assert/strict";
 import {
   completeConfig,
+  givenSettings,
   parseTrainArgs,
   resumeConfig,
   TRAIN_FIELDS,
   type TrainConfig,
 } from "../../tasks/gan/config.ts";
+import { resumeOverrides, settingsGiven } from "../../tasks/gan/resume_notes.ts";
 import { train, type TrainStart } from "../../tasks/gan/train.ts";
 import { DcganTrainer } from "../../tasks/gan/trainer.ts";
 import { manualSeed } from "../../ops/runtime.ts";
@@ -162,4 +164,24 @@ Deno.test("a seed run resumed with no length flags keeps the seed's length, not 
   assert.equal(merged.maxSteps, 0);
   const longer = resumeConfig(saved, completeConfig({ resume: true, epochs: 40 }));
   assert.equal(longer.epochs, 40);
+});
+
+Deno.test("--resume merges by the settings given: by flag when known, else those unlike their defaults", () => {
+  assert.deepEqual([...givenSettings(completeConfig({ recipe: "seed", lr: 1e-3, out: "runs/x" }))].sort(), [
+    "lr",
+    "out",
+    "recipe",
+  ]); // not lrD and lrG, which follow lr
+  const saved = completeConfig({ recipe: "seed", out: "runs/x" });
+  const args = ["--out", "runs/x", "--resume", "--epochs", "100000"]; // the default recipe's own length
+  const given = parseTrainArgs(args)!;
+  const byFlag = resumeConfig(saved, given, settingsGiven(args));
+  assert.deepEqual([byFlag.epochs, byFlag.maxSteps, byFlag.recipe], [100000, 0, "seed"]);
+  const byValue = resumeConfig(saved, given); // 100000 is the default there: the run's own length
+  assert.deepEqual([byValue.epochs, byValue.maxSteps], [25, 0]);
+  // a changed loss counts as given without the flags too (its default comes from the recipe)
+  assert.match(
+    resumeOverrides(saved, completeConfig({ recipe: "seed", loss: "hinge", out: "runs/x" })) ?? "",
+    /ignored: --loss "hinge" \(the run uses "bce"\);/,
+  );
 });
