@@ -3,9 +3,9 @@
  * run, printed as a table of ratios and written as JSON. Rows: a tiny op's call overhead, the full
  * DCGAN training step (img/s at batch 64 and 128, as the seed runs it and with bf16 autocast +
  * channels_last, on both sides), `train` end to end (3 epochs of the emoji set, img/s against the step's),
- * this CPU's measured peak (a large float32 and bfloat16 matmul), the cold start of `sample`, the data
- * pipeline and peak memory. `--quick` runs small configs (a smoke
- * test, not a measurement).
+ * one process against `--nproc-per-node 2` (./data_parallel.ts; not with `--quick`), this CPU's
+ * measured peak (a large float32 and bfloat16 matmul), the cold start of `sample`, the data pipeline and
+ * peak memory. `--quick` runs small configs (a smoke test, not a measurement).
  *
  * @module
  */
@@ -21,6 +21,7 @@ import { tidy } from "../../ops/scope.ts";
 import { measureDecode } from "./data_throughput.ts";
 import { measureBatchPaths } from "./batch_paths.ts";
 import { endToEndRow } from "./end_to_end.ts";
+import { dataParallelRows } from "./data_parallel.ts";
 import { type CpuVariant, dcganStepFlopsPerImage, matmulGflops, trainStepRate } from "./cpu_step.ts";
 import { emojiFiles } from "../data/emoji.ts";
 import { benchGpu, type StepConfig } from "./gpu.ts";
@@ -307,6 +308,7 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   const stepRate = rows.find((row) => row.name.startsWith(`DCGAN train step bs ${trained.batch}`))!.ours;
   const epochs = 3;
   rows.push(await endToEndRow(trained, { epochs, category: quick ? "Activities" : undefined, stepRate }));
+  if (!quick) rows.push(...await dataParallelRows({ quick })); // 1 process against --nproc-per-node 2
   // what this CPU's kernels reach: the ceiling for the steps' convolution arithmetic above
   for (const dtype of ["float32", "bfloat16"] as const) {
     const name = `CPU peak, measured: ${dtype} matmul ${matmulN}^3`;
