@@ -77,14 +77,16 @@ export function launchedWorker(): boolean {
 }
 
 /**
- * Joins the worker's group, within `--dist-timeout`.
+ * Joins the worker's group, within `--dist-timeout`, over the network interface GLOO_SOCKET_IFNAME names
+ * (PyTorch's variable), else the host name's address.
  *
  * @param worker the job's variables
  * @param config `distTimeout`
  * @returns the group
  */
 export function joinGroup(worker: WorkerEnv, config: TrainConfig): ProcessGroup {
-  return initProcessGroup({ ...worker, timeoutMs: config.distTimeout * 1000 });
+  const iface = Deno.env.get("GLOO_SOCKET_IFNAME");
+  return initProcessGroup({ ...worker, timeoutMs: config.distTimeout * 1000, interface: iface });
 }
 
 /**
