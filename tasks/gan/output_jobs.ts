@@ -158,7 +158,11 @@ export class JobQueue {
     }
   }
 
-  /** The newest checkpoint job (answering the ones it supersedes), else the first job queued. */
+  /**
+   * The newest checkpoint job (answering the ones it supersedes), else the first job queued. An older
+   * checkpoint job that also writes a file of its own (a `--save-every` snapshot) keeps only that file:
+   * run after the newest, it must not put the older state back into the files they share.
+   */
   #next(): { id: number; job: OutputJob } | undefined {
     const queue = this.#queue;
     const newest = queue.findLastIndex((queued) => queued.job.kind === "safetensors");
@@ -166,7 +170,12 @@ export class JobQueue {
     const picked = queue[newest]!;
     this.#queue = queue.filter((queued, i) => {
       if (i === newest) return false;
-      if (i > newest || !supersedes(picked.job, queued.job)) return true;
+      if (i > newest || queued.job.kind !== "safetensors" || picked.job.kind !== "safetensors") return true;
+      if (!supersedes(picked.job, queued.job)) {
+        const newer = new Set(picked.job.files.map((file) => file.path));
+        queued.job = { ...queued.job, files: queued.job.files.filter((file) => !newer.has(file.path)) };
+        return true;
+      }
       this.#reply({ id: queued.id, ok: true });
       return false;
     });
