@@ -2,7 +2,7 @@
  * The one flag parser of every command (train, sample, eval, the benches). A command declares a table,
  * one row per flag: its long name, an optional one-letter alias, the kind of value (how text is read and
  * which values are allowed), its default and its help line. {@linkcode parseFlags} parses straight into
- * typed values; {@linkcode formatHelp} gives every command the same `--help` layout; an unknown flag gets
+ * typed values (a switch is turned off with `--no-NAME`); {@linkcode formatHelp} gives every command the same `--help` layout; an unknown flag gets
  * "did you mean" the closest known one. Errors are {@linkcode ConfigError}s naming the flag and the fix.
  *
  * @module
@@ -188,6 +188,15 @@ export function parseFlags<T extends FlagTable>(table: T, args: string[]): FlagV
       throw new ConfigError(`Unexpected argument '${token.value}'; see --help`);
     }
     if (token.kind !== "option") continue;
+    const negated = token.rawName.startsWith("--no-") ? byFlag.get(token.name.slice(3)) : undefined;
+    if (!byFlag.has(token.name) && negated?.spec.kind === SWITCH) {
+      // --no-spectral-norm: turns off a switch a recipe turns on
+      if (token.value !== undefined) {
+        throw new ConfigError(`${token.rawName} takes no value: drop "=${token.value}"`);
+      }
+      given.set(negated.field, false);
+      continue;
+    }
     const known = byFlag.get(token.name);
     if (!known) {
       const suggestion = token.rawName.startsWith("--")
@@ -319,7 +328,9 @@ export function formatHelp(table: FlagTable, help: CommandHelp): string {
       (spec.kind === SWITCH || spec.default === undefined || typeof spec.default === "function"
         ? undefined
         : String(spec.default));
-    return [`  ${alias}--${spec.flag}${value}`, spec.help + (fallback ? ` (default ${fallback})` : "")];
+    // a switch whose default is computed (a recipe may turn it on) can be turned off: --[no-]spectral-norm
+    const name = spec.kind === SWITCH && typeof spec.default === "function" ? `[no-]${spec.flag}` : spec.flag;
+    return [`  ${alias}--${name}${value}`, spec.help + (fallback ? ` (default ${fallback})` : "")];
   });
   const width = Math.min(34, Math.max(...rows.map(([left]) => left.length)) + 2);
   const usage = typeof help.usage === "string" ? [help.usage] : help.usage;

@@ -84,6 +84,8 @@ const BAD: [string[], RegExp][] = [
   [["--rate"], /^--rate needs a value: --rate <value>$/],
   [["--rate", "--dry-run"], /^--rate needs a value: --rate <value>$/],
   [["--dry-run=yes"], /^--dry-run takes no value: drop "=yes"$/],
+  [["--no-dry-run=yes"], /^--no-dry-run takes no value: drop "=yes"$/],
+  [["--no-rate"], /^Unknown option '--no-rate'; see --help$/],
   [["stray"], /^Unexpected argument 'stray'; see --help$/],
   [["-n", "4", "--half", "5"], /^--half must not pass --n$/],
 ];
@@ -96,6 +98,19 @@ for (const [args, message] of BAD) {
     );
   });
 }
+
+Deno.test("--no-NAME turns off a switch, e.g. one a recipe turns on; the help shows --[no-]NAME there", () => {
+  const table = {
+    sn: { flag: "spectral-norm", kind: SWITCH, default: () => true, help: "on by recipe" },
+    dry: { flag: "dry-run", kind: SWITCH, help: "no writes" },
+  };
+  assert.equal(parseFlags(table, [])?.sn, true);
+  assert.equal(parseFlags(table, ["--no-spectral-norm"])?.sn, false);
+  assert.equal(parseFlags(table, ["--no-dry-run"])?.dry, false);
+  const help = formatHelp(table, { usage: "x", description: "y" });
+  assert.match(help, /--\[no-\]spectral-norm/);
+  assert.match(help, /  --dry-run /);
+});
 
 Deno.test("a required flag that is missing gets its own message", () => {
   const table = {
