@@ -34,7 +34,7 @@ import { dataShrank, nothingToTrain, resumeOverrides } from "./resume_notes.ts";
 import { openRunFolder, type RunFolder } from "./run_folder.ts";
 import { METRICS_FILE, truncateMetrics } from "./run_metrics.ts";
 import { RunWatch } from "./run_watch.ts";
-import { RunWriter, type VisualsWork } from "./run_writer.ts";
+import { RunWriter } from "./run_writer.ts";
 import { StepLog } from "./step_log.ts";
 import { loadStartWeights } from "./start_weights.ts";
 import { DcganTrainer, DivergenceError, type StepStats, type StepSync } from "./trainer.ts";
@@ -42,66 +42,9 @@ import { rankBatchSize } from "./data_parallel.ts";
 
 export { FIXED_NOISE_SAMPLES, FIXED_SAMPLES_PER_CLASS };
 
-/** What a finished (or stopped) run leaves behind. */
-export interface TrainResult {
-  /** The run folder. */
-  out: string;
-  /** Steps taken in all, across resumes. */
-  steps: number;
-  /** Epochs completed. */
-  epochs: number;
-  /** The last step's numbers. */
-  last?: StepStats;
-  /** Why the loop ended. */
-  reason: "done" | "interrupted" | "max-steps" | "dry-run";
-  /** The work the run's pictures took (progress.gif frames, metrics lines read, plots drawn). */
-  work: VisualsWork;
-}
+import type { TrainHooks, TrainResult } from "./train_types.ts";
 
-/** What a run knows when it is about to take its first step: enough for a progress display. */
-export interface TrainStart {
-  /** The config the run goes with (with `resume`, merged with the checkpoint's). */
-  config: TrainConfig;
-  /** Where it starts: step 0, or the checkpoint's position. */
-  position: RunPosition;
-  /** The step count it will stop at, counting earlier runs' steps (capped by `maxSteps`). */
-  totalSteps: number;
-  /** Batches per epoch. */
-  batchesPerEpoch: number;
-}
-
-/** Hooks for whoever drives training (the program, tests, notebooks); the run itself prints nothing. */
-export interface TrainHooks {
-  /** Called once, before the first step. */
-  onStart?: (start: TrainStart) => void;
-  /**
-   * Called for every step, in order, once its numbers are read: after the step on the CPU; on a GPU
-   * in bursts, at each log line and at least once a second (see ./step_log.ts).
-   */
-  onStep?: (stats: StepStats, position: RunPosition) => void;
-  /** Checked after every step; return true to stop with a checkpoint (as Ctrl-C does). */
-  shouldStop?: () => boolean;
-  /**
-   * The stop request: once aborted (the program does so on SIGINT, SIGTERM or SIGHUP), the run stops
-   * after the step under way and saves a checkpoint at that batch, as `shouldStop` does.
-   */
-  signal?: AbortSignal;
-  /**
-   * The settings given by flag on the command line (see `settingsGiven` in resume_notes.ts): with
-   * `resume`, those the checkpoint overrides are named in the log, and those of this command line's that
-   * are not given take their defaults on the run's settings. Default: every setting that differs from the
-   * default the other settings give it (see `givenSettings` in ./config.ts).
-   */
-  explicit?: ReadonlySet<string>;
-  /** Where log lines go (the data set, the variant, resuming, every `logEvery` steps); default: nowhere. */
-  log?: (line: string) => void;
-  /**
-   * This process is one rank of a data-parallel job (./data_parallel.ts): it trains on its shard with
-   * `batchSize` / world size images a step, and the trainer exchanges with the other ranks. The caller
-   * gives the other ranks an `out` of their own: rank 0 writes the run. Default: one process.
-   */
-  parallel?: StepSync;
-}
+export type { TrainHooks, TrainResult, TrainStart } from "./train_types.ts";
 
 /** A run in progress: what its steps share. */
 interface Run {
