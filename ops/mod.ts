@@ -65,6 +65,7 @@ export {
   setNumThreads,
   setRngState,
 } from "./runtime.ts";
+export { cpuHasNativeBf16 } from "./cpu_features.ts";
 export {
   autocast,
   type AutocastDType,

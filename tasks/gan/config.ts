@@ -25,7 +25,7 @@ import {
   TEXT,
   withDefaults,
 } from "../cli/flags.ts";
-import { DEFAULT_RECIPE, RECIPE_NAMES } from "./recipes.ts";
+import { bf16ByDefault, bf16DefaultText, DEFAULT_RECIPE, RECIPE_NAMES } from "./recipes.ts";
 
 // ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
 export { ConfigError };
@@ -144,13 +144,16 @@ export const TRAIN_FIELDS = {
   channelsLast: {
     flag: "channels-last",
     kind: SWITCH,
+    default: (config) => bf16ByDefault(config),
+    defaultText: bf16DefaultText("on", "off"),
     help: "channels_last (NHWC) weights and images",
     resume: "flag",
   },
   amp: {
     flag: "amp",
     kind: oneOf(["off", "bf16", "fp16"], "off, bf16 or fp16"),
-    default: "off",
+    default: (config) => bf16ByDefault(config) ? "bf16" : "off",
+    defaultText: bf16DefaultText("bf16", "off"),
     help: "autocast dtype of the networks: off, bf16 or fp16 (fp16 on the CPU needs libtorch 2.4+)",
     resume: "flag",
   },

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { cpuHasNativeBf16 } from "../../ops/cpu_features.ts";
 import type { TrainConfig } from "./config.ts";
 
 /** The recipes, by name. */
@@ -24,6 +25,11 @@ export interface Recipe {
   readonly summary: string;
   /** The defaults it sets; every other setting keeps the table's. */
   readonly settings: Readonly<Partial<TrainConfig>>;
+  /**
+   * Whether it trains in bf16 autocast and channels_last by default on a CPU that multiplies bf16
+   * natively (about 2x the fp32 step there; docs/recipes.md has the quality figures).
+   */
+  readonly bf16OnCpu?: boolean;
 }
 
 /** Every recipe. */
@@ -47,6 +53,7 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
       epochs: 100_000,
       maxSteps: 7000,
     },
+    bf16OnCpu: true,
   },
 };
 
@@ -104,4 +111,30 @@ export function recipeDefaultText(field: keyof TrainConfig, base: string): strin
     .filter((name) => RECIPES[name].settings[field] !== undefined)
     .map((name) => `${name}: ${String(RECIPES[name].settings[field])}`);
   return overrides.length ? `${base} (${overrides.join("; ")})` : base;
+}
+
+/**
+ * Whether a run's defaults are bf16 autocast and channels_last: its recipe asks for them on a CPU, the
+ * device is the CPU, and the CPU multiplies bf16 natively (elsewhere bf16 is emulated and slower).
+ *
+ * @param config the settings as given so far (recipe and device among them)
+ * @param nativeBf16 whether the CPU has bf16 instructions (default: read from the CPU)
+ * @returns true when `--amp` defaults to bf16 and `--channels-last` to on
+ * @example
+ * ```ts
+ * import { bf16ByDefault } from "./recipes.ts";
+ * console.log(bf16ByDefault({ recipe: "seed", device: "cpu" } as never)); // false: the seed stays fp32
+ * ```
+ */
+export function bf16ByDefault(config: TrainConfig, nativeBf16: boolean = cpuHasNativeBf16()): boolean {
+  const recipe = RECIPES[config.recipe ?? DEFAULT_RECIPE];
+  return recipe?.bf16OnCpu === true && (config.device ?? "cpu") === "cpu" && nativeBf16;
+}
+
+/** How `--help` shows the defaults {@linkcode bf16ByDefault} sets. */
+export function bf16DefaultText(onValue: string, offValue: string): string {
+  const names = RECIPE_NAMES.filter((name) => RECIPES[name].bf16OnCpu);
+  return `${offValue} (${
+    names.map((name) => `${name}: ${onValue} on a CPU with bf16 instructions`).join("; ")
+  })`;
 }

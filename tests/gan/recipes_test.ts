@@ -1,0 +1,31 @@
+// Recipes' computed defaults: the stable recipe trains in bf16 and channels_last only on a CPU that has
+// bf16 instructions; the seed recipe, CUDA runs and other CPUs stay fp32 NCHW; flags still win.
+import assert from "node:assert/strict";
+import { bf16ByDefault } from "../../tasks/gan/recipes.ts";
+import { parseTrainArgs, type TrainConfig } from "../../tasks/gan/config.ts";
+import { cpuHasNativeBf16 } from "../../ops/cpu_features.ts";
+
+Deno.test("bf16 and channels_last are the stable recipe's CPU defaults where bf16 is native, nowhere else", () => {
+  const stable = { recipe: "stable", device: "cpu" } as TrainConfig;
+  assert.equal(bf16ByDefault(stable, true), true);
+  assert.equal(bf16ByDefault(stable, false), false, "emulated bf16 is slower than fp32");
+  assert.equal(bf16ByDefault({ recipe: "seed", device: "cpu" } as TrainConfig, true), false);
+  assert.equal(bf16ByDefault({ recipe: "stable", device: "cuda" } as TrainConfig, true), false);
+});
+
+Deno.test("the parsed config follows the CPU, and --amp off / --no-channels-last win over the recipe", () => {
+  const native = cpuHasNativeBf16();
+  const plain = parseTrainArgs([])!;
+  assert.deepEqual([plain.amp, plain.channelsLast], native ? ["bf16", true] : ["off", false]);
+  const seed = parseTrainArgs(["--recipe", "seed"])!;
+  assert.deepEqual([seed.amp, seed.channelsLast], ["off", false], "the seed recipe stays bit-exact fp32");
+  const off = parseTrainArgs(["--amp", "off", "--no-channels-last"])!;
+  assert.deepEqual([off.amp, off.channelsLast], ["off", false]);
+});
+
+Deno.test("cpuHasNativeBf16 reads every core's flags: avx512_bf16 or amx_bf16 on each", () => {
+  assert.equal(cpuHasNativeBf16("flags\t\t: fpu avx512f avx512_bf16 sse\nflags\t\t: fpu amx_bf16\n"), true);
+  assert.equal(cpuHasNativeBf16("flags\t\t: fpu avx512f avx512bw\n"), false);
+  assert.equal(cpuHasNativeBf16("flags : avx512_bf16\nflags : avx2\n"), false, "one core without it");
+  assert.equal(cpuHasNativeBf16("processor : 0\n"), false, "no flags line (e.g. an ARM cpuinfo)");
+});
