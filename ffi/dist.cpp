@@ -13,6 +13,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1  // the header declares ProcessGroupGloo only with it, as libtorch was built
 #endif
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -67,6 +69,30 @@ void unbucket(const at::Tensor& bucket, std::vector<at::Tensor>& tensors) {
     offset += n;
   }
 }
+/** Sums a tensor over the ranks in place. */
+void sum_in_place(Group& group, at::Tensor& t) {
+  std::vector<at::Tensor> io{t};
+  group.gloo->allreduce(io)->wait();
+}
+
+/**
+ * torch.distributed.nn.functional.all_reduce: a sum over the ranks that autograd sees through, its
+ * backward the same sum of the gradients (each rank's loss depends on every rank's input).
+ */
+struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t group) {
+    ctx->saved_data["group"] = group;
+    auto out = x.clone(at::MemoryFormat::Contiguous);
+    sum_in_place(*reinterpret_cast<Group*>(group), out);
+    return out;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto grad = grads[0].clone(at::MemoryFormat::Contiguous);
+    sum_in_place(*reinterpret_cast<Group*>(ctx->saved_data["group"].toInt()), grad);
+    return {grad, at::Tensor()};
+  }
+};
 #else
 [[noreturn]] void missing() {
   throw std::runtime_error(
@@ -169,6 +195,41 @@ int dist_broadcast(dist_group g, tensor* tensors, int count, int root) {
   missing();
 #endif
   GUARD_END(-1)
+}
+
+tensor dist_batch_norm(dist_group g, tensor x, tensor w, tensor b, tensor running_mean, tensor running_var,
+                       double momentum, double eps) {
+  GUARD_BEGIN
+#ifdef DCGAN_HAVE_GLOO
+  Group& group = G(g);
+  const at::Tensor& input = dcgan::T(x);
+  if (input.dim() < 2) throw std::invalid_argument("batch norm needs (N, C, ...) input");
+  const int64_t channels = input.size(1);
+  std::vector<int64_t> dims{0};
+  for (int64_t d = 2; d < input.dim(); d++) dims.push_back(d);
+  // each rank's per-channel sum, sum of squares and count, summed over the ranks (differentiably)
+  const double count = static_cast<double>(input.numel() / channels);
+  auto local = at::cat({input.sum(dims), input.square().sum(dims), at::full({1}, count, input.options())});
+  auto world = AllReduceSum::apply(local, reinterpret_cast<int64_t>(&group));
+  auto n = world.narrow(0, 2 * channels, 1);
+  auto mean = world.narrow(0, 0, channels) / n;
+  auto var = world.narrow(0, channels, channels) / n - mean.square();  // biased, as batch norm normalizes
+  std::vector<int64_t> shape(static_cast<size_t>(input.dim()), 1);
+  shape[1] = channels;
+  auto y = (input - mean.view(shape)) * (var + eps).rsqrt().view(shape);
+  if (w != nullptr) y = y * dcgan::T(w).view(shape);
+  if (b != nullptr) y = y + dcgan::T(b).view(shape);
+  if (running_mean != nullptr && running_var != nullptr) {
+    at::NoGradGuard no_grad;
+    const double total = n.item<double>();
+    dcgan::T(running_mean).mul_(1 - momentum).add_(mean.detach(), momentum);
+    dcgan::T(running_var).mul_(1 - momentum).add_(var.detach() * (total / std::max(total - 1, 1.0)), momentum);
+  }
+  return dcgan::wrap(std::move(y));
+#else
+  missing();
+#endif
+  GUARD_END(nullptr)
 }
 
 int dist_barrier(dist_group g) {

@@ -286,6 +286,19 @@ export const symbols = {
     ],
     result: "i32",
   },
+  dist_batch_norm: {
+    parameters: [
+      "pointer", /* dist_group */
+      T, /* x */
+      T, /* weight or NULL */
+      T, /* bias or NULL */
+      T, /* running_mean or NULL */
+      T, /* running_var or NULL */
+      "f64", /* momentum */
+      "f64", /* eps */
+    ],
+    result: T,
+  },
   dist_barrier: { parameters: ["pointer" /* dist_group */], result: "i32" },
   // ffi/cuda.cpp: present only in a shim built against a CUDA libtorch (PyTorch >= 2.4); null elsewhere
   cuda_synchronize: { parameters: [], result: "i32", optional: true },

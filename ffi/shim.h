@@ -245,6 +245,11 @@ void dist_free(dist_group g);
 int dist_allreduce(dist_group g, tensor* tensors, int count, double scale);
 /** Copies rank `root`'s values of `count` tensors to every rank, in place, as one flat bucket. */
 int dist_broadcast(dist_group g, tensor* tensors, int count, int root);
+/** SyncBatchNorm's training forward over (N, C, ...) input: every rank normalizes with the statistics of the
+ * whole world's batch (its per-channel sums all-reduced, and their gradients in backward), and updates the
+ * running statistics (unbiased variance) by momentum; w, b, running_mean, running_var may be NULL. */
+tensor dist_batch_norm(dist_group g, tensor x, tensor w, tensor b, tensor running_mean, tensor running_var,
+                       double momentum, double eps);
 /** Returns once every rank has called it (or fails at the group's timeout). */
 int dist_barrier(dist_group g);
 

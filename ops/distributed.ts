@@ -11,7 +11,7 @@
 
 import { lastError, shim, TorchError } from "../ffi/ffi.ts";
 import { handles } from "./args.ts";
-import type { Tensor } from "./tensor.ts";
+import { Tensor } from "./tensor.ts";
 
 /** c10d's backends: Gloo runs on the CPU; NCCL (CUDA) is not available in this toolkit yet. */
 export type DistributedBackend = "gloo" | "nccl";
@@ -138,6 +138,40 @@ export class ProcessGroup implements Disposable {
     for (const bucket of byDtype(tensors)) {
       this.#check("broadcast", shim().dist_broadcast(group, handles(bucket), bucket.length, root));
     }
+  }
+
+  /**
+   * SyncBatchNorm's training forward: batch norm of `input` with the statistics of every rank's batch
+   * together, differentiable (the backward all-reduces too); the running statistics are updated by
+   * `momentum` with the world's mean and unbiased variance. Every rank must call it at the same point.
+   *
+   * @param input (N, C, ...) CPU float tensor
+   * @param runningMean (C) buffer, updated in place; undefined to keep none
+   * @param runningVar (C) buffer, updated in place
+   * @param options `weight`, `bias` (C), `momentum` (default 0.1), `eps` (default 1e-5)
+   * @returns the normalized input, same shape
+   * @throws {TorchError} as {@linkcode ProcessGroup.allReduce} does, or for an input without channels
+   */
+  batchNorm(
+    input: Tensor,
+    runningMean: Tensor | undefined,
+    runningVar: Tensor | undefined,
+    options: { weight?: Tensor; bias?: Tensor; momentum?: number; eps?: number } = {},
+  ): Tensor {
+    const handle = shim().dist_batch_norm(
+      this.#group("batchNorm"),
+      input.handle,
+      options.weight?.handle ?? null,
+      options.bias?.handle ?? null,
+      runningMean?.handle ?? null,
+      runningVar?.handle ?? null,
+      options.momentum ?? 0.1,
+      options.eps ?? 1e-5,
+    );
+    if (handle === null) {
+      throw new TorchError("batchNorm", `rank ${this.rank} of ${this.worldSize}: ${lastError()}`);
+    }
+    return new Tensor(handle);
   }
 
   /** Returns once every rank has called it (`dist.barrier`); fails at the timeout. */

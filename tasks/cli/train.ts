@@ -206,7 +206,7 @@ async function trainWorker(args: string[], config: TrainConfig, worker: WorkerEn
       ...hooks,
       signal: undefined, // the ranks stop together, at the step they agree on
       shouldStop: agreedStop(group, run.hooks.signal!),
-      parallel: new DataParallel(group),
+      parallel: new DataParallel(group, { syncBatchNorm: ownConfig.syncBn }),
     });
     run.close();
     if (rank === 0) console.log(run.summary(result));

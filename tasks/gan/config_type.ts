@@ -127,6 +127,8 @@ export interface TrainConfig {
   masterAddr: string;
   /** Its TCP port (torchrun's `--master-port`, MASTER_PORT). */
   masterPort: number;
+  /** SyncBatchNorm: with several processes, BatchNorm uses the statistics of every rank's batch. */
+  syncBn: boolean;
   /** Seconds a rank waits for the others (rendezvous, each collective) before the job fails. */
   distTimeout: number;
 }

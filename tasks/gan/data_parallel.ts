@@ -6,7 +6,8 @@
  *   constructor does the same);
  * - `buffers`: rank 0's buffers (BatchNorm's running statistics) broadcast before every forward of a
  *   network inside a step, DDP's default `broadcast_buffers=True`. BatchNorm normalises with each
- *   process's own batch statistics, as under DDP without SyncBatchNorm;
+ *   process's own batch statistics, as under DDP, or with the world's with `syncBatchNorm`
+ *   (PyTorch's SyncBatchNorm: the per-channel sums all-reduced in forward, their gradients in backward);
  * - `gradients`: before a network's optimizer steps, its gradients multiplied by 1/world size and summed
  *   over the ranks in one bucket. DDP all-reduces after each backward instead (twice for D in the seed's
  *   step, real then fake); the sum is linear, so averaging the accumulated gradient once gives the same
@@ -15,7 +16,9 @@
  * @module
  */
 
+import { checkStatus, shim } from "../../ffi/ffi.ts";
 import type { Module } from "../../models/nn/module.ts";
+import { BatchNormNd } from "../../models/nn/norm.ts";
 import type { ProcessGroup } from "../../ops/distributed.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { ConfigError } from "../cli/flags.ts";
@@ -36,14 +39,51 @@ import type { StepSync } from "./trainer_settings.ts";
  */
 export class DataParallel implements StepSync {
   readonly #group: ProcessGroup;
+  readonly #syncBatchNorm: boolean;
+  /** Inside a training step: where SyncBatchNorm exchanges (never in a sample grid made by one rank). */
+  #stepping = false;
 
   /**
    * Trains over `group`, which stays the caller's to dispose.
    *
    * @param group the joined process group
+   * @param options `syncBatchNorm`: the networks' BatchNorm layers normalize in training steps with the
+   *   statistics of every rank's batch (PyTorch's `SyncBatchNorm.convert_sync_batchnorm`); default false
    */
-  constructor(group: ProcessGroup) {
+  constructor(group: ProcessGroup, options: { syncBatchNorm?: boolean } = {}) {
     this.#group = group;
+    this.#syncBatchNorm = options.syncBatchNorm ?? false;
+  }
+
+  /** Runs one training step; SyncBatchNorm exchanges only inside it. */
+  step<T>(run: () => T): T {
+    this.#stepping = true;
+    try {
+      return run();
+    } finally {
+      this.#stepping = false;
+    }
+  }
+
+  /** Makes `net`'s BatchNorm layers SyncBatchNorm layers in training steps (outside them, as they were). */
+  #convertSyncBatchNorm(net: Module): void {
+    for (const [, layer] of net.namedModules()) {
+      if (!(layer instanceof BatchNormNd)) continue;
+      const bn = layer;
+      const plain = bn.forward.bind(bn);
+      bn.forward = (input: Tensor): Tensor => {
+        if (!this.#stepping || !bn.training) return plain(input);
+        // as BatchNormNd.forward: num_batches_tracked += 1, then the momentum it gives
+        checkStatus("SyncBatchNorm", shim().t_add_int_(bn.num_batches_tracked.handle, 1n));
+        const momentum = bn.momentum ?? 1 / bn.num_batches_tracked.item();
+        return this.#group.batchNorm(input, bn.running_mean, bn.running_var, {
+          weight: bn.weight,
+          bias: bn.bias,
+          momentum,
+          eps: bn.eps,
+        });
+      };
+    }
   }
 
   /** This process's rank. */
@@ -60,6 +100,7 @@ export class DataParallel implements StepSync {
   start(nets: readonly Module[]): void {
     if (this.worldSize === 1) return;
     for (const net of nets) {
+      if (this.#syncBatchNorm) this.#convertSyncBatchNorm(net);
       this.#group.broadcast([...net.parameters(), ...net.namedBuffers().map(([, b]) => b)], 0);
     }
   }

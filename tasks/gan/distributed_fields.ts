@@ -7,7 +7,7 @@
  * @module
  */
 
-import { integerIn, POSITIVE_INTEGER, TEXT } from "../cli/flags.ts";
+import { integerIn, POSITIVE_INTEGER, SWITCH, TEXT } from "../cli/flags.ts";
 import type { TrainConfig, TrainField } from "./config_type.ts";
 
 /** The most worker processes one machine or one job may have. */
@@ -74,6 +74,12 @@ export const DISTRIBUTED_FIELDS = {
     kind: integerIn(1, 65535),
     default: 29500,
     help: "TCP port of that store on node 0 (free on it)",
+    resume: "flag",
+  },
+  syncBn: {
+    flag: "sync-bn",
+    kind: SWITCH,
+    help: "with several processes, BatchNorm uses the statistics of every rank's batch (SyncBatchNorm)",
     resume: "flag",
   },
   distTimeout: {

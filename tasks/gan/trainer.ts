@@ -126,6 +126,9 @@ function statsTensor(t: StepTensors): Tensor {
   return stacked([t.errD, t.generator?.errG ?? nan(), t.dx, t.dgz1, t.generator?.dgz2 ?? nan()]);
 }
 
+/** What a step is given: real batch, noise, labels, whether G is updated, its number, whether checked. */
+type StepArgs = [Tensor, Tensor | undefined, Tensor | undefined, boolean, number, boolean];
+
 /** The latest generator update's numbers, carried over the D-only steps when nCritic > 1. */
 export interface GeneratorStats {
   /** errG. */
@@ -345,11 +348,17 @@ export class DcganTrainer {
     }
   }
 
+  /** The step (#stepBody), inside `sync`'s step when training data-parallel. */
+  #stepTensors(...args: StepArgs): StepTensors {
+    const sync = this.spec.sync;
+    return sync ? sync.step(() => this.#stepBody(...args)) : this.#stepBody(...args);
+  }
+
   /**
    * The seed's step as tensors. With `checked`, each network's numbers are read (one wait for the device)
    * and its loss checked before its optimizer steps, as the seed's loop reads them; without, nothing waits.
    */
-  #stepTensors(
+  #stepBody(
     real: Tensor,
     noise: Tensor | undefined,
     labels: Tensor | undefined,

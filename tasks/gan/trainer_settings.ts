@@ -60,6 +60,8 @@ export interface StepSync {
   buffers(net: Module): void;
   /** Before `net`'s optimizer steps: its gradients averaged over the ranks. */
   gradients(net: Module): void;
+  /** Runs one training step (the collectives of SyncBatchNorm happen only inside one). */
+  step<T>(run: () => T): T;
 }
 
 /** A spec with every setting filled in, as the trainer holds it. */

@@ -999,6 +999,13 @@ const ROWS: Row[] = [
     message: /Address already in use|without c10d's Gloo headers/,
   },
   {
+    entry: "dist_batch_norm",
+    raw: true,
+    what: "a NULL group",
+    run: () => shim().dist_batch_norm(null, t.ones([2, 3, 4]).handle, null, null, null, null, 0.1, 1e-5),
+    message: /no process group \(NULL handle\)|without c10d's Gloo headers/,
+  },
+  {
     entry: "dist_gloo_new",
     raw: true,
     what: "a world of 0 processes",

@@ -6,7 +6,10 @@
 // boundary and its smaller last batch. Also: the shard arithmetic, and a world of one changes nothing.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { tensor } from "../../ops/creation.ts";
+import { manualSeed } from "../../ops/runtime.ts";
 import { BatchLoader } from "../../tasks/data/loader.ts";
+import { DcganTrainer } from "../../tasks/gan/trainer.ts";
 import { createRng } from "../../tasks/data/prng.ts";
 import { assertClose, runTorch } from "../torch_ref.ts";
 
@@ -23,6 +26,46 @@ function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
+}
+
+/** What a rank of data_parallel_worker.ts wrote: each step's numbers and its final state dicts. */
+interface RankResult {
+  stats: number[][];
+  state: Record<string, { shape: number[]; data: number[] }>;
+}
+
+/** Trains STEPS steps with WORLD worker processes over loopback Gloo on `images`. */
+async function runRanks(work: string, images: Uint8Array, count: number, syncBatchNorm: boolean) {
+  const port = freePort();
+  const ranks = Array.from({ length: WORLD }, (_, rank) => {
+    const job = {
+      rank,
+      worldSize: WORLD,
+      port,
+      out: join(work, `ours${rank}.json`),
+      steps: STEPS,
+      batchSize: BATCH,
+      count,
+      spec: SPEC,
+      images: Array.from(images),
+      syncBatchNorm,
+    };
+    const jobFile = join(work, `job${rank}.json`);
+    Deno.writeTextFileSync(jobFile, JSON.stringify(job));
+    return new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./data_parallel_worker.ts", import.meta.url).pathname, jobFile],
+      env: { DCGAN_NUM_THREADS: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  });
+  const outputs = await Promise.all(ranks);
+  outputs.forEach((o, rank) => {
+    assert.ok(o.success, `rank ${rank} failed:\n${new TextDecoder().decode(o.stderr)}`);
+  });
+  return outputs.map((_, rank): RankResult =>
+    JSON.parse(Deno.readTextFileSync(join(work, `ours${rank}.json`)))
+  );
 }
 
 /** DistributedDataParallel over Gloo, 2 processes (forked), each running the seed's loop on its shard. */
@@ -108,47 +151,74 @@ Deno.test("2 processes over loopback Gloo match PyTorch DDP's 2 processes: losse
       order1: { data: orders[1]!, shape: [COUNT] },
     });
     const expected = await reference; // one side at a time: two processes each on the 2 cores
-    const port = freePort();
-    const ranks = Array.from({ length: WORLD }, (_, rank) => {
-      const job = {
-        rank,
-        worldSize: WORLD,
-        port,
-        out: join(work, `ours${rank}.json`),
-        steps: STEPS,
-        batchSize: BATCH,
-        count: COUNT,
-        spec: SPEC,
-        images: Array.from(images),
-      };
-      const jobFile = join(work, `job${rank}.json`);
-      Deno.writeTextFileSync(jobFile, JSON.stringify(job));
-      return new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("./data_parallel_worker.ts", import.meta.url).pathname, jobFile],
-        env: { DCGAN_NUM_THREADS: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    });
-    const outputs = await Promise.all(ranks);
-    outputs.forEach((o, rank) => {
-      assert.ok(o.success, `rank ${rank} failed:\n${new TextDecoder().decode(o.stderr)}`);
-    });
+    const ours = await runRanks(work, images, COUNT, false);
     for (let rank = 0; rank < WORLD; rank++) {
-      const ours = JSON.parse(Deno.readTextFileSync(join(work, `ours${rank}.json`)));
       const theirs = expected[`${rank}.stats`]!;
-      assert.equal(ours.stats.length, STEPS);
+      assert.equal(ours[rank]!.stats.length, STEPS);
       assertClose(
-        { shape: [STEPS, 5], data: ours.stats.flat() },
+        { shape: [STEPS, 5], data: ours[rank]!.stats.flat() },
         theirs,
         TOLERANCE,
         `rank ${rank} Loss_D Loss_G D(x) D(G(z))`,
       );
-      const keys = Object.keys(ours.state);
+      const keys = Object.keys(ours[rank]!.state);
       assert.ok(keys.length > 20, `rank ${rank} sent ${keys.length} tensors`);
       for (const key of keys) {
-        assertClose(ours.state[key], expected[`${rank}.${key}`], TOLERANCE, `rank ${rank} ${key}`);
+        assertClose(ours[rank]!.state[key]!, expected[`${rank}.${key}`], TOLERANCE, `rank ${rank} ${key}`);
       }
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("with SyncBatchNorm, 2 processes train as one process does on the whole batch", async () => {
+  const work = await Deno.makeTempDir({ prefix: "dcgan-syncbn-" });
+  try {
+    const count = 12; // 3 world batches of 4 an epoch, the same images as one process's batches of 4
+    const rng = createRng(4);
+    const images = Uint8Array.from({ length: count * SPEC.nc * 64 * 64 }, () => Math.floor(rng.next() * 256));
+    const ranks = await runRanks(work, images, count, true);
+    // one process, the whole batch: the same seed, order and noise (the world's noise is one draw)
+    manualSeed(42);
+    const trainer = new DcganTrainer({ ...SPEC, device: "cpu" });
+    const dataset = { images, count, channels: SPEC.nc, size: 64, skipped: [] };
+    const loader = new BatchLoader(dataset, { batchSize: BATCH, seed: 7 });
+    const stats: number[][] = [];
+    for (let epoch = 0; stats.length < STEPS; epoch++) {
+      for (const batch of loader.epoch(epoch)) {
+        if (stats.length === STEPS) break;
+        using real = tensor(batch.images.data, { shape: batch.images.shape });
+        const s = trainer.step(real);
+        stats.push([s.lossD, s.lossG, s.dx, s.dgz1, s.dgz2]);
+      }
+    }
+    try {
+      // each rank's numbers are means over its half: their mean is the whole batch's
+      const mean = ranks[0]!.stats.map((row, i) => row.map((x, j) => (x + ranks[1]!.stats[i]![j]!) / 2));
+      const one = { shape: [STEPS, 5], data: Float64Array.from(stats.flat()) };
+      assertClose(
+        { shape: [STEPS, 5], data: mean.flat() },
+        one,
+        { rtol: 1e-5, atol: 1e-5 },
+        "Loss_D Loss_G D(x) D(G(z))",
+      );
+      for (const [prefix, net] of [["G", trainer.netG], ["D", trainer.netD]] as const) {
+        for (const [key, value] of Object.entries(net.stateDict())) {
+          const whole = { shape: value.shape, data: value.to("float64").toArray() as Float64Array };
+          value.dispose();
+          for (const rank of [0, 1]) {
+            assertClose(
+              ranks[rank]!.state[`${prefix}.${key}`]!,
+              whole,
+              { rtol: 1e-4, atol: 1e-5 },
+              `rank ${rank} ${prefix}.${key}`,
+            );
+          }
+        }
+      }
+    } finally {
+      trainer.dispose();
     }
   } finally {
     await Deno.remove(work, { recursive: true });

@@ -1,6 +1,7 @@
 // One rank of tests/gan/data_parallel_test.ts's parity run (not a test file itself): joins the group,
 // builds the seed's DCGAN from seed 42 with DataParallel, trains STEPS steps on its shard of a small data
-// set (BatchLoader's `shard`), and writes each step's numbers and its final state dicts as JSON.
+// set (BatchLoader's `shard`), and writes each step's numbers and its final state dicts as JSON; the job's
+// `syncBatchNorm` turns SyncBatchNorm on.
 // Usage: deno run -A data_parallel_worker.ts job.json ({"rank":0,"worldSize":2,"port":29600,"out":...})
 import { initProcessGroup } from "../../ops/distributed.ts";
 import { tensor } from "../../ops/creation.ts";
@@ -10,9 +11,9 @@ import { DataParallel } from "../../tasks/gan/data_parallel.ts";
 import { DcganTrainer } from "../../tasks/gan/trainer.ts";
 
 const job = JSON.parse(Deno.readTextFileSync(Deno.args[0]!));
-const { rank, worldSize, port, out, steps, batchSize, count, spec, images } = job;
+const { rank, worldSize, port, out, steps, batchSize, count, spec, images, syncBatchNorm } = job;
 using group = initProcessGroup({ rank, worldSize, masterPort: port, timeoutMs: 60_000 });
-const sync = new DataParallel(group);
+const sync = new DataParallel(group, { syncBatchNorm });
 manualSeed(42);
 const trainer = new DcganTrainer({ ...spec, device: "cpu", sync });
 const dataset = {
