@@ -211,8 +211,8 @@ function byDtype(tensors: readonly Tensor[]): Tensor[][] {
  * @returns the group; dispose it when done
  * @throws {RangeError} for a rank outside the world, a world size below 1, a port outside 1..65535, or
  *   the NCCL backend
- * @throws {TorchError} when the port is in use, rank 0 cannot be reached, or a rank is missing at the
- *   timeout; the message says which and what to check
+ * @throws {TorchError} when the shim has no Gloo backend, the port is in use, rank 0 cannot be reached, or
+ *   a rank is missing at the timeout; the message says which and what to check
  * @example
  * ```ts ignore
  * import { initProcessGroup } from "@gan/dcgan/ops";
@@ -244,6 +244,14 @@ export function initProcessGroup(options: ProcessGroupOptions): ProcessGroup {
     throw new RangeError(`Master port must be an integer in 1..65535, got ${o.masterPort}`);
   }
   if (!(o.timeoutMs >= 1)) throw new RangeError(`Timeout must be at least 1 ms, got ${o.timeoutMs}`);
+  if (!distributedAvailable()) {
+    throw new TorchError(
+      "initProcessGroup",
+      "the shim was compiled without c10d's Gloo headers (torch/csrc/distributed/c10d/ProcessGroupGloo.hpp " +
+        "and gloo/): on Debian, `apt-get install libgloo-dev`, then delete the cached shim (the path that " +
+        "`deno task build` prints) so that it is compiled again; or use a PyTorch install that ships them",
+    );
+  }
   const handle = shim().dist_gloo_new(
     cString(o.masterAddr),
     o.masterPort,
