@@ -98,7 +98,7 @@ Deno.test("--nproc-per-node 2 trains; SIGTERM saves rank 0's checkpoint and --re
 Deno.test("a worker killed or hung ends every rank, and the launcher names the rank", async () => {
   const data = await makeImageFolder(12);
   try {
-    const base = ["--data", data, "--epochs", "1000", "--dist-timeout", "5", ...TINY];
+    const base = ["--data", data, "--epochs", "1000", "--dist-timeout", "8", ...TINY];
     for (const fault of ["SIGKILL", "SIGSTOP"] as const) {
       const out = await Deno.makeTempDir();
       let victim = 0;
