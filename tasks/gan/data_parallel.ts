@@ -96,10 +96,21 @@ export class DataParallel implements StepSync {
     return this.#group.worldSize;
   }
 
-  /** Rank 0's parameters and buffers to every rank. */
+  /**
+   * Rank 0's parameters and buffers to every rank (and, with `syncBatchNorm`, the layers converted).
+   *
+   * @throws {ConfigError} for networks on a GPU (NCCL is not wired)
+   */
   start(nets: readonly Module[]): void {
     if (this.worldSize === 1) return;
     for (const net of nets) {
+      const device = net.parameters()[0]?.device ?? "cpu";
+      if (device !== "cpu") {
+        throw new ConfigError(
+          `Data-parallel training runs on the CPU (Gloo), and this network is on ${device}: NCCL is not ` +
+            "wired yet; pass --device cpu, or train with one process on the GPU",
+        );
+      }
       if (this.#syncBatchNorm) this.#convertSyncBatchNorm(net);
       this.#group.broadcast([...net.parameters(), ...net.namedBuffers().map(([, b]) => b)], 0);
     }
