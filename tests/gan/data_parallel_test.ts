@@ -3,7 +3,8 @@
 // weights (seed 42 on every rank), the same shards (DistributedSampler's padding and stride over our
 // epoch permutation) and the same noise (every rank draws the world's batch and keeps its rows). Each
 // rank's losses and final weights, buffers included, must agree over 5 steps, which cross an epoch
-// boundary and its smaller last batch. Also: the shard arithmetic, and a world of one changes nothing.
+// boundary and its smaller last batch. SyncBatchNorm has no CPU reference in PyTorch 1.13, so it is held
+// to what it must equal: 2 processes with it train as one process on the whole batch.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tensor } from "../../ops/creation.ts";
