@@ -29,6 +29,24 @@ function freePort(): number {
   return port;
 }
 
+/** The largest |a - e| over two lists, for the report that `DCGAN_SHOW_DIFFS=1` prints. */
+function largestDiff(a: ArrayLike<number>, e: ArrayLike<number>): number {
+  let largest = 0;
+  for (let i = 0; i < e.length; i++) largest = Math.max(largest, Math.abs(Number(a[i]) - Number(e[i])));
+  return largest;
+}
+
+/** Prints the largest differences with `DCGAN_SHOW_DIFFS=1`. */
+function showDiffs(what: string, losses: number, weights: number): void {
+  if (Deno.env.get("DCGAN_SHOW_DIFFS") === "1") {
+    console.log(
+      `${what}: largest difference ${losses.toExponential(2)} in the numbers, ${
+        weights.toExponential(2)
+      } in the weights`,
+    );
+  }
+}
+
 /** What a rank of data_parallel_worker.ts wrote: each step's numbers and its final state dicts. */
 interface RankResult {
   stats: number[][];
@@ -153,8 +171,10 @@ Deno.test("2 processes over loopback Gloo match PyTorch DDP's 2 processes: losse
     });
     const expected = await reference; // one side at a time: two processes each on the 2 cores
     const ours = await runRanks(work, images, COUNT, false);
+    let [losses, weights] = [0, 0];
     for (let rank = 0; rank < WORLD; rank++) {
       const theirs = expected[`${rank}.stats`]!;
+      losses = Math.max(losses, largestDiff(ours[rank]!.stats.flat(), theirs.data));
       assert.equal(ours[rank]!.stats.length, STEPS);
       assertClose(
         { shape: [STEPS, 5], data: ours[rank]!.stats.flat() },
@@ -166,8 +186,13 @@ Deno.test("2 processes over loopback Gloo match PyTorch DDP's 2 processes: losse
       assert.ok(keys.length > 20, `rank ${rank} sent ${keys.length} tensors`);
       for (const key of keys) {
         assertClose(ours[rank]!.state[key]!, expected[`${rank}.${key}`], TOLERANCE, `rank ${rank} ${key}`);
+        weights = Math.max(
+          weights,
+          largestDiff(ours[rank]!.state[key]!.data, expected[`${rank}.${key}`]!.data),
+        );
       }
     }
+    showDiffs("DDP parity", losses, weights);
   } finally {
     await Deno.remove(work, { recursive: true });
   }
@@ -198,10 +223,11 @@ Deno.test("with SyncBatchNorm, 2 processes train as one process does on the whol
       // each rank's numbers are means over its half: their mean is the whole batch's
       const mean = ranks[0]!.stats.map((row, i) => row.map((x, j) => (x + ranks[1]!.stats[i]![j]!) / 2));
       const one = { shape: [STEPS, 5], data: Float64Array.from(stats.flat()) };
+      let weights = 0;
       assertClose(
         { shape: [STEPS, 5], data: mean.flat() },
         one,
-        { rtol: 1e-5, atol: 1e-5 },
+        TOLERANCE,
         "Loss_D Loss_G D(x) D(G(z))",
       );
       for (const [prefix, net] of [["G", trainer.netG], ["D", trainer.netD]] as const) {
@@ -209,15 +235,20 @@ Deno.test("with SyncBatchNorm, 2 processes train as one process does on the whol
           const whole = { shape: value.shape, data: value.to("float64").toArray() as Float64Array };
           value.dispose();
           for (const rank of [0, 1]) {
+            weights = Math.max(
+              weights,
+              largestDiff(ranks[rank]!.state[`${prefix}.${key}`]!.data, whole.data),
+            );
             assertClose(
               ranks[rank]!.state[`${prefix}.${key}`]!,
               whole,
-              { rtol: 1e-4, atol: 1e-5 },
+              TOLERANCE,
               `rank ${rank} ${prefix}.${key}`,
             );
           }
         }
       }
+      showDiffs("SyncBatchNorm vs one process", largestDiff(mean.flat(), one.data), weights);
     } finally {
       trainer.dispose();
     }
