@@ -163,7 +163,13 @@ export {
 } from "./tasks/gan/trainer.ts";
 export { train, type TrainHooks, type TrainResult, type TrainStart } from "./tasks/gan/train.ts";
 export type { VisualsWork } from "./tasks/gan/output_jobs.ts";
-export { completeConfig, ConfigError, parseTrainArgs, type TrainConfig } from "./tasks/gan/config.ts";
+export {
+  completeConfig,
+  ConfigError,
+  parseTrainArgs,
+  resolveTrainConfig,
+  type TrainConfig,
+} from "./tasks/gan/config.ts";
 export { type Recipe, RECIPE_NAMES, type RecipeName } from "./tasks/gan/recipes.ts";
 export { GAN_LOSSES, type GanLoss } from "./tasks/gan/losses.ts";
 export { type Augmentation, AUGMENTATIONS, type DiffAugmentOptions } from "./tasks/gan/augment.ts";

@@ -324,7 +324,7 @@ export function completeConfig(partial: Partial<TrainConfig>): TrainConfig {
  *   settings that conflict
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
+ * import { resolveTrainConfig } from "@gan/dcgan";
  * const config = resolveTrainConfig({ data: "fashion-mnist", imageSize: 32 });
  * console.log(config.recipe, config.ngf, config.loss); // stable 32 hinge
  * ```

@@ -56,7 +56,13 @@ export {
 } from "./trainer.ts";
 export { train, type TrainHooks, type TrainResult, type TrainStart } from "./train.ts";
 export type { VisualsWork } from "./output_jobs.ts";
-export { completeConfig, ConfigError, parseTrainArgs, type TrainConfig } from "./config.ts";
+export {
+  completeConfig,
+  ConfigError,
+  parseTrainArgs,
+  resolveTrainConfig,
+  type TrainConfig,
+} from "./config.ts";
 export { type GeneratorShape, generatorShape, loadGenerator } from "./generator_file.ts";
 export { combineLatents, type LatentTerm, parseLatentExpression, slerp } from "./latent.ts";
 export type { RunPosition } from "./run_checkpoint.ts";
