@@ -55,13 +55,13 @@ Deno.test("examples/sample_grids.ipynb shows the pretrained generator's grid and
     const [grid, walk] = await Promise.all(
       shown.map((bundle) => Image.decode(Buffer.from(bundle["image/png"]!, "base64"))),
     );
-    assert.deepEqual([grid!.width, grid!.height], [8 * 34 + 2, 8 * 34 + 2], "64 samples of 32x32, 8 a row");
-    assert.deepEqual([walk!.width, walk!.height], [8 * 34 + 2, 34 + 2], "one row of 8 steps");
+    assert.deepEqual([grid!.width, grid!.height], [8 * 66 + 2, 8 * 66 + 2], "64 samples of 64x64, 8 a row");
+    assert.deepEqual([walk!.width, walk!.height], [8 * 66 + 2, 66 + 2], "one row of 8 steps");
     // samples differ from one another: the grid's first two tiles are not one picture
     const row = (y: number, x: number) =>
-      grid!.bitmap.slice((y * grid!.width + x) * 4, (y * grid!.width + x + 32) * 4);
-    const rows = Array.from({ length: 32 }, (_, k) => k + 2);
-    assert.ok(rows.some((y) => row(y, 2).join() !== row(y, 36).join()), "the first two samples differ");
+      grid!.bitmap.slice((y * grid!.width + x) * 4, (y * grid!.width + x + 64) * 4);
+    const rows = Array.from({ length: 64 }, (_, k) => k + 2);
+    assert.ok(rows.some((y) => row(y, 2).join() !== row(y, 68).join()), "the first two samples differ");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

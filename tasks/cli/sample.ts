@@ -88,11 +88,11 @@ function sampleClasses(
 }
 
 /**
- * The generator shipped with the package, used when `--checkpoint` is not given: a 32x32 DCGAN trained
- * with `deno task train` on the emoji set (float16; see models/pretrained/README.md).
+ * The generator shipped with the package, used when `--checkpoint` is not given: a 64x64 DCGAN trained
+ * with `deno task train` (the default recipe) on the emoji set (float16; see models/pretrained/README.md).
  */
 export const PRETRAINED_GENERATOR: URL = new URL(
-  "../../models/pretrained/emoji_32.safetensors",
+  "../../models/pretrained/emoji_64.safetensors",
   import.meta.url,
 );
 
@@ -112,7 +112,7 @@ const COMMON_FLAGS = {
     flag: "checkpoint",
     short: "c",
     kind: PATH,
-    defaultText: "the pretrained 32x32 emoji generator shipped with the package",
+    defaultText: "the pretrained 64x64 emoji generator shipped with the package",
     help: "generator.safetensors, a run's checkpoint.safetensors, or a run folder",
   },
   device: { flag: "device", kind: DEVICE, default: "cpu", help: "cpu, cuda or cuda:N" },

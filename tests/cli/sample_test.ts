@@ -127,11 +127,11 @@ Deno.test("sample without --checkpoint draws from the pretrained generator shipp
     const result = await quietly(["--n", "4", "--nrow", "2", "--out", join(dir, "pre.png")]);
     assert.equal(result.code, 0, result.errors.join("\n"));
     assert.match(result.errors.join("\n"), /pretrained emoji generator/);
-    assert.deepEqual(await imageSize(join(dir, "pre.png")), [2 * 34 + 2, 2 * 34 + 2]);
+    assert.deepEqual(await imageSize(join(dir, "pre.png")), [2 * 66 + 2, 2 * 66 + 2]);
     using netG = await t.loadGenerator(
-      new URL("../../models/pretrained/emoji_32.safetensors", import.meta.url),
+      new URL("../../models/pretrained/emoji_64.safetensors", import.meta.url),
     );
-    assert.deepEqual([netG.nz, netG.ngf, netG.imageSize], [128, 48, 32]);
+    assert.deepEqual([netG.nz, netG.ngf, netG.imageSize], [128, 32, 64]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
