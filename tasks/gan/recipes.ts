@@ -40,7 +40,7 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
   },
   stable: {
     summary: "spectral-norm D without BatchNorm, hinge loss, DiffAugment on every D input, EMA of G with " +
-      "warm-up, half-width networks at batch 64, 7,000 steps",
+      "warm-up, half-width networks at batch 64, 7,000 steps; bf16 and channels_last on a CPU with bf16",
     settings: {
       loss: "hinge",
       spectralNorm: true,
