@@ -12,14 +12,14 @@
  * @module
  */
 
-import { TorchError } from "../../ffi/ffi.ts";
+import type { TorchError } from "../../ffi/ffi.ts";
 import { Adam } from "../../models/optim/adam.ts";
 import { createDiscriminator, createGenerator } from "../../models/dcgan/factory.ts";
 import type { DiscriminatorNetwork, GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { weightsInit } from "../../models/dcgan/weights_init.ts";
 import { noGrad } from "../../ops/autograd.ts";
-import { full, randn } from "../../ops/creation.ts";
-import { cat, stack } from "../../ops/combine.ts";
+import { randn } from "../../ops/creation.ts";
+import { cat } from "../../ops/combine.ts";
 import { autocast, cudaExtensionLoaded } from "../../ops/cuda.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
@@ -35,107 +35,26 @@ import {
   gradientPenalty,
 } from "./losses.ts";
 import { ReplayBuffer } from "./replay.ts";
+import {
+  allFinite,
+  criterion,
+  DivergenceError,
+  type GeneratorStats,
+  stacked,
+  statsTensor,
+  type StepStats,
+  type StepTensors,
+} from "./step_results.ts";
 import { type DcganSettings, type DcganSpec, settingsOf } from "./trainer_settings.ts";
 
 export type { DcganExtras, DcganSettings, DcganSpec, StepSync } from "./trainer_settings.ts";
+export { DivergenceError, type GeneratorStats, type StepStats } from "./step_results.ts";
 
 /** The seed's label for real images. */
 export const REAL_LABEL = 1;
 
-/** What one step measured, as the seed logs it. */
-export interface StepStats {
-  /** errD = errD_real + errD_fake (+ the gradient penalty with wgan-gp). */
-  lossD: number;
-  /** errG, the generator loss of the latest G update (every step unless nCritic > 1). */
-  lossG: number;
-  /** D(x): mean output on the real batch (a probability for bce, a raw score otherwise). */
-  dx: number;
-  /** D(G(z)) before D's update, over the current fakes (not the replayed ones). */
-  dgz1: number;
-  /** D(G(z)) after D's update, at the latest G update. */
-  dgz2: number;
-}
-
-/** A loss became NaN or infinite; the message names the network and what to try. */
-export class DivergenceError extends Error {
-  /** "discriminator" or "generator". */
-  readonly network: "discriminator" | "generator";
-  /**
-   * Reports a diverged network.
-   *
-   * @param network the network whose loss diverged
-   * @param loss the offending value
-   * @param step the global step
-   */
-  constructor(network: "discriminator" | "generator", loss: number, step: number) {
-    super(
-      `Training diverged at step ${step}: the ${network} loss is ${loss}. ` +
-        "The last good checkpoint is kept; resume from it with a lower --lr or another --seed",
-    );
-    this.name = "DivergenceError";
-    this.network = network;
-  }
-}
-
-function allFinite(x: Tensor): boolean {
-  return tidy(() => x.isfinite().to("float32").min().item() === 1);
-}
-
-/**
- * A loss as the seed's criterion computes it. libtorch's BCE rejects NaN probabilities with an
- * input-range error; that is a diverged network, reported as such.
- */
-function criterion(
-  compute: () => Tensor,
-  output: Tensor,
-  blame: () => "discriminator" | "generator",
-  step: number,
-): Tensor {
-  try {
-    return compute();
-  } catch (error) {
-    if (error instanceof TorchError && !allFinite(output)) throw new DivergenceError(blame(), NaN, step);
-    throw error;
-  }
-}
-
-/** One step's results on the device, and, when the step was checked, as read back for the checks. */
-interface StepTensors {
-  errD: Tensor;
-  dx: Tensor;
-  dgz1: Tensor;
-  /** The G update's loss and D(G(z)), when G was updated. */
-  generator?: { errG: Tensor; dgz2: Tensor };
-  /** [lossD, D(x), D(G(z1))], read with the D check. */
-  readD?: Float32Array;
-  /** [lossG, D(G(z2))], read with the G check. */
-  readG?: Float32Array;
-}
-
-/**
- * Scalars stacked into one float32 tensor, detached (a graph's static output must not hold the captured
- * step's autograd graph and its activations), so that one read brings them all back.
- */
-function stacked(scalars: Tensor[]): Tensor {
-  return stack(scalars.map((x) => x.detach().to("float32")));
-}
-
-/** [lossD, lossG, D(x), D(G(z1)), D(G(z2))] in one float32 tensor (NaN where G was not updated): one read. */
-function statsTensor(t: StepTensors): Tensor {
-  const nan = () => full([], NaN, { device: t.errD.device });
-  return stacked([t.errD, t.generator?.errG ?? nan(), t.dx, t.dgz1, t.generator?.dgz2 ?? nan()]);
-}
-
 /** What a step is given: real batch, noise, labels, whether G is updated, its number, whether checked. */
 type StepArgs = [Tensor, Tensor | undefined, Tensor | undefined, boolean, number, boolean];
-
-/** The latest generator update's numbers, carried over the D-only steps when nCritic > 1. */
-export interface GeneratorStats {
-  /** errG. */
-  lossG: number;
-  /** D(G(z)) after D's update. */
-  dgz2: number;
-}
 
 /**
  * The two networks, their optimizers and the step of the seed's loop, with the train task's variants.
