@@ -318,6 +318,31 @@ export function ensureShim(options: { quiet?: boolean } = {}): string {
   return output;
 }
 
+/** Headers dist.cpp compiles against only where present (`__has_include`): Gloo's, from libgloo-dev on Debian. */
+const OPTIONAL_HEADERS = ["gloo/context.h", "torch/csrc/distributed/c10d/ProcessGroupGloo.hpp"];
+
+function optionalHeadersFound(torch: Libtorch): string[] {
+  const dirs = [...torch.includeDirs, "/usr/local/include", "/usr/include"];
+  return OPTIONAL_HEADERS.filter((header) => dirs.some((dir) => exists(join(dir, header))));
+}
+
+/**
+ * The optional headers g++ finds for the installed libtorch. They are part of the shim's cache key, so
+ * installing them after a first build (`apt-get install libgloo-dev`) builds a shim with c10d's Gloo
+ * process group instead of reusing the one without it.
+ *
+ * @returns the headers found, as `#include` paths
+ * @throws {ShimBuildError} when no libtorch is found
+ * @example
+ * ```ts
+ * import { shimOptionalHeaders } from "./build.ts";
+ * console.log(shimOptionalHeaders()); // e.g. [ "gloo/context.h", "torch/csrc/distributed/c10d/ProcessGroupGloo.hpp" ]
+ * ```
+ */
+export function shimOptionalHeaders(): string[] {
+  return optionalHeadersFound(findLibtorch());
+}
+
 function keyOf(torch: Libtorch, sources: string[]): string {
   // two 32-bit FNV-1a hashes over the sources and libtorch's identity: cheap and synchronous
   let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
@@ -328,7 +353,12 @@ function keyOf(torch: Libtorch, sources: string[]): string {
     }
   };
   for (const source of sources) feed(Deno.readFileSync(source));
-  feed(new TextEncoder().encode(JSON.stringify([torch.source, torch.version, torch.libDir, torch.cuda])));
+  const optional = optionalHeadersFound(torch);
+  feed(
+    new TextEncoder().encode(
+      JSON.stringify([torch.source, torch.version, torch.libDir, torch.cuda, optional]),
+    ),
+  );
   return `${torch.version}-${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}`;
 }
 

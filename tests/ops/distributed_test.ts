@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as t from "../../mod.ts";
 import { distributedAvailable, initProcessGroup } from "../../ops/distributed.ts";
 import { TorchError } from "../../ffi/ffi.ts";
+import { shimOptionalHeaders } from "../../ffi/build.ts";
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -12,6 +13,16 @@ function freePort(): number {
   listener.close();
   return port;
 }
+
+Deno.test("the shim's cache key sees Gloo's headers exactly when the loaded shim was built with them", () => {
+  // a shim cached before libgloo-dev was installed must not be reused once it is: the key covers the headers
+  const headers = shimOptionalHeaders();
+  assert.equal(
+    headers.includes("gloo/context.h"),
+    distributedAvailable(),
+    `headers found: ${headers.join(", ")}`,
+  );
+});
 
 Deno.test("a world of one: allReduce scales in place per dtype, broadcast and barrier return, dispose is idempotent", () => {
   assert.equal(distributedAvailable(), true, "the shim has c10d's Gloo backend (libgloo-dev)");
