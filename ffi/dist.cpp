@@ -97,8 +97,8 @@ struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
 [[noreturn]] void missing() {
   throw std::runtime_error(
       "this libtorch was compiled into the shim without c10d's Gloo headers (torch/csrc/distributed/c10d/"
-      "ProcessGroupGloo.hpp and gloo/): on Debian run `apt-get install libgloo-dev` and delete the cached "
-      "shim, or use a PyTorch install that ships them");
+      "ProcessGroupGloo.hpp and gloo/): on Debian run `apt-get install libgloo-dev` (the shim is "
+      "rebuilt with them on next use), or use a PyTorch install that ships them");
 }
 #endif
 

@@ -37,6 +37,7 @@ export const symbols = {
   t_free: { parameters: [T], result: "void" },
   t_live_count: { parameters: [], result: "i64" },
   t_set_num_threads: { parameters: ["i32" /* int n */], result: "i32" },
+  t_keep_freed_memory: { parameters: [], result: "i32" },
   t_get_num_threads: { parameters: [], result: "i32" },
   t_set_cudnn: {
     parameters: ["i32", /* deterministic, -1 unchanged */ "i32" /* benchmark */],
@@ -361,6 +362,8 @@ function open(): Deno.DynamicLibrary<typeof symbols> {
   }
   const threads = Number(env("DCGAN_NUM_THREADS") ?? navigator.hardwareConcurrency);
   if (Number.isInteger(threads) && threads > 0) lib.symbols.t_set_num_threads(threads);
+  // freed tensors' pages stay for the next step (shim.h); DCGAN_KEEP_FREED_MEMORY=0 leaves glibc's defaults
+  if (env("DCGAN_KEEP_FREED_MEMORY") !== "0") lib.symbols.t_keep_freed_memory();
   if (env("DCGAN_TORCH_BACKTRACE") === "1") lib.symbols.t_set_backtrace(1);
   if (env("DCGAN_FAST_PATHS") === "0") lib.symbols.nn_set_fast_paths(0);
   return lib;

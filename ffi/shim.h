@@ -31,6 +31,11 @@ void t_free(tensor a);
 int64_t t_live_count(void);
 int t_set_num_threads(int n);
 int t_get_num_threads(void);
+/**
+ * Keeps freed memory in the process (glibc: no mmap'd blocks, no heap trimming), so that each step reuses
+ * the last one's pages instead of faulting in fresh ones. 1 when applied, 0 where the C library is not glibc.
+ */
+int t_keep_freed_memory(void);
 /** torch.backends.cudnn.deterministic and .benchmark; -1 leaves a flag as it is. */
 void t_set_cudnn(int deterministic, int benchmark);
 /** 1 when libtorch sees a CUDA device; never fails (0 on any error). */

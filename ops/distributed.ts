@@ -248,8 +248,8 @@ export function initProcessGroup(options: ProcessGroupOptions): ProcessGroup {
     throw new TorchError(
       "initProcessGroup",
       "the shim was compiled without c10d's Gloo headers (torch/csrc/distributed/c10d/ProcessGroupGloo.hpp " +
-        "and gloo/): on Debian, `apt-get install libgloo-dev`, then delete the cached shim (the path that " +
-        "`deno task build` prints) so that it is compiled again; or use a PyTorch install that ships them",
+        "and gloo/): on Debian, `apt-get install libgloo-dev` and run again (the shim is compiled again with " +
+        "them); or use a PyTorch install that ships them",
     );
   }
   const handle = shim().dist_gloo_new(

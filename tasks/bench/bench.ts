@@ -161,25 +161,43 @@ async function coldStart(dir: string, n: number): Promise<{ ours: number; torch:
 /** The CPU step as the seed runs it, and with channels_last + bf16 autocast, on both sides. */
 const CPU_VARIANTS: CpuVariant[] = ["seed", "bf16_channels_last"];
 
+/** PyTorch's step rates, as it runs by default and with glibc's malloc set as our shim sets it. */
+interface TorchStepRates {
+  plain: TorchStepRate[];
+  kept: TorchStepRate[];
+}
+
+/** One PyTorch step rate from torch_reference.py. */
+interface TorchStepRate {
+  batch: number;
+  variant: CpuVariant;
+  img_per_s: number;
+}
+
 /**
  * The training-step rows of one config: ours against PyTorch's seed loop, ours with `--amp bf16
  * --channels-last` against PyTorch's channels_last + CPU autocast, each with its convolution arithmetic,
- * and the best of ours against PyTorch's seed loop and against PyTorch's best.
+ * the best of ours against PyTorch's seed loop and against PyTorch's best, and that best against
+ * PyTorch's best when it keeps freed memory as ours does.
  */
 function stepRows(
   cfg: StepConfig,
-  torchSteps: { batch: number; variant: CpuVariant; img_per_s: number }[],
+  torchSteps: TorchStepRates,
   options: { steps: number; warmup: number; quick: boolean },
 ): BenchRow[] {
   const size = `bs ${cfg.batch}${options.quick ? ` (ngf ${cfg.ngf})` : ""}`;
-  const theirs = (variant: CpuVariant) => {
-    const row = torchSteps.find((s) => s.batch === cfg.batch && s.variant === variant);
+  const theirs = (variant: CpuVariant, rates = torchSteps.plain) => {
+    const row = rates.find((s) => s.batch === cfg.batch && s.variant === variant);
     if (!row) throw new Error(`PyTorch's side has no ${variant} step at batch ${cfg.batch}`);
     return row.img_per_s;
   };
   const seed = trainStepRate(cfg, { ...options, variant: "seed" });
   const amp = trainStepRate(cfg, { ...options, variant: "bf16_channels_last" });
   const [torchSeed, torchAmp] = [theirs("seed"), theirs("bf16_channels_last")];
+  const [keptSeed, keptAmp] = [
+    theirs("seed", torchSteps.kept),
+    theirs("bf16_channels_last", torchSteps.kept),
+  ];
   const gflop = dcganStepFlopsPerImage(cfg) / 1e9; // the rates as the arithmetic the convolutions do
   const best = Math.max(seed, amp);
   return [
@@ -189,6 +207,13 @@ function stepRows(
     ratioRow(`  its convolution arithmetic`, "GFLOP/s", amp * gflop, torchAmp * gflop, true),
     ratioRow(`  best of ours vs PyTorch's seed loop`, "img/s", best, torchSeed, true),
     ratioRow(`  best of ours vs PyTorch's best`, "img/s", best, Math.max(torchSeed, torchAmp), true),
+    ratioRow(
+      `  best of ours vs PyTorch's best, its malloc set as ours`,
+      "img/s",
+      best,
+      Math.max(keptSeed, keptAmp),
+      true,
+    ),
   ];
 }
 
@@ -287,6 +312,23 @@ export async function main(args: string[]): Promise<BenchRow[]> {
     ], "the bench"))
       .stdout,
   );
+  // PyTorch again with glibc's malloc set as our shim sets it (ffi/shim.cpp's t_keep_freed_memory), so the
+  // ratios say how much is the allocator and how much the rest
+  const torchKept = JSON.parse(
+    (await runPython(PYTHON, [
+      join(HERE, "torch_reference.py"),
+      JSON.stringify({
+        threads,
+        steps,
+        warmup,
+        configs,
+        variants: CPU_VARIANTS,
+        keep_freed_memory: true,
+        steps_only: true,
+      }),
+    ], "the bench"))
+      .stdout,
+  );
   const rows: BenchRow[] = [];
   rows.push(ratioRow("tiny add (1 element), per call", "us", addOverheadUs(false), torchSide.add_us, false));
   rows.push(
@@ -302,7 +344,9 @@ export async function main(args: string[]): Promise<BenchRow[]> {
       false,
     ),
   );
-  for (const cfg of configs) rows.push(...stepRows(cfg, torchSide.steps, { steps, warmup, quick }));
+  for (const cfg of configs) {
+    rows.push(...stepRows(cfg, { plain: torchSide.steps, kept: torchKept.steps }, { steps, warmup, quick }));
+  }
   // what users get: the real train() at the largest batch, against that batch's step as the seed runs it
   const trained = configs.at(-1)!;
   const stepRate = rows.find((row) => row.name.startsWith(`DCGAN train step bs ${trained.batch}`))!.ours;

@@ -5,8 +5,11 @@ weights_init are also the tests' PyTorch reference (tests/torch_ref.ts puts this
 
 Usage: python3 torch_reference.py '{"threads": 2, "steps": 3, "warmup": 1, "configs": [{"batch": 64, ...}],
 "variants": ["seed", "bf16_channels_last"], "matmul_n": 2048}'
+With "keep_freed_memory": true it first sets glibc's malloc as our shim does (no mmap'd blocks, no heap
+trimming: t_keep_freed_memory in ffi/shim.cpp), and with "steps_only": true it times only the steps.
 Prints one JSON object on stdout.
 """
+import ctypes
 import json
 import resource
 import sys
@@ -186,18 +189,31 @@ def matmul_gflops(n, dtype, repeats=3):
     return 2 * n ** 3 / best / 1e9
 
 
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's malloc.h
+
+
+def keep_freed_memory():
+    """What our shim's t_keep_freed_memory does: freed blocks stay in the process for the next step."""
+    libc = ctypes.CDLL("libc.so.6")
+    return libc.mallopt(M_MMAP_MAX, 0) == 1 and libc.mallopt(M_TRIM_THRESHOLD, -1) == 1
+
+
 def main():
     spec = json.loads(sys.argv[1])
+    kept = keep_freed_memory() if spec.get("keep_freed_memory") else False
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
-    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "add_us": add_overhead_us(), "steps": []}
-    result["conv2d_ms"] = conv2d_ms(spec.get("conv_batch", 64))
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "keep_freed_memory": kept,
+              "steps": []}
+    if not spec.get("steps_only"):
+        result["add_us"] = add_overhead_us()
+        result["conv2d_ms"] = conv2d_ms(spec.get("conv_batch", 64))
     for cfg in spec.get("configs", []):
         for variant in spec.get("variants", ["seed"]):
             rate = train_step_rate(cfg["batch"], cfg["nz"], cfg["ngf"], cfg["ndf"], cfg["nc"], spec["steps"],
                                    spec["warmup"], variant)
             result["steps"].append({**cfg, "variant": variant, "img_per_s": rate})
-    if "matmul_n" in spec:
+    if "matmul_n" in spec and not spec.get("steps_only"):
         result["matmul_gflops"] = {name: matmul_gflops(spec["matmul_n"], dtype)
                                    for name, dtype in [("float32", torch.float32), ("bfloat16", torch.bfloat16)]}
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
