@@ -75,7 +75,8 @@ function describeVariant(config: TrainConfig, numClasses: number): string | unde
   if (config.spectralNorm) parts.push("--spectral-norm");
   if (config.augment.length > 0) parts.push(`--augment ${config.augment.join(",")}`);
   if (parts.length === 0) return undefined;
-  return `Variant: ${parts.join(", ")}; Adam lr ${config.lr}, betas (${config.beta1}, ${config.beta2}); ` +
+  const lr = config.lrD === config.lrG ? `${config.lrD}` : `D ${config.lrD}, G ${config.lrG}`;
+  return `Variant: ${parts.join(", ")}; Adam lr ${lr}, betas (${config.beta1}, ${config.beta2}); ` +
     `recipe ${config.recipe}`;
 }
 
