@@ -25,7 +25,13 @@ import {
   TEXT,
   withDefaults,
 } from "../cli/flags.ts";
-import { bf16ByDefault, bf16DefaultText, DEFAULT_RECIPE, RECIPE_NAMES } from "./recipes.ts";
+import {
+  bf16ByDefault,
+  bf16DefaultText,
+  DEFAULT_RECIPE_TEXT,
+  defaultRecipe,
+  RECIPE_NAMES,
+} from "./recipes.ts";
 
 // ConfigError lives with the flag parsing it reports on; mod.ts and the tasks take it from here.
 export { ConfigError };
@@ -100,8 +106,10 @@ export const TRAIN_FIELDS = {
     flag: "recipe",
     short: "r",
     kind: oneOf(RECIPE_NAMES),
-    default: DEFAULT_RECIPE,
-    help: "named defaults: seed (the notebook's loop) or stable (spectral-norm D, hinge, DiffAugment, EMA)",
+    default: (config: TrainConfig) => defaultRecipe(config.data),
+    defaultText: DEFAULT_RECIPE_TEXT,
+    help: "named defaults: seed (the notebook's loop), stable (spectral-norm D, hinge, DiffAugment, EMA) " +
+      "or large-data (stable with a BatchNorm D and no DiffAugment)",
     resume: "checkpoint",
   },
   data: {

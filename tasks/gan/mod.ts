@@ -78,7 +78,14 @@ export {
 export { ReplayBuffer, type ReplaySample } from "./replay.ts";
 export { emaCopy, emaDecay, emaUpdate } from "./ema.ts";
 export { CudaGraphStep, type CudaGraphStepOptions } from "./cuda_graph_step.ts";
-export { DEFAULT_RECIPE, type Recipe, RECIPE_NAMES, type RecipeName, RECIPES } from "./recipes.ts";
+export {
+  DEFAULT_RECIPE,
+  defaultRecipe,
+  type Recipe,
+  RECIPE_NAMES,
+  type RecipeName,
+  RECIPES,
+} from "./recipes.ts";
 export {
   type Augmentation,
   AUGMENTATIONS,

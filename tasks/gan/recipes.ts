@@ -11,13 +11,34 @@ import { cpuHasNativeBf16 } from "../../ops/cpu_features.ts";
 import type { TrainConfig } from "./config.ts";
 
 /** The recipes, by name. */
-export const RECIPE_NAMES = ["seed", "stable"] as const;
+export const RECIPE_NAMES = ["seed", "stable", "large-data"] as const;
 
 /** A recipe's name. */
 export type RecipeName = typeof RECIPE_NAMES[number];
 
-/** The recipe a run uses when `--recipe` is not given. */
+/** The recipe a run uses when `--recipe` is not given, except on the large data sets {@linkcode defaultRecipe} names. */
 export const DEFAULT_RECIPE: RecipeName = "stable";
+
+/**
+ * The recipe a run uses when `--recipe` is not given: `large-data` for Fashion-MNIST (60,000 images),
+ * `stable` for the emoji set (3,786) and image folders. Spectral norm and DiffAugment keep D from
+ * overfitting a small set; on a large one they only slow G down (docs/recipes.md has both measurements).
+ * A large folder of images takes `--recipe large-data`.
+ *
+ * @param data the `--data` setting
+ * @returns the recipe's name
+ * @example
+ * ```ts
+ * import { defaultRecipe } from "./recipes.ts";
+ * console.log(defaultRecipe("fashion-mnist"), defaultRecipe(undefined)); // large-data stable
+ * ```
+ */
+export function defaultRecipe(data: string | undefined): RecipeName {
+  return data === "fashion-mnist" ? "large-data" : DEFAULT_RECIPE;
+}
+
+/** How `--help` shows the default recipe. */
+export const DEFAULT_RECIPE_TEXT = `${DEFAULT_RECIPE}; large-data with --data fashion-mnist`;
 
 /** What a recipe is for, and the settings it brings. */
 export interface Recipe {
@@ -32,6 +53,18 @@ export interface Recipe {
   readonly bf16OnCpu?: boolean;
 }
 
+/** What the stable and large-data recipes share: hinge loss, EMA of G with warm-up, half width, 7,000 steps. */
+const HINGE_EMA_HALF_WIDTH: Readonly<Partial<TrainConfig>> = {
+  loss: "hinge",
+  ema: 0.999,
+  emaRampup: 0.05,
+  ngf: 32,
+  ndf: 32,
+  batchSize: 64,
+  epochs: 100_000,
+  maxSteps: 7000,
+};
+
 /** Every recipe. */
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
   seed: {
@@ -41,18 +74,13 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
   stable: {
     summary: "spectral-norm D without BatchNorm, hinge loss, DiffAugment on every D input, EMA of G with " +
       "warm-up, half-width networks at batch 64, 7,000 steps; bf16 and channels_last on a CPU with bf16",
-    settings: {
-      loss: "hinge",
-      spectralNorm: true,
-      augment: ["color", "translation", "cutout"],
-      ema: 0.999,
-      emaRampup: 0.05,
-      ngf: 32,
-      ndf: 32,
-      batchSize: 64,
-      epochs: 100_000,
-      maxSteps: 7000,
-    },
+    settings: { ...HINGE_EMA_HALF_WIDTH, spectralNorm: true, augment: ["color", "translation", "cutout"] },
+    bf16OnCpu: true,
+  },
+  "large-data": {
+    summary: "for large data sets (the default on Fashion-MNIST): the stable recipe with BatchNorm in D " +
+      "instead of spectral norm and without DiffAugment",
+    settings: HINGE_EMA_HALF_WIDTH,
     bf16OnCpu: true,
   },
 };
@@ -76,7 +104,7 @@ export function recipeDefault<K extends keyof TrainConfig>(
   base: TrainConfig[K] | ((config: TrainConfig) => TrainConfig[K]),
 ): (config: TrainConfig) => TrainConfig[K] {
   return (config) => {
-    const value = RECIPES[config.recipe ?? DEFAULT_RECIPE]?.settings[field];
+    const value = RECIPES[config.recipe ?? defaultRecipe(config.data)]?.settings[field];
     if (value !== undefined) return value as TrainConfig[K];
     return typeof base === "function" ? (base as (config: TrainConfig) => TrainConfig[K])(config) : base;
   };
@@ -127,7 +155,7 @@ export function recipeDefaultText(field: keyof TrainConfig, base: string): strin
  * ```
  */
 export function bf16ByDefault(config: TrainConfig, nativeBf16: boolean = cpuHasNativeBf16()): boolean {
-  const recipe = RECIPES[config.recipe ?? DEFAULT_RECIPE];
+  const recipe = RECIPES[config.recipe ?? defaultRecipe(config.data)];
   return recipe?.bf16OnCpu === true && (config.device ?? "cpu") === "cpu" && nativeBf16;
 }
 

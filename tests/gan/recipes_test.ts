@@ -1,5 +1,6 @@
-// Recipes' computed defaults: the stable recipe trains in bf16 and channels_last only on a CPU that has
-// bf16 instructions; the seed recipe, CUDA runs and other CPUs stay fp32 NCHW; flags still win.
+// Recipes' computed defaults: the default recipe follows the data; the stable and large-data recipes train in
+// bf16 and channels_last only on a CPU that has bf16 instructions; the seed recipe, CUDA runs and other CPUs stay
+// fp32 NCHW; flags still win.
 import assert from "node:assert/strict";
 import { bf16ByDefault } from "../../tasks/gan/recipes.ts";
 import { parseTrainArgs, type TrainConfig } from "../../tasks/gan/config.ts";
@@ -28,4 +29,23 @@ Deno.test("cpuHasNativeBf16 reads every core's flags: avx512_bf16 or amx_bf16 on
   assert.equal(cpuHasNativeBf16("flags\t\t: fpu avx512f avx512bw\n"), false);
   assert.equal(cpuHasNativeBf16("flags : avx512_bf16\nflags : avx2\n"), false, "one core without it");
   assert.equal(cpuHasNativeBf16("processor : 0\n"), false, "no flags line (e.g. an ARM cpuinfo)");
+});
+
+Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, stable elsewhere; --recipe wins", () => {
+  const fashion = parseTrainArgs(["--data", "fashion-mnist"])!;
+  assert.equal(fashion.recipe, "large-data");
+  assert.deepEqual([fashion.spectralNorm, fashion.augment, fashion.loss, fashion.ema], [
+    false,
+    [],
+    "hinge",
+    0.999,
+  ]);
+  const emoji = parseTrainArgs([])!;
+  assert.equal(emoji.recipe, "stable");
+  assert.deepEqual([emoji.spectralNorm, emoji.augment], [true, ["color", "translation", "cutout"]]);
+  assert.equal(parseTrainArgs(["--data", "/some/folder"])!.recipe, "stable");
+  const chosen = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "stable"])!;
+  assert.deepEqual([chosen.recipe, chosen.spectralNorm], ["stable", true]);
+  const seed = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "seed"])!;
+  assert.deepEqual([seed.recipe, seed.loss, seed.batchSize], ["seed", "bce", 128]);
 });
