@@ -202,8 +202,12 @@ tensor dist_batch_norm(dist_group g, tensor x, tensor w, tensor b, tensor runnin
   GUARD_BEGIN
 #ifdef DCGAN_HAVE_GLOO
   Group& group = G(g);
-  const at::Tensor& input = dcgan::T(x);
-  if (input.dim() < 2) throw std::invalid_argument("batch norm needs (N, C, ...) input");
+  const at::Tensor& given = dcgan::T(x);
+  if (given.dim() < 2) throw std::invalid_argument("batch norm needs (N, C, ...) input");
+  // bf16 or fp16 input (autocast): statistics and normalisation in float32, as batch norm's kernels do,
+  // the output back in the input's dtype; Gloo has no all-reduce for the 16-bit types anyway
+  const bool low = given.scalar_type() == at::kBFloat16 || given.scalar_type() == at::kHalf;
+  const at::Tensor input = low ? given.to(at::kFloat) : given;
   const int64_t channels = input.size(1);
   std::vector<int64_t> dims{0};
   for (int64_t d = 2; d < input.dim(); d++) dims.push_back(d);
@@ -225,6 +229,7 @@ tensor dist_batch_norm(dist_group g, tensor x, tensor w, tensor b, tensor runnin
     dcgan::T(running_mean).mul_(1 - momentum).add_(mean.detach(), momentum);
     dcgan::T(running_var).mul_(1 - momentum).add_(var.detach() * (total / std::max(total - 1, 1.0)), momentum);
   }
+  if (low) y = y.to(given.scalar_type());
   return dcgan::wrap(std::move(y));
 #else
   missing();

@@ -5,7 +5,7 @@
 export const SOURCE_SHA256: Readonly<Record<string, string>> = {
   "conv_fast.cpp": "90a95d0c339f04a009200125018d8ea1bd74c6f9bd5ef127d54d7265382c99f8",
   "cuda.cpp": "9c2e4a8f348274b81f00cdb6b1ca0bb0a74bfdf72c3d41060c6d81029142b6da",
-  "dist.cpp": "41003878cde0f2ce6ff5bd489ffc33c9f6443dcf41fb25c530c2cd5de94cdf84",
+  "dist.cpp": "93812ca76c52a468c550186d76ba728fe52a9d4978e1d9a6f84029408ca4930c",
   "shim.cpp": "9be899c6347c4329ea825eb39cf27db592bf59ab8ae0094b2bf061f469026d06",
   "shim.h": "8c8aea19c47484c9a5a1818a8e222156ad836713dc8c95da4eafefebbf89f02c",
   "shim_internal.h": "22114cef5c508d07c19562baab90737800cc151721ad67e80ccca736ca6c6080",
