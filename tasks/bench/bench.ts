@@ -291,7 +291,7 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   const configs: StepConfig[] = quick
     ? [{ batch: 8, nz: 16, ngf: 8, ndf: 8, nc: 3 }]
     : [64, 128].map((batch) => ({ batch, nz: 128, ngf: 64, ndf: 64, nc: 3 }));
-  const steps = quick ? 2 : 3;
+  const steps = quick ? 2 : 5; // timed steps of each step row; the rows give their median
   const matmulN = quick ? 512 : 2048;
   const warmup = 1;
   console.error(

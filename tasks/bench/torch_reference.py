@@ -12,6 +12,7 @@ Prints one JSON object on stdout.
 import ctypes
 import json
 import resource
+import statistics
 import sys
 import time
 
@@ -93,7 +94,7 @@ def weights_init(m):
 
 
 def train_step_rate(batch, nz, ngf, ndf, nc, steps, warmup, variant="seed"):
-    """img/s of the seed's step; variant "bf16_channels_last" lays out the networks and the real batch as
+    """img/s of the seed's step (its median over `steps`); variant "bf16_channels_last" lays out the networks and the real batch as
     channels_last and runs them under torch.autocast("cpu", dtype=torch.bfloat16), D's output cast to
     float32 for BCELoss (what `--amp bf16 --channels-last` does on our side)."""
     netG = Generator(nz, ngf, nc)
@@ -146,11 +147,12 @@ def train_step_rate(batch, nz, ngf, ndf, nc, steps, warmup, variant="seed"):
 
     for _ in range(warmup):
         step()
-    start = time.perf_counter()
+    times = []
     for _ in range(steps):
+        start = time.perf_counter()
         step()
-    elapsed = time.perf_counter() - start
-    return batch * steps / elapsed
+        times.append(time.perf_counter() - start)
+    return batch / statistics.median(times)  # the median step: one slow step does not move it
 
 
 def add_overhead_us(n=200000):
