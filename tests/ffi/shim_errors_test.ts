@@ -22,6 +22,7 @@ const CANNOT_FAIL: Partial<Record<Entry, string>> = {
   t_free: "deletes a handle; at::Tensor's destructor is noexcept",
   t_live_count: "reads an atomic counter",
   t_get_num_threads: "reads ATen's thread count",
+  t_keep_freed_memory: "calls mallopt; answers 0 where the C library is not glibc",
   t_set_cudnn: "sets two flags of ATen's global context",
   t_autocast_cpu_exit: "restores CPU autocast's flag, dtype and nesting count",
   t_cuda_is_available: "its body catches everything and answers 0",
