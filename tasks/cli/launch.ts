@@ -3,8 +3,8 @@
  * `--nnodes`, `--node-rank`, `--master-addr`, `--master-port` across machines) starts N workers, each
  * `deno run -A tasks/cli/train.ts` with the same flags and torchrun's variables RANK, WORLD_SIZE,
  * LOCAL_RANK, MASTER_ADDR and MASTER_PORT. A process that finds WORLD_SIZE set is a worker: it joins the
- * Gloo group and trains its shard. Rank 0 writes the run; the other ranks train into a private temporary
- * folder that is removed when they end (a `--resume` copies the checkpoint of `--out` there first).
+ * Gloo group and trains its shard. Rank 0 writes the run; the other ranks write nothing (a `--resume`
+ * reads rank 0's checkpoint in `--out` on every rank).
  *
  * Faults: a worker that exits with an error stops the others (SIGTERM, then SIGKILL after a grace) and
  * the launcher names it; one that hangs makes the others' exchange fail at `--dist-timeout`. SIGINT,
@@ -105,22 +105,20 @@ export function agreedStop(group: ProcessGroup, signal: AbortSignal): () => bool
 }
 
 /**
- * The config of a rank other than 0: the same run, written into a private temporary folder (with
- * `--resume`, holding a copy of the checkpoint in `--out`), without evals or snapshots.
+ * The config of a rank other than 0: the same run without evals or snapshots. It writes nothing (rank 0
+ * writes the run); with `--resume` it reads rank 0's checkpoint in `--out`, which must be on this machine.
  *
  * @param config the command line's config
  * @param rank this worker's rank
- * @returns the config, whose `out` is the folder to remove at the end
+ * @returns the config
  * @throws {ConfigError} when `--resume` finds no checkpoint in `--out` on this machine
  */
 export async function followerConfig(config: TrainConfig, rank: number): Promise<TrainConfig> {
-  const scratch = await Deno.makeTempDir({ prefix: `dcgan-rank${rank}-` });
   if (config.resume) {
     const checkpoint = join(config.out, CHECKPOINT_FILE);
     try {
-      await Deno.copyFile(checkpoint, join(scratch, CHECKPOINT_FILE));
+      (await Deno.open(checkpoint)).close();
     } catch (error) {
-      await Deno.remove(scratch, { recursive: true });
       throw new ConfigError(
         `Rank ${rank} cannot read ${checkpoint} (${
           (error as Error).message
@@ -129,7 +127,7 @@ export async function followerConfig(config: TrainConfig, rank: number): Promise
       );
     }
   }
-  return { ...config, out: scratch, overwrite: false, evalEvery: 0, saveEvery: 0 };
+  return { ...config, overwrite: false, evalEvery: 0, saveEvery: 0 };
 }
 
 /** SIGINT and SIGHUP, which a terminal sends to every process of the job, are the launcher's to handle. */

@@ -191,15 +191,14 @@ export async function main(args: string[]): Promise<number> {
 
 /**
  * One rank of a data-parallel job (./launch.ts): joins the group, then trains its shard; rank 0 shows
- * and writes the run, the others train into a temporary folder and print only their errors.
+ * and writes the run, the others write nothing and print only their errors.
  */
 async function trainWorker(args: string[], config: TrainConfig, worker: WorkerEnv): Promise<number> {
   const { rank } = worker;
   if (launchedWorker()) leaveTerminalSignalsToLauncher();
   const run = new ConsoleRun(settingsGiven(args), launchedWorker() ? ["SIGTERM"] : undefined);
-  let ownConfig: TrainConfig | undefined;
   try {
-    ownConfig = rank === 0 ? config : await followerConfig(config, rank);
+    const ownConfig = rank === 0 ? config : await followerConfig(config, rank);
     using group = joinGroup(worker, config);
     const hooks = rank === 0 ? run.hooks : { explicit: run.explicit };
     const result = await train(ownConfig, {
@@ -215,8 +214,6 @@ async function trainWorker(args: string[], config: TrainConfig, worker: WorkerEn
     run.close();
     console.error(`error: rank ${rank}: ${(error as Error).message}`);
     return error instanceof ConfigError ? 2 : 1;
-  } finally {
-    if (rank !== 0 && ownConfig) await Deno.remove(ownConfig.out, { recursive: true }).catch(() => {});
   }
 }
 

@@ -166,7 +166,8 @@ export async function truncateMetrics(path: string, step: number): Promise<Trunc
  * ```
  */
 export class MetricsWriter {
-  readonly #file: Deno.FsFile;
+  /** The file; none for a writer that keeps nothing ({@linkcode MetricsWriter.discarding}). */
+  readonly #file?: Deno.FsFile;
   /** The file's length up to the end of its last complete line. */
   #length: number;
   readonly #encoder = new TextEncoder();
@@ -177,7 +178,7 @@ export class MetricsWriter {
   /** The file written to. */
   readonly path: string;
 
-  private constructor(path: string, file: Deno.FsFile, length: number) {
+  private constructor(path: string, file: Deno.FsFile | undefined, length: number) {
     this.path = path;
     this.#file = file;
     this.#length = length;
@@ -211,6 +212,16 @@ export class MetricsWriter {
       file.close();
       throw new Error(describe("open", path, error), { cause: error });
     }
+  }
+
+  /**
+   * A writer that writes no file: its lines are dropped at each flush. A data-parallel rank other than
+   * 0 logs with it, so that rank 0 alone writes metrics.jsonl.
+   *
+   * @returns the writer
+   */
+  static discarding(): MetricsWriter {
+    return new MetricsWriter("(none)", undefined, 0);
   }
 
   /**
@@ -257,6 +268,7 @@ export class MetricsWriter {
   }
 
   async #write(bytes: Uint8Array): Promise<void> {
+    if (!this.#file) return;
     try {
       await this.#file.seek(this.#length, Deno.SeekMode.Start);
       let written = 0;
@@ -267,14 +279,14 @@ export class MetricsWriter {
       }
       this.#length += bytes.length;
     } catch (error) {
-      await this.#file.truncate(this.#length).catch(() => {}); // no torn line left behind
+      await this.#file?.truncate(this.#length).catch(() => {}); // no torn line left behind
       throw new Error(describe("append to", this.path, error), { cause: error });
     }
   }
 
   /** Closes the file; lines added since the last flush are dropped. */
   close(): void {
-    this.#file.close();
+    this.#file?.close();
   }
 
   /** Closes the file (for `using`). */

@@ -58,6 +58,16 @@ function inlineExecutor(onReply: (reply: JobReply) => void): Executor {
   return { post: (id, job) => queue.push(id, job), close: () => {} };
 }
 
+/** Answers every job at once and does none: nothing is written, no work is counted. */
+function discardingExecutor(onReply: (reply: JobReply) => void): Executor {
+  const none: VisualsWork = { framesEncoded: 0, metricLinesRead: 0, plotsDrawn: 0 };
+  return {
+    post: (id, job) =>
+      queueMicrotask(() => onReply({ id, ok: true, result: job.kind === "work" ? none : undefined })),
+    close: () => {},
+  };
+}
+
 /** The writers not yet closed, for {@linkcode settleRunWriters}. */
 const OPEN = new Set<RunWriter>();
 
@@ -115,7 +125,7 @@ export class RunWriter {
    */
   ready: Promise<void> = Promise.resolve();
 
-  private constructor(inline: boolean) {
+  private constructor(where: "worker" | "inline" | "nowhere") {
     const onReply = (reply: JobReply) => {
       if (!reply.ok) this.#failure ??= new Error(reply.message);
       this.#answer.get(reply.id)?.(reply);
@@ -126,7 +136,11 @@ export class RunWriter {
       this.#failure ??= error;
       for (const id of [...this.#answer.keys()]) onReply({ id, ok: false, message: error.message });
     };
-    this.#executor = inline ? inlineExecutor(onReply) : workerExecutor(onReply, onFailure);
+    this.#executor = where === "inline"
+      ? inlineExecutor(onReply)
+      : where === "nowhere"
+      ? discardingExecutor(onReply)
+      : workerExecutor(onReply, onFailure);
   }
 
   /**
@@ -138,13 +152,30 @@ export class RunWriter {
    * @returns the writer; {@linkcode RunWriter.close} it when the run ends
    */
   static open(out: string, options: RunWriterOptions = {}): RunWriter {
-    const writer = new RunWriter(options.inline ?? false);
+    const writer = new RunWriter(options.inline ? "inline" : "worker");
     OPEN.add(writer);
     const { plotEverySeconds = 5, plotShare = 0.1 } = options;
     writer.ready = writer.#post({ kind: "open", out, options: { plotEverySeconds, plotShare } }).then(
       () => {},
     );
     return writer;
+  }
+
+  /**
+   * A writer that writes nothing: each job is answered at once, and {@linkcode RunWriter.work} counts
+   * nothing. What a data-parallel rank other than 0 trains with, so that rank 0 alone writes the run.
+   *
+   * @returns the writer
+   * @example
+   * ```ts
+   * import { RunWriter } from "./run_writer.ts";
+   * const writer = RunWriter.discarding();
+   * writer.losses([{ lossD: 1.3, lossG: 0.8, dx: 0.6, dgz1: 0.4 }], { force: true });
+   * console.log(await writer.work()); // { framesEncoded: 0, metricLinesRead: 0, plotsDrawn: 0 }
+   * ```
+   */
+  static discarding(): RunWriter {
+    return new RunWriter("nowhere");
   }
 
   #post(job: OutputJob, transfer: ArrayBuffer[] = []): Promise<JobReply> {

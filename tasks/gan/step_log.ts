@@ -84,13 +84,17 @@ export class StepLog {
   /**
    * Opens the metrics file for appending.
    *
-   * @param path the run's metrics.jsonl
+   * @param path the run's metrics.jsonl; undefined: no file (a data-parallel rank other than 0)
    * @param run the trainer, the config's `epochs`, `logEvery` and `device`, and the batches per epoch
    * @param targets the writer, the log and the `onStep` hook
    * @returns the step log; {@linkcode StepLog.close} it when the run ends
    */
-  static async open(path: string, run: StepLogRun, targets: StepLogTargets): Promise<StepLog> {
-    return new StepLog(await MetricsWriter.open(path), run, targets);
+  static async open(path: string | undefined, run: StepLogRun, targets: StepLogTargets): Promise<StepLog> {
+    return new StepLog(
+      path === undefined ? MetricsWriter.discarding() : await MetricsWriter.open(path),
+      run,
+      targets,
+    );
   }
 
   /**

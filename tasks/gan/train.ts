@@ -83,13 +83,14 @@ function describeVariant(config: TrainConfig, numClasses: number): string | unde
 /**
  * Step 1, the run folder: checks the device, opens the folder (refusing an existing run without
  * `resume` or `overwrite`, taking its lock, removing stale temporary files), and with `resume` merges the
- * checkpoint's config (by each setting's resume rule) and cuts metrics.jsonl back to its step.
+ * checkpoint's config (by each setting's resume rule) and cuts metrics.jsonl back to its step. A
+ * data-parallel rank other than 0 opens nothing and only reads the checkpoint.
  */
 async function prepareRun(
   config: TrainConfig,
   hooks: TrainHooks,
   log: (line: string) => void,
-): Promise<{ config: TrainConfig; resumed?: LoadedRun; folder: RunFolder }> {
+): Promise<{ config: TrainConfig; resumed?: LoadedRun; folder?: RunFolder }> {
   const { device } = config;
   if (device !== "cpu" && !cudaIsAvailable()) {
     throw new ConfigError(
@@ -97,6 +98,12 @@ async function prepareRun(
     );
   }
   if (device !== "cpu") setCudnn({ benchmark: true }); // the seed's `cudnn.benchmark = True`
+  if (!writesRun(hooks)) {
+    // a rank other than 0 writes nothing: no lock, no metrics cut; resuming, it reads rank 0's checkpoint
+    if (!config.resume) return { config };
+    const resumed = await loadRunCheckpoint(join(config.out, CHECKPOINT_FILE));
+    return { config: resumeConfig(resumed.config, config, hooks.explicit), resumed };
+  }
   const folder = await openRunFolder(config.out, { resume: config.resume, overwrite: config.overwrite, log });
   try {
     if (!config.resume) return { config, folder };
@@ -114,6 +121,11 @@ async function prepareRun(
     folder.release();
     throw error;
   }
+}
+
+/** Whether this process writes the run: one alone, or rank 0 of a data-parallel job. */
+function writesRun(hooks: TrainHooks): boolean {
+  return (hooks.parallel?.rank ?? 0) === 0;
 }
 
 /** What step 2 gives: the images, their batches (and the host loader they follow), channels and classes. */
@@ -190,7 +202,7 @@ async function buildRun(
         position.epoch + 1
       }, batch ${position.batch}, step ${position.globalStep}`,
     );
-  } else {
+  } else if ((sync?.rank ?? 0) === 0) {
     await writeFileAtomic(
       join(config.out, "config.json"),
       new TextEncoder().encode(JSON.stringify(config, null, 2)),
@@ -240,7 +252,8 @@ function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefi
 async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => void) {
   const { config, batches, writer } = run;
   const { batchesPerEpoch } = batches;
-  const steps = await StepLog.open(join(config.out, METRICS_FILE), { ...run, batchesPerEpoch }, {
+  const metrics = writesRun(hooks) ? join(config.out, METRICS_FILE) : undefined;
+  const steps = await StepLog.open(metrics, { ...run, batchesPerEpoch }, {
     writer,
     log,
     onStep: hooks.onStep,
@@ -293,10 +306,10 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
  * from the next batch), every run draws its loss plot and a real batch beside its fakes, and waits for
  * its writer.
  */
-async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void> {
+async function finishRun(run: Run, reason: TrainResult["reason"], writes: boolean): Promise<void> {
   if (reason !== "done") saveOutputs(run, "fake_samples_last.png", false);
   run.writer.losses([], { force: true });
-  await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));
+  if (writes) await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));
   await run.writer.settle();
 }
 
@@ -330,7 +343,7 @@ export async function train(
   const log = hooks.log ?? (() => {});
   const prepared = await prepareRun(config, hooks, log);
   // the writer's worker starts while the data loads; it reads metrics.jsonl as the checkpoint left it
-  const writer = RunWriter.open(prepared.config.out);
+  const writer = writesRun(hooks) ? RunWriter.open(prepared.config.out) : RunWriter.discarding();
   try {
     const data = await loadData(prepared.config, log, hooks.parallel);
     try {
@@ -342,7 +355,7 @@ export async function train(
     }
   } finally {
     writer.close();
-    prepared.folder.release();
+    prepared.folder?.release();
   }
 }
 
@@ -368,7 +381,7 @@ async function trainRun(
       batchesPerEpoch,
     });
     const reason = await trainEpochs(run, hooks, log);
-    await finishRun(run, reason);
+    await finishRun(run, reason, writesRun(hooks));
     const { position } = run;
     return {
       out: run.config.out,

@@ -65,8 +65,9 @@ export interface TrainHooks {
   log?: (line: string) => void;
   /**
    * This process is one rank of a data-parallel job (./data_parallel.ts): it trains on its shard with
-   * `batchSize` / world size images a step, and the trainer exchanges with the other ranks. The caller
-   * gives the other ranks an `out` of their own: rank 0 writes the run. Default: one process.
+   * `batchSize` / world size images a step, and the trainer exchanges with the other ranks. Rank 0 alone
+   * writes the run; the others write nothing (with `resume`, they read rank 0's checkpoint in `out`).
+   * Default: one process.
    */
   parallel?: StepSync;
 }

@@ -27,11 +27,12 @@ function freePort(): number {
 async function launch(
   args: string[],
   onLines?: (stdout: string, launcher: Deno.ChildProcess, pids: number[]) => void,
+  env: Record<string, string> = {},
 ) {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", TRAIN, "--master-port", String(freePort()), ...args],
-    env: { DCGAN_LAUNCH_GRACE_S: "2" },
+    env: { DCGAN_LAUNCH_GRACE_S: "2", ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -58,12 +59,13 @@ Deno.test("--nproc-per-node 2 trains; SIGTERM saves rank 0's checkpoint and --re
   const data = await makeImageFolder(12); // 6 images a rank: 3 steps of 2 an epoch
   const straight = await Deno.makeTempDir();
   const split = await Deno.makeTempDir();
+  const tmp = await Deno.makeTempDir(); // the straight run's TMPDIR: rank 1 writes nothing, there either
   try {
     const base = ["--data", data, "--epochs", "2", "--seed", "5", ...TINY];
     let signalled = false;
     // the run never stopped and the run stopped by SIGTERM, side by side
     const [a, b] = await Promise.all([
-      launch([...base, "--out", straight]),
+      launch([...base, "--out", straight], undefined, { TMPDIR: tmp }),
       launch([...base, "--out", split], (stdout, launcher) => {
         if (!signalled && steps(stdout) >= 2) {
           signalled = true;
@@ -73,6 +75,13 @@ Deno.test("--nproc-per-node 2 trains; SIGTERM saves rank 0's checkpoint and --re
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(steps(a.stdout), 6, "one log line a step, from rank 0 alone");
+    const written = await readMetrics<Metric>(straight);
+    assert.deepEqual(
+      written.map((m) => m.step),
+      [1, 2, 3, 4, 5, 6],
+      "one metrics line a step, from rank 0 alone",
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(tmp)), [], "rank 1 made no folder of its own");
     assert.equal(b.code, 143, b.stderr);
     assert.match(b.stderr, /SIGTERM: stopping every rank/);
     const stoppedAt = (await readMetrics<Metric>(split)).length;
@@ -91,7 +100,7 @@ Deno.test("--nproc-per-node 2 trains; SIGTERM saves rank 0's checkpoint and --re
       assert.ok(!(await Array.fromAsync(Deno.readDir(dir))).some((e) => /rank/.test(e.name)));
     }
   } finally {
-    for (const dir of [data, straight, split]) await Deno.remove(dir, { recursive: true });
+    for (const dir of [data, straight, split, tmp]) await Deno.remove(dir, { recursive: true });
   }
 });
 
