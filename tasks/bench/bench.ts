@@ -297,38 +297,17 @@ export async function main(args: string[]): Promise<BenchRow[]> {
   console.error(
     `bench: ${threads} threads, ${quick ? "quick (tiny configs)" : "full DCGAN 64x64"}; PyTorch runs first`,
   );
-  const torchSide = JSON.parse(
-    (await runPython(PYTHON, [
-      join(HERE, "torch_reference.py"),
-      JSON.stringify({
-        threads,
-        steps,
-        warmup,
-        configs,
-        variants: CPU_VARIANTS,
-        conv_batch: quick ? 8 : 64,
-        matmul_n: matmulN,
-      }),
-    ], "the bench"))
-      .stdout,
-  );
+  const torchReference = async (spec: Record<string, unknown>) =>
+    JSON.parse(
+      (await runPython(PYTHON, [
+        join(HERE, "torch_reference.py"),
+        JSON.stringify({ threads, steps, warmup, configs, variants: CPU_VARIANTS, ...spec }),
+      ], "the bench")).stdout,
+    );
+  const torchSide = await torchReference({ conv_batch: quick ? 8 : 64, matmul_n: matmulN });
   // PyTorch again with glibc's malloc set as our shim sets it (ffi/shim.cpp's t_keep_freed_memory), so the
   // ratios say how much is the allocator and how much the rest
-  const torchKept = JSON.parse(
-    (await runPython(PYTHON, [
-      join(HERE, "torch_reference.py"),
-      JSON.stringify({
-        threads,
-        steps,
-        warmup,
-        configs,
-        variants: CPU_VARIANTS,
-        keep_freed_memory: true,
-        steps_only: true,
-      }),
-    ], "the bench"))
-      .stdout,
-  );
+  const torchKept = await torchReference({ keep_freed_memory: true, steps_only: true });
   const rows: BenchRow[] = [];
   rows.push(ratioRow("tiny add (1 element), per call", "us", addOverheadUs(false), torchSide.add_us, false));
   rows.push(

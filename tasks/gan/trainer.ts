@@ -12,7 +12,6 @@
  * @module
  */
 
-import type { TorchError } from "../../ffi/ffi.ts";
 import { Adam } from "../../models/optim/adam.ts";
 import { createDiscriminator, createGenerator } from "../../models/dcgan/factory.ts";
 import type { DiscriminatorNetwork, GeneratorNetwork } from "../../models/dcgan/networks.ts";
