@@ -202,7 +202,7 @@ async function buildRun(
         position.epoch + 1
       }, batch ${position.batch}, step ${position.globalStep}`,
     );
-  } else if ((sync?.rank ?? 0) === 0) {
+  } else if (writesRun({ parallel: sync })) {
     await writeFileAtomic(
       join(config.out, "config.json"),
       new TextEncoder().encode(JSON.stringify(config, null, 2)),
