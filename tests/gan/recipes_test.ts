@@ -1,6 +1,6 @@
-// Recipes' computed defaults: the default recipe follows the data; the stable and large-data recipes train in
-// bf16 and channels_last only on a CPU that has bf16 instructions; the seed recipe, CUDA runs and other CPUs stay
-// fp32 NCHW; flags still win.
+// Recipes' computed defaults: the default recipe follows the data, with its batch size and run length; the
+// stable and large-data recipes train in bf16 and channels_last only on a CPU that has bf16 instructions; the
+// seed recipe, CUDA runs and other CPUs stay fp32 NCHW; flags still win.
 import assert from "node:assert/strict";
 import { bf16ByDefault } from "../../tasks/gan/recipes.ts";
 import { parseTrainArgs, type TrainConfig } from "../../tasks/gan/config.ts";
@@ -40,9 +40,11 @@ Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, sta
     "hinge",
     0.999,
   ]);
+  assert.deepEqual([fashion.batchSize, fashion.maxSteps], [64, 7000]);
   const emoji = parseTrainArgs([])!;
   assert.equal(emoji.recipe, "stable");
   assert.deepEqual([emoji.spectralNorm, emoji.augment], [true, ["color", "translation", "cutout"]]);
+  assert.deepEqual([emoji.batchSize, emoji.maxSteps], [32, 13_500], "the emoji set's measured run length");
   assert.equal(parseTrainArgs(["--data", "/some/folder"])!.recipe, "stable");
   const chosen = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "stable"])!;
   assert.deepEqual([chosen.recipe, chosen.spectralNorm], ["stable", true]);
