@@ -40,7 +40,7 @@ Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, sta
     "hinge",
     0.999,
   ]);
-  assert.deepEqual([fashion.batchSize, fashion.maxSteps], [64, 7000]);
+  assert.deepEqual([fashion.batchSize, fashion.maxSteps], [32, 13_500]);
   const emoji = parseTrainArgs([])!;
   assert.equal(emoji.recipe, "stable");
   assert.deepEqual([emoji.spectralNorm, emoji.augment], [true, ["color", "translation", "cutout"]]);
