@@ -2,6 +2,7 @@
 // makes rank 0 save at the step the ranks agree on, and --resume continues exactly (the same metrics as a
 // run never stopped). Faults end every rank with a message naming one: a worker killed, a worker hung
 // (SIGSTOP) past --dist-timeout, a port in use, an unreachable --master-addr, a batch that does not divide.
+// Two launchers with --nnodes 2 (two machines, here on one) train the same run as one launcher of two.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CHECKPOINT_FILE } from "../../tasks/gan/run_checkpoint.ts";
@@ -101,6 +102,39 @@ Deno.test("--nproc-per-node 2 trains; SIGTERM saves rank 0's checkpoint and --re
     }
   } finally {
     for (const dir of [data, straight, split, tmp]) await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--nnodes 2: two launchers, one worker each, train the run --nproc-per-node 2 trains", async () => {
+  const data = await makeImageFolder(12);
+  const [single, node0, node1] = [
+    await Deno.makeTempDir(),
+    await Deno.makeTempDir(),
+    await Deno.makeTempDir(),
+  ];
+  try {
+    const base = ["--data", data, "--epochs", "1", "--seed", "3", ...TINY];
+    const one = await launch([...base, "--out", single]);
+    assert.equal(one.code, 0, one.stderr);
+    // node 1 may start first: its worker waits for node 0's store
+    const port = String(freePort());
+    const twoMachines = ["--nnodes", "2", "--nproc-per-node", "1", "--master-port", port];
+    const [b, a] = await Promise.all([
+      launch([...base, ...twoMachines, "--node-rank", "1", "--out", node1]),
+      launch([...base, ...twoMachines, "--node-rank", "0", "--out", node0]),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(a.stdout, /Started ranks 0 \(pid \d+\) of 2/);
+    assert.match(b.stdout, /Started ranks 1 \(pid \d+\) of 2/);
+    const numbers = (m: Metric) => [m.step, m.lossD, m.lossG, m.dx];
+    assert.deepEqual(
+      (await readMetrics<Metric>(node0)).map(numbers),
+      (await readMetrics<Metric>(single)).map(numbers),
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(node1)), [], "node 1 writes nothing");
+  } finally {
+    for (const dir of [data, single, node0, node1]) await Deno.remove(dir, { recursive: true });
   }
 });
 
