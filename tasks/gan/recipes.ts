@@ -53,20 +53,14 @@ export interface Recipe {
   readonly bf16OnCpu?: boolean;
 }
 
-/**
- * What the stable and large-data recipes share: hinge loss, EMA of G with warm-up, half width, batch 32 for
- * 13,500 steps. Batch 32 beat 64 and 64 beat 128 at the same images seen on both data sets, at about the same
- * CPU time (docs/recipes.md).
- */
+/** What the stable and large-data recipes share: hinge loss, EMA of G with warm-up, half width, a run in steps. */
 const HINGE_EMA_HALF_WIDTH: Readonly<Partial<TrainConfig>> = {
   loss: "hinge",
   ema: 0.999,
   emaRampup: 0.05,
   ngf: 32,
   ndf: 32,
-  batchSize: 32,
   epochs: 100_000,
-  maxSteps: 13_500,
 };
 
 /** Every recipe. */
@@ -77,14 +71,23 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
   },
   stable: {
     summary: "spectral-norm D without BatchNorm, hinge loss, DiffAugment on every D input, EMA of G with " +
-      "warm-up, half-width networks at batch 32, 13,500 steps; bf16 and channels_last on a CPU with bf16",
-    settings: { ...HINGE_EMA_HALF_WIDTH, spectralNorm: true, augment: ["color", "translation", "cutout"] },
+      "warm-up, half-width networks at batch 64, 7,000 steps; bf16 and channels_last on a CPU with bf16",
+    // Batch 32 for 13,500 steps (the same images, the same time) scored no better on the emoji set
+    // (docs/recipes.md), so the emoji default keeps the batch it was measured with first.
+    settings: {
+      ...HINGE_EMA_HALF_WIDTH,
+      spectralNorm: true,
+      augment: ["color", "translation", "cutout"],
+      batchSize: 64,
+      maxSteps: 7000,
+    },
     bf16OnCpu: true,
   },
   "large-data": {
     summary: "for large data sets (the default on Fashion-MNIST): the stable recipe with BatchNorm in D " +
-      "instead of spectral norm and without DiffAugment",
-    settings: HINGE_EMA_HALF_WIDTH,
+      "instead of spectral norm and without DiffAugment, at batch 32 for 13,500 steps",
+    // Batch 32 beat batch 64 on Fashion-MNIST at the same images seen (FID 56-66 against 69, four runs).
+    settings: { ...HINGE_EMA_HALF_WIDTH, batchSize: 32, maxSteps: 13_500 },
     bf16OnCpu: true,
   },
 };
