@@ -8,7 +8,7 @@ data set, never as FID.
 
 REAL_PNG_FOLDER for the default set: the npm package's img/twitter/64 folder (under
 ~/.cache/deno/npm/registry.npmjs.org/emoji-datasource-twitter/16.0.0/). Each generator is a 64x64 DCGAN G
-(nz 128, any ngf) in PyTorch's keys, float32 or float16; N = 3000 samples drawn with torch.manual_seed(S),
+(any nz and ngf) in PyTorch's keys, float32 or float16; N = 3000 samples drawn with torch.manual_seed(S),
 3000 of the 3,786 real images (shuffled with seed S), transparent pixels composited on white as the loader
 does. S (default 0) picks another draw of both, to see how much the figures move between draws.
 """
@@ -18,24 +18,11 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 from PIL import Image
 
-from safetensors_io import read_safetensors
+from torch_sample import load_generator
 
 N, K = 3000, 3
-
-
-def generator(nz, ngf):
-    """PyTorch's DCGAN generator for 64x64 RGB images."""
-    layers, channels = [], [ngf * 8, ngf * 4, ngf * 2, ngf]
-    previous = nz
-    for i, c in enumerate(channels):
-        layers += [nn.ConvTranspose2d(previous, c, 4, 1 if i == 0 else 2, 0 if i == 0 else 1, bias=False),
-                   nn.BatchNorm2d(c), nn.ReLU(True)]
-        previous = c
-    layers += [nn.ConvTranspose2d(previous, 3, 4, 2, 1, bias=False), nn.Tanh()]
-    return nn.Sequential(*layers)
 
 
 def features(images):
@@ -71,12 +58,7 @@ def main():
     real = features(real_images(args[0], seed))
     real_radius = kth_neighbour_radius(real)
     for path in args[1:]:
-        state = {k.removeprefix("main."): v.float() if v.is_floating_point() else v
-                 for k, v in read_safetensors(path).items()}
-        nz, ngf = state["0.weight"].shape[0], state["0.weight"].shape[1] // 8
-        net = generator(nz, ngf)
-        net.load_state_dict(state, strict=True)
-        net.eval()
+        net, nz = load_generator(path)
         torch.manual_seed(seed)
         with torch.no_grad():
             fake = features(net(torch.randn(N, nz, 1, 1)))

@@ -279,7 +279,7 @@ export class MetricsWriter {
       }
       this.#length += bytes.length;
     } catch (error) {
-      await this.#file?.truncate(this.#length).catch(() => {}); // no torn line left behind
+      await this.#file.truncate(this.#length).catch(() => {}); // no torn line left behind
       throw new Error(describe("append to", this.path, error), { cause: error });
     }
   }

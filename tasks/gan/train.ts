@@ -60,6 +60,8 @@ interface Run {
   readonly fixed: { noise: Tensor; labels?: Tensor };
   /** Health and evals (./run_watch.ts). */
   readonly watch: RunWatch;
+  /** Whether this process writes the run: one alone, or rank 0 of a data-parallel job. */
+  readonly writes: boolean;
   position: RunPosition;
   last?: StepStats;
 }
@@ -174,7 +176,7 @@ async function buildRun(
   data: RunData,
   resumed: LoadedRun | undefined,
   log: (line: string) => void,
-  sync?: StepSync,
+  { sync, writes }: { sync?: StepSync; writes: boolean },
 ): Promise<Omit<Run, "writer" | "watch">> {
   const { device } = config;
   const { numClasses } = data;
@@ -202,7 +204,7 @@ async function buildRun(
         position.epoch + 1
       }, batch ${position.batch}, step ${position.globalStep}`,
     );
-  } else if (writesRun({ parallel: sync })) {
+  } else if (writes) {
     await writeFileAtomic(
       join(config.out, "config.json"),
       new TextEncoder().encode(JSON.stringify(config, null, 2)),
@@ -210,7 +212,17 @@ async function buildRun(
   }
   trainer.globalStep = position.globalStep;
   const { batches, loader } = data;
-  return { config, trainer, graphed, batches, loader, numClasses, fixed: { noise, labels }, position };
+  return {
+    config,
+    trainer,
+    graphed,
+    batches,
+    loader,
+    numClasses,
+    fixed: { noise, labels },
+    writes,
+    position,
+  };
 }
 
 /** One step on a batch on the run's device; its numbers stay there until read (./step_log.ts). */
@@ -252,7 +264,7 @@ function stopReason(run: Run, hooks: TrainHooks): TrainResult["reason"] | undefi
 async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => void) {
   const { config, batches, writer } = run;
   const { batchesPerEpoch } = batches;
-  const metrics = writesRun(hooks) ? join(config.out, METRICS_FILE) : undefined;
+  const metrics = run.writes ? join(config.out, METRICS_FILE) : undefined;
   const steps = await StepLog.open(metrics, { ...run, batchesPerEpoch }, {
     writer,
     log,
@@ -306,10 +318,12 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
  * from the next batch), every run draws its loss plot and a real batch beside its fakes, and waits for
  * its writer.
  */
-async function finishRun(run: Run, reason: TrainResult["reason"], writes: boolean): Promise<void> {
+async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void> {
   if (reason !== "done") saveOutputs(run, "fake_samples_last.png", false);
   run.writer.losses([], { force: true });
-  if (writes) await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));
+  if (run.writes) {
+    await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));
+  }
   await run.writer.settle();
 }
 
@@ -343,12 +357,16 @@ export async function train(
   const log = hooks.log ?? (() => {});
   const prepared = await prepareRun(config, hooks, log);
   // the writer's worker starts while the data loads; it reads metrics.jsonl as the checkpoint left it
-  const writer = writesRun(hooks) ? RunWriter.open(prepared.config.out) : RunWriter.discarding();
+  const writes = writesRun(hooks);
+  const writer = writes ? RunWriter.open(prepared.config.out) : RunWriter.discarding();
   try {
     const data = await loadData(prepared.config, log, hooks.parallel);
     try {
       using watch = await RunWatch.open(prepared.config, { ...data, log });
-      const run = await buildRun(prepared.config, data, prepared.resumed, log, hooks.parallel);
+      const run = await buildRun(prepared.config, data, prepared.resumed, log, {
+        sync: hooks.parallel,
+        writes,
+      });
       return await trainRun({ ...run, writer, watch }, prepared.resumed !== undefined, hooks, log);
     } finally {
       data.batches.dispose();
@@ -381,7 +399,7 @@ async function trainRun(
       batchesPerEpoch,
     });
     const reason = await trainEpochs(run, hooks, log);
-    await finishRun(run, reason, writesRun(hooks));
+    await finishRun(run, reason);
     const { position } = run;
     return {
       out: run.config.out,
