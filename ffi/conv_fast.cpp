@@ -15,8 +15,10 @@
 // float32 and bfloat16 (oneDNN's bf16 kernels), NCHW and channels_last: the output is channels_last when
 // the input or the weight is, as libtorch's oneDNN convolutions choose. Under CPU autocast the route does
 // what autocast's conv_transpose2d wrapper does, since it bypasses the dispatcher: it casts the arguments
-// to the dtype that wrapper would (float32 in libtorch 1.13, autocast's dtype in 2.x: asked of the
-// running libtorch once) and runs with autocast excluded, as a native op's forward and backward run.
+// and runs with autocast excluded, as a native op's forward and backward run. It casts to autocast's dtype,
+// as PyTorch 2.x's CPU autocast lists conv_transpose2d, on every libtorch: 1.13 listed it as float32, which
+// left a third of a DCGAN step's convolution time in float32 (docs/speed.md). With the fast paths off,
+// libtorch's own wrapper decides, so that run stays op for op the running PyTorch's.
 #include "shim.h"
 #include "shim_internal.h"
 
@@ -141,18 +143,6 @@ at::Tensor route(const at::Tensor& x, const at::Tensor& w, const c10::optional<a
   return FastConvTranspose2d::apply(x, w, b, g);
 }
 
-// The dtype CPU autocast's conv_transpose2d wrapper casts to: libtorch 1.13 lists the op as float32,
-// 2.x as lower precision (autocast's dtype). Asked of the running libtorch once, by a 1x1 transposed
-// convolution under the current autocast state (on when this is called).
-at::ScalarType autocast_dtype_of_conv_transpose() {
-  static const bool lowers = [] {
-    at::NoGradGuard no_grad;
-    const at::Tensor one = at::ones({1, 1, 1, 1});
-    return at::conv_transpose2d(one, one).scalar_type() != at::kFloat;
-  }();
-  return lowers ? dcgan::autocast_cpu_dtype() : at::kFloat;
-}
-
 }  // namespace
 
 namespace dcgan {
@@ -160,16 +150,22 @@ namespace dcgan {
 at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                             at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
                             int64_t groups, at::IntArrayRef dilation) {
-  if (!x.device().is_cpu() || !autocast_cpu_enabled()) {
+  if (!x.device().is_cpu() || !autocast_cpu_enabled() || !fast_paths.load(std::memory_order_relaxed)) {
     return route(x, w, b, stride, padding, output_padding, groups, dilation);
   }
-  // CPU autocast's wrapper: cast (weights through its cache), then run with autocast excluded
-  const at::ScalarType to = autocast_dtype_of_conv_transpose();
+  // CPU autocast's wrapper as PyTorch 2.x has it: cast (weights through its cache), run with autocast excluded
+  const at::ScalarType to = dcgan::autocast_cpu_dtype();
   const at::Tensor xc = at::autocast::cached_cast(to, x, c10::DeviceType::CPU);
   const at::Tensor wc = at::autocast::cached_cast(to, w, c10::DeviceType::CPU);
   const c10::optional<at::Tensor> bc = at::autocast::cached_cast(to, b, c10::DeviceType::CPU);
+  if (!fast_applies(xc, wc, bc, stride, padding, output_padding, groups, dilation)) {
+    // a layer the route does not take keeps libtorch's own wrapper: libtorch 1.13 computes a bfloat16
+    // conv_transpose2d as a plain convolution (its oneDNN backend has no transposed case before 2.0)
+    return at::conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation);
+  }
   c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
-  return route(xc, wc, bc, stride, padding, output_padding, groups, dilation);
+  const Geometry g{{stride[0], stride[1]}, {padding[0], padding[1]}, {output_padding[0], output_padding[1]}};
+  return FastConvTranspose2d::apply(xc, wc, bc, g);
 }
 
 }  // namespace dcgan

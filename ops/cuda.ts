@@ -161,8 +161,8 @@ export type AutocastDType = Extract<DType, "bfloat16" | "float16">;
 /**
  * Runs `fn` under autocast, as `with torch.autocast(device_type, dtype=dtype, enabled=enabled)`:
  * libtorch runs convolutions and matrix products in `dtype` and keeps precision-sensitive ops in
- * float32, by its op lists for that device (on the CPU, libtorch 1.13 keeps ConvTranspose2d in float32;
- * 2.x lowers it too). Leaving the outermost region clears the cache of weight casts, as PyTorch does.
+ * float32, by its op lists for that device (on the CPU, ConvTranspose2d runs in `dtype` as PyTorch 2.x
+ * lists it, on libtorch 1.13 too, unless `setFastPaths(false)` leaves 1.13's float32). Leaving the outermost region clears the cache of weight casts, as PyTorch does.
  * On CUDA, as in PyTorch, `binary_cross_entropy` refuses autocast: compute such losses outside, on
  * `output.to("float32")`.
  *
