@@ -44,7 +44,7 @@ Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, sta
   const emoji = parseTrainArgs([])!;
   assert.equal(emoji.recipe, "stable");
   assert.deepEqual([emoji.spectralNorm, emoji.augment], [true, ["color", "translation", "cutout"]]);
-  assert.deepEqual([emoji.batchSize, emoji.maxSteps], [64, 7000], "the emoji set's measured run length");
+  assert.deepEqual([emoji.batchSize, emoji.maxSteps], [64, 9000], "the emoji set's measured run length");
   assert.equal(parseTrainArgs(["--data", "/some/folder"])!.recipe, "stable");
   const chosen = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "stable"])!;
   assert.deepEqual([chosen.recipe, chosen.spectralNorm], ["stable", true]);

@@ -30,7 +30,7 @@ Deno.test("train({ data, ...a few settings }) runs the config the CLI makes of t
         32,
         "hinge",
         0.999,
-        7000,
+        9000,
       ]);
       const wgan = ["--recipe", "seed", "--loss", "wgan-gp", "--lr", "0.0003"];
       assert.deepEqual(
