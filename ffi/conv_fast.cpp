@@ -134,13 +134,19 @@ bool fast_applies(const at::Tensor& x, const at::Tensor& w, const c10::optional<
   return true;
 }
 
+// The route itself, for arguments fast_applies accepted.
+at::Tensor apply_fast(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                      at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding) {
+  const Geometry g{{stride[0], stride[1]}, {padding[0], padding[1]}, {output_padding[0], output_padding[1]}};
+  return FastConvTranspose2d::apply(x, w, b, g);
+}
+
 at::Tensor route(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
                  at::IntArrayRef padding, at::IntArrayRef output_padding, int64_t groups, at::IntArrayRef dilation) {
   if (!fast_applies(x, w, b, stride, padding, output_padding, groups, dilation)) {
     return at::conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation);
   }
-  const Geometry g{{stride[0], stride[1]}, {padding[0], padding[1]}, {output_padding[0], output_padding[1]}};
-  return FastConvTranspose2d::apply(x, w, b, g);
+  return apply_fast(x, w, b, stride, padding, output_padding);
 }
 
 }  // namespace
@@ -159,13 +165,12 @@ at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10:
   const at::Tensor wc = at::autocast::cached_cast(to, w, c10::DeviceType::CPU);
   const c10::optional<at::Tensor> bc = at::autocast::cached_cast(to, b, c10::DeviceType::CPU);
   if (!fast_applies(xc, wc, bc, stride, padding, output_padding, groups, dilation)) {
-    // a layer the route does not take keeps libtorch's own wrapper: libtorch 1.13 computes a bfloat16
-    // conv_transpose2d as a plain convolution (its oneDNN backend has no transposed case before 2.0)
+    // a layer the route does not take keeps libtorch's own wrapper: libtorch 1.13's bfloat16
+    // conv_transpose2d on the CPU silently computes a plain convolution (a 2x2 output for 8x8, measured)
     return at::conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation);
   }
   c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
-  const Geometry g{{stride[0], stride[1]}, {padding[0], padding[1]}, {output_padding[0], output_padding[1]}};
-  return FastConvTranspose2d::apply(xc, wc, bc, g);
+  return apply_fast(xc, wc, bc, stride, padding, output_padding);
 }
 
 }  // namespace dcgan

@@ -3,7 +3,7 @@
 
 /** SHA-256 of each C++ source of the shim, by file name in ffi/. */
 export const SOURCE_SHA256: Readonly<Record<string, string>> = {
-  "conv_fast.cpp": "01e62e83965524491c56a0648dd43e01f8bd38dacd46077fa8cd690a0bb5d02d",
+  "conv_fast.cpp": "50305ac47e28578bc8681e5e07c699a9ceb94768776eb6a3da4ae195b2104ded",
   "cuda.cpp": "9c2e4a8f348274b81f00cdb6b1ca0bb0a74bfdf72c3d41060c6d81029142b6da",
   "dist.cpp": "93812ca76c52a468c550186d76ba728fe52a9d4978e1d9a6f84029408ca4930c",
   "shim.cpp": "9be899c6347c4329ea825eb39cf27db592bf59ab8ae0094b2bf061f469026d06",
