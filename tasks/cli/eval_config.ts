@@ -49,6 +49,8 @@ export interface EvalConfig {
   memorization: boolean;
   /** How many samples the memorization check looks at. */
   memorizationK: number;
+  /** Also score a second real sample against the first: the scores a perfect generator would get. */
+  realBaseline: boolean;
   /** Where the networks run. */
   device: Device;
 }
@@ -131,6 +133,11 @@ const EVAL_FIELDS = {
     kind: integerAtLeast(1),
     default: 16,
     help: "samples the memorization check looks at",
+  },
+  realBaseline: {
+    flag: "real-baseline",
+    kind: SWITCH,
+    help: "also score a second real sample against the first: what a perfect generator would get",
   },
   device: { flag: "device", kind: DEVICE, default: "cpu", help: "cpu, cuda or cuda:N" },
 } as const satisfies { readonly [K in keyof EvalConfig]-?: FlagSpec<EvalConfig[K], EvalConfig> };

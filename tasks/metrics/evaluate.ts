@@ -14,9 +14,15 @@ import type { Device } from "../../ops/device.ts";
 import { cudaIsAvailable } from "../../ops/runtime.ts";
 import { writeFileAtomic } from "../../models/io/atomic_write.ts";
 import { loadDataset } from "../data/load_dataset.ts";
-import type { ImageBatch } from "../data/types.ts";
+import type { ImageBatch, ImageDataset } from "../data/types.ts";
 import type { EvalConfig } from "../cli/eval_config.ts";
-import { openScoringNetwork, scoreImages, type ScoringNetworkInfo } from "./feature_network.ts";
+import {
+  openScoringNetwork,
+  type ScoredSet,
+  scoreImages,
+  type ScoringNetwork,
+  type ScoringNetworkInfo,
+} from "./feature_network.ts";
 import { generatedBatches, realBatches } from "./images.ts";
 import { scoreSamples } from "./scores.ts";
 import { type MemorizationReport, memorizationReport } from "./memorization.ts";
@@ -58,6 +64,16 @@ export interface EvalReport {
   accuracy?: number;
   /** The nearest training image of the first samples, with `--memorization`. */
   memorization?: MemorizationReport & { grid: string };
+  /**
+   * With `--real-baseline`: a second real sample (the next images of the same seeded order, none shared)
+   * scored as if generated, what a perfect generator would get on these sample sizes.
+   */
+  realBaseline?: {
+    images: number;
+    fid: number;
+    kid: number;
+    precisionRecall?: { precision: number; recall: number; k: number };
+  };
   /** The folder that holds eval.json (and memorization.png). */
   out: string;
   /** Wall time of the whole evaluation. */
@@ -82,6 +98,30 @@ function progress(label: string, total: number, log: (line: string) => void): (d
     while (next <= done / total + 1e-9) next += 0.25;
     log(`  ${label}: ${done}/${total} images`);
   };
+}
+
+/** `--real-baseline`: the real sample against the next images of the same seeded order. */
+function scoreRealBaseline(
+  scorer: ScoringNetwork,
+  dataset: ImageDataset,
+  realSet: ScoredSet,
+  config: EvalConfig,
+  log: (line: string) => void,
+): EvalReport["realBaseline"] {
+  const images = Math.min(config.n, dataset.count - realSet.features.shape[0]!);
+  if (images < 2) {
+    throw new ConfigError(
+      `--real-baseline needs a second real sample, but the data has only ${dataset.count} images and --n takes ` +
+        `${realSet.features.shape[0]}: pass a smaller --n`,
+    );
+  }
+  const second = (function* () {
+    const skip = realSet.features.shape[0]!;
+    for (const { images } of realBatches(dataset, config.n, { ...config, skip })) yield images;
+  })();
+  using secondSet = scoreImages(scorer, second, { onBatch: progress("second real", images, log) });
+  const { fid, kid, precisionRecall } = scoreSamples(realSet, secondSet, config);
+  return { images, fid: fid.value, kid: kid.mean, precisionRecall };
 }
 
 /**
@@ -162,6 +202,9 @@ export async function evaluate(
   })();
   using fakeSet = scoreImages(scorer, generated, { onBatch: progress("generated", config.n, log) });
   const scores = scoreSamples(realSet, fakeSet, config);
+  const realBaseline = config.realBaseline
+    ? scoreRealBaseline(scorer, dataset, realSet, config, log)
+    : undefined;
   const { fid, kid, inceptionScore: is, realInceptionScore: realIs, precisionRecall: pr } = scores;
 
   let memorization: EvalReport["memorization"];
@@ -196,6 +239,7 @@ export async function evaluate(
     // the classifier's classes are F-MNIST's, the ones a conditional generator on --data fashion-mnist asks for
     accuracy: scorer.info.kind === "fashion-mnist-classifier" ? scores.accuracy : undefined,
     memorization,
+    realBaseline,
     out,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     createdAt: new Date().toISOString(),

@@ -105,11 +105,12 @@ export function* generatedBatches(
 
 /**
  * A seeded sample of `n` data set images (all of them when the set is smaller), in batches, normalized
- * to [-1, 1] as the training loader does.
+ * to [-1, 1] as the training loader does. With `skip`, the sample starts that many images later in the
+ * same seeded order, so `skip: n` draws a second sample that shares no image with the first.
  *
  * @param dataset the decoded data set
  * @param n how many images at most
- * @param options batchSize, seed (of the sample)
+ * @param options batchSize, seed (of the sample), skip (default 0)
  * @returns a generator of host batches (each a new array) with the data set indices they hold
  * @example
  * ```ts
@@ -121,25 +122,29 @@ export function* generatedBatches(
 export function* realBatches(
   dataset: ImageDataset,
   n: number,
-  options: { batchSize: number; seed: number },
+  options: { batchSize: number; seed: number; skip?: number },
 ): Generator<{ images: ImageBatch; indices: Int32Array }> {
   const loader = new BatchLoader(dataset, {
     batchSize: options.batchSize,
     seed: options.seed,
     shuffle: true,
   });
-  let left = Math.min(n, dataset.count);
+  let skip = options.skip ?? 0;
+  let left = Math.min(n, dataset.count - skip);
   for (const { images, indices } of loader.epoch(0)) {
     if (left <= 0) return;
-    const count = Math.min(left, images.shape[0]);
+    const from = Math.min(skip, images.shape[0]);
+    skip -= from;
+    const count = Math.min(left, images.shape[0] - from);
+    if (count <= 0) continue;
     const per = images.data.length / images.shape[0];
     left -= count;
     yield {
       images: {
-        data: images.data.slice(0, count * per),
+        data: images.data.slice(from * per, (from + count) * per),
         shape: [count, ...images.shape.slice(1)] as ImageBatch["shape"],
       },
-      indices: indices.slice(0, count),
+      indices: indices.slice(from, from + count),
     };
   }
 }

@@ -26,6 +26,7 @@ Deno.test("deno task eval --data fashion-mnist scores with the shipped classifie
       "--checkpoint",
       join(work, "plain.safetensors"),
       ...flags,
+      "--real-baseline",
       "--out",
       out,
     ]);
@@ -40,7 +41,19 @@ Deno.test("deno task eval --data fashion-mnist scores with the shipped classifie
     assert.match(run.stdout, /IS \d+\.\d{3} ± \d+\.\d{3} \(10 splits; real images \d+\.\d{3} ± \d+\.\d{3}\)/);
     assert.match(run.stdout, /Precision \d\.\d{3}, recall \d\.\d{3} \(k = 3\)/);
     assert.doesNotMatch(run.stdout, /Accuracy/);
+    assert.match(
+      run.stdout,
+      /A second real sample \(40 images\), the ceiling: FID \(F-MNIST features\) \d+\.\d{3}, KID .+, precision \d\.\d{3}, recall \d\.\d{3}/,
+    );
     const report = JSON.parse(await Deno.readTextFile(join(out, "eval.json")));
+    // an untrained G is far from the data; a second real sample is near it
+    assert.ok(
+      report.realBaseline.fid < report.fid / 2,
+      `baseline FID ${report.realBaseline.fid} vs ${report.fid}`,
+    );
+    // (measured: FID 106 against 826, recall 0.95 against 0; the untrained G's few shapes sit inside the
+    // real images' neighbourhoods, so its precision is 1 and says nothing here)
+    assert.ok(report.realBaseline.precisionRecall.recall > report.precisionRecall.recall + 0.5);
     assert.equal(report.fidName, "FID (F-MNIST features)");
     assert.equal(report.network.kind, "fashion-mnist-classifier");
     assert.equal(report.network.dims, 128);

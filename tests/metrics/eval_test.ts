@@ -255,6 +255,13 @@ Deno.test("generatedBatches do not depend on the batch size, and realBatches sam
   const indices = [...realBatches(dataset, 7, { batchSize: 3, seed: 2 })].flatMap((b) => [...b.indices]);
   assert.equal(indices.length, 7);
   assert.equal(new Set(indices).size, 7);
+  // skip: the same seeded order, later: the first 4 then the next 5 are all 9, none twice
+  const order = [...realBatches(dataset, 9, { batchSize: 4, seed: 2 })].flatMap((b) => [...b.indices]);
+  const later = [...realBatches(dataset, 9, { batchSize: 4, seed: 2, skip: 4 })].flatMap((
+    b,
+  ) => [...b.indices]);
+  assert.deepEqual(later, order.slice(4));
+  assert.deepEqual([...realBatches(dataset, 3, { batchSize: 2, seed: 2, skip: 9 })], []);
 });
 
 /** A random Inception-v3 with calibrated BatchNorm statistics (features of order 1), as safetensors. */
