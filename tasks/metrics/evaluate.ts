@@ -109,12 +109,6 @@ function scoreRealBaseline(
   log: (line: string) => void,
 ): EvalReport["realBaseline"] {
   const images = Math.min(config.n, dataset.count - realSet.features.shape[0]!);
-  if (images < 2) {
-    throw new ConfigError(
-      `--real-baseline needs a second real sample, but the data has only ${dataset.count} images and --n takes ` +
-        `${realSet.features.shape[0]}: pass a smaller --n`,
-    );
-  }
   const second = (function* () {
     const skip = realSet.features.shape[0]!;
     for (const { images } of realBatches(dataset, config.n, { ...config, skip })) yield images;
@@ -180,6 +174,12 @@ export async function evaluate(
   const out = config.out ?? await defaultOut(config.checkpoint);
   await Deno.mkdir(out, { recursive: true });
   const realCount = Math.min(config.n, dataset.count);
+  if (config.realBaseline && dataset.count - realCount < 2) {
+    throw new ConfigError(
+      `--real-baseline needs a second real sample, but the data has ${dataset.count} images and --n ` +
+        `${config.n} takes ${realCount} of them: pass --n ${Math.floor(dataset.count / 2)} or less`,
+    );
+  }
   log(`${scorer.info.name} features of ${realCount} real and ${config.n} generated images`);
 
   const real = (function* () {
