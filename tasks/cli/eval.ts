@@ -44,16 +44,14 @@ export function reportLines(report: EvalReport): string[] {
   if (pr) {
     lines.push(`Precision ${pr.precision.toFixed(3)}, recall ${pr.recall.toFixed(3)} (k = ${pr.k})`);
   }
-  const baseline = report.realBaseline;
-  if (baseline) {
-    const bpr = baseline.precisionRecall;
-    lines.push(
-      `A second real sample (${baseline.images} images), the ceiling: ${fidName} ${
-        fixed(baseline.fid, 3)
-      }, ` +
-        `KID ${small(baseline.kid)}` +
-        (bpr ? `, precision ${bpr.precision.toFixed(3)}, recall ${bpr.recall.toFixed(3)}` : ""),
-    );
+  if (report.realBaseline) {
+    const { images: count, fid: ceilingFid, kid: ceilingKid, precisionRecall: ceilingPr } =
+      report.realBaseline;
+    const parts = [`${fidName} ${fixed(ceilingFid, 3)}`, `KID ${small(ceilingKid)}`];
+    if (ceilingPr) {
+      parts.push(`precision ${ceilingPr.precision.toFixed(3)}, recall ${ceilingPr.recall.toFixed(3)}`);
+    }
+    lines.push(`A second real sample (${count} images), the ceiling: ${parts.join(", ")}`);
   }
   if (accuracy !== undefined) {
     lines.push(`Accuracy ${(100 * accuracy).toFixed(1)}% (the classifier's class is the one asked for)`);

@@ -100,21 +100,20 @@ function progress(label: string, total: number, log: (line: string) => void): (d
   };
 }
 
-/** `--real-baseline`: the real sample against the next images of the same seeded order. */
+/** `--real-baseline`: the real sample (its first `realCount` images) against the next images of that order. */
 function scoreRealBaseline(
   scorer: ScoringNetwork,
   dataset: ImageDataset,
-  realSet: ScoredSet,
+  real: { set: ScoredSet; count: number },
   config: EvalConfig,
   log: (line: string) => void,
 ): EvalReport["realBaseline"] {
-  const images = Math.min(config.n, dataset.count - realSet.features.shape[0]!);
+  const images = Math.min(config.n, dataset.count - real.count);
   const second = (function* () {
-    const skip = realSet.features.shape[0]!;
-    for (const { images } of realBatches(dataset, config.n, { ...config, skip })) yield images;
+    for (const batch of realBatches(dataset, config.n, { ...config, skip: real.count })) yield batch.images;
   })();
   using secondSet = scoreImages(scorer, second, { onBatch: progress("second real", images, log) });
-  const { fid, kid, precisionRecall } = scoreSamples(realSet, secondSet, config);
+  const { fid, kid, precisionRecall } = scoreSamples(real.set, secondSet, config);
   return { images, fid: fid.value, kid: kid.mean, precisionRecall };
 }
 
@@ -203,7 +202,7 @@ export async function evaluate(
   using fakeSet = scoreImages(scorer, generated, { onBatch: progress("generated", config.n, log) });
   const scores = scoreSamples(realSet, fakeSet, config);
   const realBaseline = config.realBaseline
-    ? scoreRealBaseline(scorer, dataset, realSet, config, log)
+    ? scoreRealBaseline(scorer, dataset, { set: realSet, count: realCount }, config, log)
     : undefined;
   const { fid, kid, inceptionScore: is, realInceptionScore: realIs, precisionRecall: pr } = scores;
 

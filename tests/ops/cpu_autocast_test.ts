@@ -175,7 +175,8 @@ def lower_conv_transposes(net):
             def forward(x, m=m):
                 dt = torch.get_autocast_cpu_dtype()
                 with torch.autocast("cpu", enabled=False):
-                    return F.conv_transpose2d(x.to(dt).float(), m.weight.to(dt).float(), None, m.stride, m.padding).to(dt)
+                    b = None if m.bias is None else m.bias.to(dt).float()
+                    return F.conv_transpose2d(x.to(dt).float(), m.weight.to(dt).float(), b, m.stride, m.padding).to(dt)
             m.forward = forward
 
 # each bf16 mode twice: with the running libtorch's autocast lists, and (suffix _2x) with PyTorch 2.x's
