@@ -143,6 +143,9 @@ at::Tensor apply_fast(const at::Tensor& x, const at::Tensor& w, const c10::optio
 
 at::Tensor route(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
                  at::IntArrayRef padding, at::IntArrayRef output_padding, int64_t groups, at::IntArrayRef dilation) {
+  if (dcgan::transposed_matmul_applies(x, w, b, stride, padding, output_padding, groups, dilation)) {
+    return dcgan::conv_transpose2d_as_matmul(x, w, b);
+  }
   if (!fast_applies(x, w, b, stride, padding, output_padding, groups, dilation)) {
     return at::conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation);
   }
@@ -152,6 +155,8 @@ at::Tensor route(const at::Tensor& x, const at::Tensor& w, const c10::optional<a
 }  // namespace
 
 namespace dcgan {
+
+bool fast_paths_enabled() { return fast_paths.load(std::memory_order_relaxed); }
 
 at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                             at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
@@ -164,6 +169,10 @@ at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10:
   const at::Tensor xc = at::autocast::cached_cast(to, x, c10::DeviceType::CPU);
   const at::Tensor wc = at::autocast::cached_cast(to, w, c10::DeviceType::CPU);
   const c10::optional<at::Tensor> bc = at::autocast::cached_cast(to, b, c10::DeviceType::CPU);
+  if (transposed_matmul_applies(xc, wc, bc, stride, padding, output_padding, groups, dilation)) {
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
+    return conv_transpose2d_as_matmul(xc, wc, bc);
+  }
   if (!fast_applies(xc, wc, bc, stride, padding, output_padding, groups, dilation)) {
     // a layer the route does not take keeps libtorch's own wrapper: libtorch 1.13's bfloat16
     // conv_transpose2d on the CPU silently computes a plain convolution (a 2x2 output for 8x8, measured)

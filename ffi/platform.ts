@@ -30,15 +30,15 @@ const MACOS = (arch: string) =>
   "OrbStack) or VM (UTM), following the Linux steps there (g++, and Debian's libtorch-dev or pip's torch). " +
   "Unsupported but possible: " +
   "install PyTorch (`pip3 install torch`: headers in torch/include, libraries in torch/lib) and clang " +
-  "(`xcode-select --install`), compile ffi/shim.cpp and ffi/conv_fast.cpp into a .dylib with " +
+  "(`xcode-select --install`), compile the .cpp files of ffi/ other than cuda.cpp into a .dylib with " +
   "`clang++ -std=c++17 -shared -fPIC`, and set DCGAN_SHIM to its path";
 
 const WINDOWS = (arch: string) =>
   `The libtorch shim is built on Linux only, and this is Windows (${arch}). ` +
   "Not supported natively: building the shim (build.ts compiles it with g++ into a .so). What works: " +
   "WSL 2 (`wsl --install -d Debian`), with Deno for Linux inside it, where libtorch installs as on any " +
-  "Linux (and CUDA works with pip's CUDA build of torch). Unsupported but possible: compile ffi/shim.cpp " +
-  "and ffi/conv_fast.cpp into a .dll with MSVC (`cl.exe` from Visual Studio's Build Tools) against " +
+  "Linux (and CUDA works with pip's CUDA build of torch). Unsupported but possible: compile the .cpp files of " +
+  "ffi/ other than cuda.cpp into a .dll with MSVC (`cl.exe` from Visual Studio's Build Tools) against " +
   "libtorch's Windows zip or `pip install torch`, and set DCGAN_SHIM to its path";
 
 /**

@@ -418,7 +418,8 @@ int t_uniform_(tensor a, double lo, double hi) { RETURN_STATUS(T(a).uniform_(lo,
 // ---- neural-network functionals ----
 tensor nn_conv2d(tensor x, tensor w, tensor b, const int64_t* stride, const int64_t* padding, const int64_t* dilation,
                  int64_t groups) {
-  RETURN_TENSOR(at::conv2d(T(x), T(w), maybe(b), dims_of(stride, 2), dims_of(padding, 2), dims_of(dilation, 2), groups))
+  RETURN_TENSOR(dcgan::conv2d(T(x), T(w), maybe(b), dims_of(stride, 2), dims_of(padding, 2), dims_of(dilation, 2),
+                              groups))
 }
 tensor nn_conv_transpose2d(tensor x, tensor w, tensor b, const int64_t* stride, const int64_t* padding,
                            const int64_t* output_padding, int64_t groups, const int64_t* dilation) {

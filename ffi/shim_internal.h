@@ -1,4 +1,4 @@
-// Internal to the shim's C++ files (shim.cpp, conv_fast.cpp, cuda.cpp), not part of the C ABI: handle
+// Internal to the shim's C++ files (shim.cpp, conv_fast.cpp, conv_matmul.cpp, cuda.cpp), not part of the C ABI: handle
 // access, the shared last-error slot and the GUARD macros that keep every C++ exception on this side.
 #pragma once
 #include "shim.h"
@@ -28,6 +28,19 @@ at::ScalarType autocast_cpu_dtype();
 at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                             at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
                             int64_t groups, at::IntArrayRef dilation);
+/** Whether the fast paths (this file's route and conv_matmul.cpp's) are on: nn_set_fast_paths. */
+bool fast_paths_enabled();
+
+// Defined in conv_matmul.cpp.
+/** at::conv2d, as a matrix product where the kernel covers the whole input (bfloat16 on the CPU). */
+at::Tensor conv2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b, at::IntArrayRef stride,
+                  at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
+/** Whether conv_transpose2d_as_matmul computes what at::conv_transpose2d would: a 1x1 bfloat16 input, no padding. */
+bool transposed_matmul_applies(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                               at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
+                               int64_t groups, at::IntArrayRef dilation);
+/** A transposed convolution of a 1x1 input as one matrix product (autograd through ATen's mm). */
+at::Tensor conv_transpose2d_as_matmul(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
 
 /** The tensor behind a handle. */
 inline at::Tensor& T(tensor handle) { return *static_cast<at::Tensor*>(handle); }

@@ -3,10 +3,11 @@
 
 /** SHA-256 of each C++ source of the shim, by file name in ffi/. */
 export const SOURCE_SHA256: Readonly<Record<string, string>> = {
-  "conv_fast.cpp": "50305ac47e28578bc8681e5e07c699a9ceb94768776eb6a3da4ae195b2104ded",
+  "conv_fast.cpp": "b003004dafd88ec5a2f6247112c6629e50cedd8fb660e7274161b21c7a9cefa2",
+  "conv_matmul.cpp": "c6c76e92ede5f2069117f5a8f9665dceb7d495a7ae77b09345a9422bcece3125",
   "cuda.cpp": "9c2e4a8f348274b81f00cdb6b1ca0bb0a74bfdf72c3d41060c6d81029142b6da",
   "dist.cpp": "93812ca76c52a468c550186d76ba728fe52a9d4978e1d9a6f84029408ca4930c",
-  "shim.cpp": "9be899c6347c4329ea825eb39cf27db592bf59ab8ae0094b2bf061f469026d06",
+  "shim.cpp": "5e1993f52e1082f687b461c3a47621dfdf0d273a4ac7ca01992be38406171c90",
   "shim.h": "8c8aea19c47484c9a5a1818a8e222156ad836713dc8c95da4eafefebbf89f02c",
-  "shim_internal.h": "22114cef5c508d07c19562baab90737800cc151721ad67e80ccca736ca6c6080",
+  "shim_internal.h": "b8a9b5b3d2f48fc5fc5b887bdf943f87fbdc24b12aea5929559e324ca44051cf",
 };

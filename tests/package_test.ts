@@ -23,6 +23,7 @@ Deno.test("deno publish --dry-run passes without warnings and ships the shim's C
       "ffi/shim.cpp",
       "ffi/shim.h",
       "ffi/conv_fast.cpp",
+      "ffi/conv_matmul.cpp",
       "mod.ts",
       "tasks/cli/main.ts",
       "README.md",
