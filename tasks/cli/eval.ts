@@ -31,8 +31,12 @@ export function reportLines(report: EvalReport): string[] {
   const images = `${report.images.generated} generated vs ${report.images.real} real images`;
   const network = report.inception ? `${report.inception.variant} Inception` : report.network.name;
   const lines = [`${fidName} ${fixed(fid, 3)} (${images}, ${network})`];
-  if (report.network.kind !== "inception") {
+  if (report.network.kind === "fashion-mnist-classifier") {
     lines.push(`  (features of the shipped ${report.network.name}: never compare with Inception FIDs)`);
+  } else if (report.network.kind === "pixels") {
+    lines.push(
+      "  (16x16 pixels see colour and layout, not content: rank generators of one data set with it)",
+    );
   }
   lines.push(`KID ${small(kid.mean)} ± ${small(kid.std)} (${kid.subsets} subsets of ${kid.subsetSize})`);
   if (is) {

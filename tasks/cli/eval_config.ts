@@ -27,6 +27,8 @@ export interface EvalConfig {
   inception?: string;
   /** The Fashion-MNIST classifier's weights used without `--inception`; undefined: the shipped ones. */
   classifier?: string;
+  /** Score in 16x16 pixels (colour and layout) instead of a network's features: data with no feature network. */
+  pixelFeatures: boolean;
   /** Override the Inception variant the weights file implies. */
   inceptionVariant?: InceptionVariant;
   /** Image folder, `fashion-mnist`, or undefined for the default emoji set (as train's --data). */
@@ -57,7 +59,8 @@ export interface EvalConfig {
 
 const INCEPTION_NEEDED =
   "--inception is required: FID and KID need Inception-v3 weights, and nothing is downloaded " +
-  "(only --data fashion-mnist has a shipped feature network).\n" + INCEPTION_EXPORT_HELP;
+  "(only --data fashion-mnist has a shipped feature network; --pixel-features scores any data crudely, " +
+  "in 16x16 pixels).\n" + INCEPTION_EXPORT_HELP;
 
 /** Every eval setting, once: flag, alias, kind, default and help line. */
 const EVAL_FIELDS = {
@@ -73,7 +76,18 @@ const EVAL_FIELDS = {
     kind: PATH,
     help: "Inception-v3 weights as safetensors (see below)",
     conflict: (inception, values) =>
-      inception === undefined && values.data !== "fashion-mnist" ? INCEPTION_NEEDED : undefined,
+      inception === undefined && !values.pixelFeatures && values.data !== "fashion-mnist"
+        ? INCEPTION_NEEDED
+        : undefined,
+  },
+  pixelFeatures: {
+    flag: "pixel-features",
+    kind: SWITCH,
+    help: "score in 16x16 pixels (colour and layout, no network): a crude score for data without one",
+    conflict: (pixels, values) =>
+      pixels && values.inception !== undefined
+        ? "--inception and --pixel-features each pick the features: pass one of them"
+        : undefined,
   },
   classifier: {
     flag: "classifier",
@@ -154,11 +168,13 @@ const EVAL_FIELDS = {
  */
 export function evalHelp(): string {
   return formatHelp(EVAL_FIELDS, {
-    usage: "deno task eval --checkpoint PATH (--inception PATH | --data fashion-mnist) [flags]",
+    usage:
+      "deno task eval --checkpoint PATH (--inception PATH | --data fashion-mnist | --pixel-features) [flags]",
     description:
       "FID, KID, IS, precision and recall of a generator against its training data, and an optional\n" +
       "memorization check. With --data fashion-mnist and no --inception, the shipped Fashion-MNIST\n" +
-      'classifier\'s features are used ("FID (F-MNIST features)": never compare it with Inception FIDs).',
+      'classifier\'s features are used ("FID (F-MNIST features)": never compare it with Inception FIDs);\n' +
+      'with --pixel-features, 16x16 pixels ("FID (pixel features)": to rank generators of one data set).',
     footer: INCEPTION_EXPORT_HELP,
   });
 }

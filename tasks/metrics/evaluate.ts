@@ -2,7 +2,8 @@
  * `deno task eval`'s library half: how good a trained generator is. It scores `--n` generated images
  * against the training data (FID and KID as pytorch-fid and torch-fidelity compute them, the Inception
  * Score, improved precision and recall, and a conditional generator's accuracy) in the features of
- * Inception-v3 (`--inception`) or of the shipped Fashion-MNIST classifier (`--data fashion-mnist`), and
+ * Inception-v3 (`--inception`), of the shipped Fashion-MNIST classifier (`--data fashion-mnist`), or in
+ * 16x16 pixels (`--pixel-features`, a crude score for data with neither), and
  * writes `eval.json`; with `--memorization` it also finds each of the first samples' nearest training
  * image in pixel space and saves the pairs as `memorization.png`.
  *
@@ -35,7 +36,7 @@ export interface EvalReport {
   checkpoint: string;
   /** The generator's shape. */
   generator: { nz: number; ngf: number; nc: number; imageSize: number };
-  /** The network whose features and logits scored the images (Inception-v3 or the F-MNIST classifier). */
+  /** What scored the images: Inception-v3, the F-MNIST classifier, or 16x16 pixels. */
   network: ScoringNetworkInfo;
   /** The Inception weights and variant, with `--inception`. */
   inception?: { path: string; variant: string };
@@ -146,19 +147,23 @@ export async function evaluate(
   if (device !== "cpu" && !cudaIsAvailable()) {
     throw new ConfigError(`--device ${device}: no CUDA here; use --device cpu`);
   }
-  if (config.inception === undefined && config.data !== "fashion-mnist") {
+  if (config.inception !== undefined && config.pixelFeatures) {
+    throw new ConfigError("--inception and --pixel-features each pick the features: pass one of them");
+  }
+  if (config.inception === undefined && !config.pixelFeatures && config.data !== "fashion-mnist") {
     throw new ConfigError(
-      "Without --inception only --data fashion-mnist can be scored: pass --inception PATH",
+      "Without --inception only --data fashion-mnist has a feature network: pass --inception PATH, or " +
+        "--pixel-features for a crude score in 16x16 pixels",
     );
   }
   using netG = await loadGenerator(config.checkpoint, device);
-  if (config.inception === undefined && netG.nc !== 1) {
+  if (config.inception === undefined && !config.pixelFeatures && netG.nc !== 1) {
     throw new ConfigError(
       `The F-MNIST classifier scores 1-channel images, but the generator makes ${netG.nc}-channel ones: ` +
         "pass --inception PATH",
     );
   }
-  using scorer = await openScoringNetwork({ ...config, device });
+  using scorer = await openScoringNetwork({ ...config, channels: netG.nc, device });
   const dataset = await loadDataset({
     data: config.data,
     category: config.category,

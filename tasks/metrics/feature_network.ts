@@ -1,9 +1,9 @@
 /**
- * The network an evaluation scores images with: Inception-v3 from a weights file (`--inception`), or the
- * Fashion-MNIST classifier that ships with the package (for `--data fashion-mnist` without Inception).
- * Both give features (FID, KID, precision, recall) and class logits (IS, conditional accuracy); the
- * two feature spaces differ, so their FIDs are never comparable, and the names say which one a number
- * comes from.
+ * The network an evaluation scores images with: Inception-v3 from a weights file (`--inception`), the
+ * Fashion-MNIST classifier that ships with the package (for `--data fashion-mnist` without Inception), or
+ * 16x16 pixels (`--pixel-features`, for data with neither). The networks give features (FID, KID,
+ * precision, recall) and class logits (IS, conditional accuracy); pixels give features only. The feature
+ * spaces differ, so their FIDs are never comparable, and the names say which one a number comes from.
  *
  * @module
  */
@@ -19,20 +19,21 @@ import type { Device } from "../../ops/device.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import type { ImageBatch } from "../data/types.ts";
 import { type FeatureOptions, imageFeatures } from "./features.ts";
+import { PIXEL_FEATURE_SIDE, PixelFeatures } from "./pixel_features.ts";
 
 /** Which network, and how its numbers are labelled. */
 export interface ScoringNetworkInfo {
-  /** `"inception"` or `"fashion-mnist-classifier"`. */
-  kind: "inception" | "fashion-mnist-classifier";
-  /** For messages: `Inception-v3 (fid)` or `F-MNIST classifier`. */
+  /** `"inception"`, `"fashion-mnist-classifier"` or `"pixels"`. */
+  kind: "inception" | "fashion-mnist-classifier" | "pixels";
+  /** For messages: `Inception-v3 (fid)`, `F-MNIST classifier` or `16x16 pixels`. */
   name: string;
-  /** The FID's name: `FID` with Inception, `FID (F-MNIST features)` with the classifier. */
+  /** The FID's name: `FID` with Inception, `FID (F-MNIST features)` or `FID (pixel features)`. */
   fidName: string;
-  /** The weights file. */
+  /** The weights file; `""` for pixels. */
   path: string;
   /** The Inception variant, with Inception. */
   variant?: InceptionVariant;
-  /** Length of a feature vector: 2048 or 128. */
+  /** Length of a feature vector: 2048, 128, or 256 per channel for pixels. */
   dims: number;
   /** Classes of the logits; 0 when the network has none (an Inception file without `fc`). */
   classes: number;
@@ -43,7 +44,7 @@ export interface ScoringNetwork {
   /** What it is. */
   readonly info: ScoringNetworkInfo;
   /** The network, in eval mode. */
-  readonly net: InceptionV3 | FashionMnistClassifier;
+  readonly net: InceptionV3 | FashionMnistClassifier | PixelFeatures;
   /** Where it runs. */
   readonly device: Device;
   /** Frees the network. */
@@ -52,8 +53,12 @@ export interface ScoringNetwork {
 
 /** Options of {@linkcode openScoringNetwork}. */
 export interface ScoringNetworkOptions {
-  /** Inception-v3 weights (safetensors); undefined: the Fashion-MNIST classifier. */
+  /** Inception-v3 weights (safetensors); undefined: the Fashion-MNIST classifier, or pixels. */
   inception?: string;
+  /** Score in 16x16 pixels instead of a network's features (without `inception`). */
+  pixelFeatures?: boolean;
+  /** The images' channels, for the pixels' feature length; default 3. */
+  channels?: number;
   /** Override the variant the Inception file implies. */
   inceptionVariant?: InceptionVariant;
   /** The classifier's weights; default the shipped {@linkcode PRETRAINED_CLASSIFIER}. */
@@ -63,9 +68,10 @@ export interface ScoringNetworkOptions {
 }
 
 /**
- * Loads Inception-v3 when `inception` is given, else the Fashion-MNIST classifier.
+ * Loads Inception-v3 when `inception` is given, pixels with `pixelFeatures`, else the Fashion-MNIST
+ * classifier.
  *
- * @param options inception, inceptionVariant, classifier, device
+ * @param options inception, inceptionVariant, pixelFeatures, channels, classifier, device
  * @returns the network and how to label its numbers
  * @throws {Error} naming the file when the weights cannot be loaded
  * @example
@@ -89,6 +95,23 @@ export async function openScoringNetwork(options: ScoringNetworkOptions = {}): P
         variant: net.variant,
         dims: 2048,
         classes,
+      },
+      net,
+      device,
+      [Symbol.dispose]: () => net.dispose(),
+    };
+  }
+  if (options.pixelFeatures) {
+    const net = new PixelFeatures();
+    const dims = PIXEL_FEATURE_SIDE * PIXEL_FEATURE_SIDE * (options.channels ?? 3);
+    return {
+      info: {
+        kind: "pixels",
+        name: "16x16 pixels",
+        fidName: "FID (pixel features)",
+        path: "",
+        dims,
+        classes: 0,
       },
       net,
       device,
@@ -157,10 +180,11 @@ export function scoreImages(
   const features = imageFeatures(scorer.net, withLabels, { device: scorer.device, ...options });
   let logits: Tensor | undefined;
   try {
-    if (scorer.info.classes > 0) {
+    const net = scorer.net;
+    if (scorer.info.classes > 0 && !(net instanceof PixelFeatures)) {
       logits = noGrad(() => {
         using onDevice = features.to(scorer.device);
-        using out = scorer.net.logits(onDevice);
+        using out = net.logits(onDevice);
         return out.to("cpu");
       });
     }

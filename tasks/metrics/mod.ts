@@ -41,6 +41,7 @@ export {
 } from "./precision_recall.ts";
 export { accuracy, datasetAccuracy } from "./accuracy.ts";
 export { type FeatureNetwork, type FeatureOptions, imageFeatures } from "./features.ts";
+export { PIXEL_FEATURE_SIDE, PixelFeatures } from "./pixel_features.ts";
 export {
   openScoringNetwork,
   type ScoredSet,
