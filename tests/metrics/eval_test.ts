@@ -13,6 +13,7 @@ import { kernelInceptionDistance, kidSubsets, polynomialMmd } from "../../tasks/
 import { nearestImages } from "../../tasks/metrics/nearest.ts";
 import { makeGridArray, saveImageArray, toPixels } from "../../tasks/image/grid.ts";
 import { runDeno } from "../fixtures.ts";
+import { saveGeneratedFolder } from "./generated_folder.ts";
 import { assertClose, CALIBRATED_INCEPTION, runTorch } from "../torch_ref.ts";
 
 /** pytorch-fid's calculate_frechet_distance (pytorch_fid/fid_score.py), on np.mean / np.cov statistics. */
@@ -288,16 +289,7 @@ Deno.test("deno task eval: FID ~0 and each sample's own image as nearest when th
     await t.saveStateDict(netG, join(run, "generator.safetensors"));
     // the data set: the very images eval will generate (seed 0), saved as PNGs
     const data = join(work, "data");
-    await Deno.mkdir(data);
-    const [batch] = [...generatedBatches(netG, n, { batchSize: n, seed: 0, quantize: false })];
-    const per = 3 * 32 * 32;
-    for (let i = 0; i < n; i++) {
-      const image = {
-        data: batch!.data.slice(i * per, (i + 1) * per),
-        shape: [3, 32, 32] as [number, number, number],
-      };
-      await saveImageArray(image, join(data, `img_${i}.png`), { normalize: true, valueRange: [-1, 1] });
-    }
+    await saveGeneratedFolder(netG, n, data);
     const out = join(work, "out");
     const flags = ["--checkpoint", run, "--inception", inception, "--data", data, "--n", String(n)];
     const { code, stdout, stderr } = await runEval([

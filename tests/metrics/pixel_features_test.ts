@@ -3,10 +3,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as t from "../../mod.ts";
-import { generatedBatches } from "../../tasks/metrics/images.ts";
 import { PixelFeatures } from "../../tasks/metrics/pixel_features.ts";
-import { saveImageArray } from "../../tasks/image/grid.ts";
 import { runDeno } from "../fixtures.ts";
+import { saveGeneratedFolder } from "./generated_folder.ts";
 
 const EVAL = new URL("../../tasks/cli/eval.ts", import.meta.url).pathname;
 
@@ -46,16 +45,7 @@ Deno.test("deno task eval --pixel-features: FID ~0, precision and recall 1 when 
     const checkpoint = join(work, "generator.safetensors");
     await t.saveStateDict(netG, checkpoint);
     const data = join(work, "data");
-    await Deno.mkdir(data);
-    const [batch] = [...generatedBatches(netG, n, { batchSize: n, seed: 0, quantize: false })];
-    const per = 3 * 32 * 32;
-    for (let i = 0; i < n; i++) {
-      const image = {
-        data: batch!.data.slice(i * per, (i + 1) * per),
-        shape: [3, 32, 32] as [number, number, number],
-      };
-      await saveImageArray(image, join(data, `img_${i}.png`), { normalize: true, valueRange: [-1, 1] });
-    }
+    await saveGeneratedFolder(netG, n, data);
     const out = join(work, "out");
     const flags = ["--checkpoint", checkpoint, "--pixel-features", "--data", data, "--kid-subsets", "3"];
     const { code, stdout, stderr } = await runDeno([
