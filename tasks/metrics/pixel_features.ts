@@ -29,6 +29,8 @@ export const PIXEL_FEATURE_SIDE = 16;
  */
 export class PixelFeatures implements FeatureNetwork {
   /**
+   * The features of a batch: each image's 16x16 average pool, mapped from [-1, 1] to [0, 1] and flattened.
+   *
    * @param images (N, C, H, W) in [-1, 1], at least 16x16
    * @returns (N, 256 C) in [0, 1]
    * @throws {RangeError} for images that are not 4-d or smaller than 16x16
