@@ -124,27 +124,22 @@ export function* realBatches(
   n: number,
   options: { batchSize: number; seed: number; skip?: number },
 ): Generator<{ images: ImageBatch; indices: Int32Array }> {
+  // the training loader's seeded order of epoch 0; only the images taken are normalized
   const loader = new BatchLoader(dataset, {
     batchSize: options.batchSize,
     seed: options.seed,
     shuffle: true,
   });
-  let skip = options.skip ?? 0;
-  let left = Math.min(n, dataset.count - skip);
-  for (const { images, indices } of loader.epoch(0)) {
-    if (left <= 0) return;
-    const from = Math.min(skip, images.shape[0]);
-    skip -= from;
-    const count = Math.min(left, images.shape[0] - from);
-    if (count <= 0) continue;
-    const per = images.data.length / images.shape[0];
-    left -= count;
-    yield {
-      images: {
-        data: images.data.slice(from * per, (from + count) * per),
-        shape: [count, ...images.shape.slice(1)] as ImageBatch["shape"],
-      },
-      indices: indices.slice(from, from + count),
-    };
+  const skip = Math.min(options.skip ?? 0, dataset.count);
+  const taken = loader.order(0).subarray(skip, skip + Math.max(0, Math.min(n, dataset.count - skip)));
+  const { channels, size, images } = dataset;
+  const per = channels * size * size;
+  for (let start = 0; start < taken.length; start += options.batchSize) {
+    const indices = taken.slice(start, start + options.batchSize);
+    const data = new Float32Array(indices.length * per);
+    indices.forEach((index, k) => {
+      for (let p = 0; p < per; p++) data[k * per + p] = NORMALIZE_TABLE[images[index * per + p]!]!;
+    });
+    yield { images: { data, shape: [indices.length, channels, size, size] }, indices };
   }
 }

@@ -252,7 +252,8 @@ Deno.test("generatedBatches do not depend on the batch size, and realBatches sam
   three.forEach((b, i) =>
     b.data.forEach((v, p) => assert.ok(Math.abs(v - one.data[i * 1024 + p]!) <= 1 / 127.5 + 1e-6))
   );
-  const dataset = { images: new Uint8Array(9 * 3), count: 9, channels: 3, size: 1, skipped: [] };
+  const bytes = Uint8Array.from({ length: 9 * 3 }, (_, i) => i * 9);
+  const dataset = { images: bytes, count: 9, channels: 3, size: 1, skipped: [] };
   const indices = [...realBatches(dataset, 7, { batchSize: 3, seed: 2 })].flatMap((b) => [...b.indices]);
   assert.equal(indices.length, 7);
   assert.equal(new Set(indices).size, 7);
@@ -262,6 +263,10 @@ Deno.test("generatedBatches do not depend on the batch size, and realBatches sam
     b,
   ) => [...b.indices]);
   assert.deepEqual(later, order.slice(4));
+  for (const { images, indices: taken } of realBatches(dataset, 9, { batchSize: 2, seed: 2, skip: 3 })) {
+    const expected = [...taken].flatMap((i) => [0, 1, 2].map((c) => NORMALIZE_TABLE[bytes[i * 3 + c]!]!));
+    assert.deepEqual([...images.data], expected); // normalized as the training loader does
+  }
   assert.deepEqual([...realBatches(dataset, 3, { batchSize: 2, seed: 2, skip: 9 })], []);
 });
 
