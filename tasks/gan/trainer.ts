@@ -287,11 +287,6 @@ export class DcganTrainer {
     const { loss, netG } = this;
     const realLabel = this.spec.labelSmoothing;
     const batchSize = real.shape[0]!;
-    if (Deno.env.get("HACK_LR_LINEAR") && this.spec.totalSteps) {
-      const f = Math.max(0, 1 - (step - 1) / this.spec.totalSteps);
-      this.optimizerD.lr = this.spec.lrD * f;
-      this.optimizerG.lr = this.spec.lrG * f;
-    }
     // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
     this.optimizerD.zeroGrad(); // the optimizers hold exactly the networks' parameters
     const r1 = this.spec.r1 ?? 0;
