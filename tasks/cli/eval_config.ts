@@ -62,6 +62,9 @@ const INCEPTION_NEEDED =
   "(only --data fashion-mnist has a shipped feature network; --pixel-features scores any data crudely, " +
   "in 16x16 pixels).\n" + INCEPTION_EXPORT_HELP;
 
+/** Why `--inception` and `--pixel-features` cannot go together. */
+export const FEATURES_CONFLICT = "--inception and --pixel-features each pick the features: pass one of them";
+
 /** Every eval setting, once: flag, alias, kind, default and help line. */
 const EVAL_FIELDS = {
   checkpoint: {
@@ -84,10 +87,7 @@ const EVAL_FIELDS = {
     flag: "pixel-features",
     kind: SWITCH,
     help: "score in 16x16 pixels (colour and layout, no network): a crude score for data without one",
-    conflict: (pixels, values) =>
-      pixels && values.inception !== undefined
-        ? "--inception and --pixel-features each pick the features: pass one of them"
-        : undefined,
+    conflict: (pixels, values) => pixels && values.inception !== undefined ? FEATURES_CONFLICT : undefined,
   },
   classifier: {
     flag: "classifier",

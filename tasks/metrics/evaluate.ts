@@ -16,7 +16,7 @@ import { cudaIsAvailable } from "../../ops/runtime.ts";
 import { writeFileAtomic } from "../../models/io/atomic_write.ts";
 import { loadDataset } from "../data/load_dataset.ts";
 import type { ImageBatch, ImageDataset } from "../data/types.ts";
-import type { EvalConfig } from "../cli/eval_config.ts";
+import { type EvalConfig, FEATURES_CONFLICT } from "../cli/eval_config.ts";
 import {
   openScoringNetwork,
   type ScoredSet,
@@ -148,7 +148,7 @@ export async function evaluate(
     throw new ConfigError(`--device ${device}: no CUDA here; use --device cpu`);
   }
   if (config.inception !== undefined && config.pixelFeatures) {
-    throw new ConfigError("--inception and --pixel-features each pick the features: pass one of them");
+    throw new ConfigError(FEATURES_CONFLICT);
   }
   if (config.inception === undefined && !config.pixelFeatures && config.data !== "fashion-mnist") {
     throw new ConfigError(
