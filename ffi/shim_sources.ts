@@ -11,7 +11,14 @@ import { SOURCE_SHA256 } from "./source_hashes.ts";
 
 const SHIM_URL = new URL(".", import.meta.url);
 /** The sources compiled on every libtorch (headers count for the cache key). */
-export const SHIM_SOURCES = ["shim.cpp", "shim.h", "shim_internal.h", "conv_fast.cpp", "conv_matmul.cpp", "dist.cpp"];
+export const SHIM_SOURCES = [
+  "shim.cpp",
+  "shim.h",
+  "shim_internal.h",
+  "conv_fast.cpp",
+  "conv_matmul.cpp",
+  "dist.cpp",
+];
 /** The CUDA-only source, compiled where libtorch has CUDA (see `cudaExtensionApplies` in build.ts). */
 export const CUDA_SOURCE = "cuda.cpp";
 /** Where the C++ sources are read from: this folder, or a download of them when loaded from JSR. */
