@@ -11,7 +11,7 @@ import { featureStats, frechetDistance, trace } from "../../tasks/metrics/fid.ts
 import { generatedBatches, quantizeImages, realBatches } from "../../tasks/metrics/images.ts";
 import { kernelInceptionDistance, kidSubsets, polynomialMmd } from "../../tasks/metrics/kid.ts";
 import { nearestImages } from "../../tasks/metrics/nearest.ts";
-import { makeGridArray, saveImageArray, toPixels } from "../../tasks/image/grid.ts";
+import { makeGridArray, toPixels } from "../../tasks/image/grid.ts";
 import { runDeno } from "../fixtures.ts";
 import { saveGeneratedFolder } from "./generated_folder.ts";
 import { assertClose, CALIBRATED_INCEPTION, runTorch } from "../torch_ref.ts";
