@@ -19,6 +19,30 @@ export const NORMALIZE_TABLE: Float32Array = (() => {
   return table;
 })();
 
+/**
+ * Writes the data set's images at `indices` into `out` from `offset` on, one after another, normalized to
+ * [-1, 1] by {@linkcode NORMALIZE_TABLE} as the loader's batches are.
+ *
+ * @param dataset the decoded data set
+ * @param indices which images, in the order written
+ * @param out where they go
+ * @param offset the first value of `out` written; default 0
+ */
+export function normalizeImagesInto(
+  dataset: ImageDataset,
+  indices: ArrayLike<number>,
+  out: Float32Array,
+  offset = 0,
+): void {
+  const { channels, size, images } = dataset;
+  const per = channels * size * size;
+  for (let k = 0; k < indices.length; k++) {
+    const src = indices[k]! * per;
+    const dst = offset + k * per;
+    for (let p = 0; p < per; p++) out[dst + p] = NORMALIZE_TABLE[images[src + p]!]!;
+  }
+}
+
 /** Options for {@linkcode BatchLoader}. */
 export interface BatchLoaderOptions {
   /** Images per batch. */
@@ -156,18 +180,14 @@ export class BatchLoader {
    */
   *epoch(e: number): Generator<LoaderBatch> {
     const order = this.order(e);
-    const { channels, size, images, labels } = this.#dataset;
+    const { channels, size, labels } = this.#dataset;
     const per = channels * size * size;
     for (let b = 0; b < this.batchesPerEpoch; b++) {
       const indices = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
       const n = indices.length;
       const buffer = this.#buffer(n, per);
-      for (let k = 0; k < n; k++) {
-        const src = indices[k]! * per;
-        const dst = k * per;
-        for (let p = 0; p < per; p++) buffer.data[dst + p] = NORMALIZE_TABLE[images[src + p]!]!;
-        if (labels) buffer.labels[k] = labels[indices[k]!]!;
-      }
+      normalizeImagesInto(this.#dataset, indices, buffer.data);
+      if (labels) indices.forEach((index, k) => (buffer.labels[k] = labels[index]!));
       const batch: LoaderBatch = { images: { data: buffer.data, shape: [n, channels, size, size] }, indices };
       if (labels) batch.labels = buffer.labels;
       yield batch;

@@ -11,7 +11,7 @@ import { noGrad } from "../../ops/autograd.ts";
 import { randint, randn } from "../../ops/creation.ts";
 import type { Device } from "../../ops/device.ts";
 import { manualSeed } from "../../ops/runtime.ts";
-import { BatchLoader, NORMALIZE_TABLE } from "../data/loader.ts";
+import { BatchLoader, NORMALIZE_TABLE, normalizeImagesInto } from "../data/loader.ts";
 import type { ImageBatch, ImageDataset } from "../data/types.ts";
 import { unitToByte } from "../image/grid.ts";
 
@@ -132,14 +132,11 @@ export function* realBatches(
   });
   const skip = Math.min(options.skip ?? 0, dataset.count);
   const taken = loader.order(0).subarray(skip, skip + Math.max(0, Math.min(n, dataset.count - skip)));
-  const { channels, size, images } = dataset;
-  const per = channels * size * size;
+  const { channels, size } = dataset;
   for (let start = 0; start < taken.length; start += options.batchSize) {
     const indices = taken.slice(start, start + options.batchSize);
-    const data = new Float32Array(indices.length * per);
-    indices.forEach((index, k) => {
-      for (let p = 0; p < per; p++) data[k * per + p] = NORMALIZE_TABLE[images[index * per + p]!]!;
-    });
+    const data = new Float32Array(indices.length * channels * size * size);
+    normalizeImagesInto(dataset, indices, data);
     yield { images: { data, shape: [indices.length, channels, size, size] }, indices };
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { tensor } from "../../ops/creation.ts";
-import { NORMALIZE_TABLE } from "../data/loader.ts";
+import { normalizeImagesInto } from "../data/loader.ts";
 import type { ImageBatch, ImageDataset } from "../data/types.ts";
 import { saveImageArray } from "../image/grid.ts";
 import { nearestImages } from "./nearest.ts";
@@ -66,8 +66,7 @@ export async function memorizationReport(
   const pairs = new Float32Array(2 * k * per);
   for (let i = 0; i < k; i++) {
     pairs.set(samples.data.subarray(i * per, (i + 1) * per), 2 * i * per);
-    const src = index[i]! * per;
-    for (let p = 0; p < per; p++) pairs[(2 * i + 1) * per + p] = NORMALIZE_TABLE[dataset.images[src + p]!]!;
+    normalizeImagesInto(dataset, [index[i]!], pairs, (2 * i + 1) * per);
   }
   await saveImageArray({ data: pairs, shape: [2 * k, c, h, w] }, gridPath, {
     nrow: 2 * Math.min(4, k),
