@@ -158,6 +158,12 @@ namespace dcgan {
 
 bool fast_paths_enabled() { return fast_paths.load(std::memory_order_relaxed); }
 
+AutocastArgs autocast_cpu_cast(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  const at::ScalarType to = autocast_cpu_dtype();
+  return {at::autocast::cached_cast(to, x, c10::DeviceType::CPU), at::autocast::cached_cast(to, w, c10::DeviceType::CPU),
+          at::autocast::cached_cast(to, b, c10::DeviceType::CPU)};
+}
+
 at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                             at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef output_padding,
                             int64_t groups, at::IntArrayRef dilation) {
@@ -165,10 +171,7 @@ at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10:
     return route(x, w, b, stride, padding, output_padding, groups, dilation);
   }
   // CPU autocast's wrapper as PyTorch 2.x has it: cast (weights through its cache), run with autocast excluded
-  const at::ScalarType to = dcgan::autocast_cpu_dtype();
-  const at::Tensor xc = at::autocast::cached_cast(to, x, c10::DeviceType::CPU);
-  const at::Tensor wc = at::autocast::cached_cast(to, w, c10::DeviceType::CPU);
-  const c10::optional<at::Tensor> bc = at::autocast::cached_cast(to, b, c10::DeviceType::CPU);
+  const auto [xc, wc, bc] = autocast_cpu_cast(x, w, b);
   if (transposed_matmul_applies(xc, wc, bc, stride, padding, output_padding, groups, dilation)) {
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
     return conv_transpose2d_as_matmul(xc, wc, bc);

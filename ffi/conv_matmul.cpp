@@ -14,7 +14,6 @@
 #include "shim_internal.h"
 
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <c10/core/impl/LocalDispatchKeySet.h>
 
 namespace {
@@ -103,10 +102,7 @@ at::Tensor conv2d(const at::Tensor& x, const at::Tensor& w, const c10::optional<
   }
   // CPU autocast's conv2d wrapper, which lists it in its lower precision on 1.13 and 2.x alike: cast
   // (weights through its cache), then run with autocast excluded
-  const at::ScalarType to = autocast_cpu_dtype();
-  const at::Tensor xc = at::autocast::cached_cast(to, x, c10::DeviceType::CPU);
-  const at::Tensor wc = at::autocast::cached_cast(to, w, c10::DeviceType::CPU);
-  const c10::optional<at::Tensor> bc = at::autocast::cached_cast(to, b, c10::DeviceType::CPU);
+  const auto [xc, wc, bc] = autocast_cpu_cast(x, w, b);
   if (!conv_matmul_applies(xc, wc, bc, stride, padding, dilation, groups)) {
     return at::conv2d(x, w, b, stride, padding, dilation, groups);
   }

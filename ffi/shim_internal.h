@@ -30,6 +30,12 @@ at::Tensor conv_transpose2d(const at::Tensor& x, const at::Tensor& w, const c10:
                             int64_t groups, at::IntArrayRef dilation);
 /** Whether the fast paths (this file's route and conv_matmul.cpp's) are on: nn_set_fast_paths. */
 bool fast_paths_enabled();
+/** A convolution's arguments as CPU autocast's wrapper casts them: to its dtype, weights through its cache. */
+struct AutocastArgs {
+  at::Tensor x, w;
+  c10::optional<at::Tensor> b;
+};
+AutocastArgs autocast_cpu_cast(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
 
 // Defined in conv_matmul.cpp.
 /** at::conv2d, as a matrix product where the kernel covers the whole input (bfloat16 on the CPU). */
