@@ -204,6 +204,10 @@ export const symbols = {
   nn_mse_loss: { parameters: [T, T, "i32" /* reduction */], result: T },
   nn_set_fast_paths: { parameters: ["i32" /* int enabled */], result: "i32" },
   nn_fast_paths: { parameters: [], result: "i32" },
+  nn_diff_augment: {
+    parameters: [T, "i32", /* colour */ "i64", "i64", /* shift_h, shift_w */ "i64", "i64" /* cut_h, cut_w */],
+    result: T,
+  },
   // pooling, resizing, linear algebra: (x, int64_t kernel[2], stride[2], padding[2], [dilation[2],] ...)
   nn_max_pool2d: {
     parameters: [T, "buffer", "buffer", "buffer", "buffer", "i32" /* ceil_mode */],

@@ -1,8 +1,8 @@
 // The whole C ABI of the @gan/dcgan libtorch shim, as tch-rs's torch_api.h: opaque tensor handles and
 // flat functions, one prefix per family (t_ tensors, nn_ layers, optim_ optimizers, cuda_ device calls).
-// Defined in shim.cpp, conv_fast.cpp (nn_set_fast_paths, nn_fast_paths), dist.cpp (the dist_ c10d
-// calls) and cuda.cpp (the CUDA-only block at the end); loaded by ffi/ffi.ts, whose symbol table
-// tests/ffi/shim_header_test.ts holds to this file. The .cpp files include this header, so the compiler
+// Defined in shim.cpp, conv_fast.cpp (nn_set_fast_paths, nn_fast_paths), diff_augment.cpp
+// (nn_diff_augment), dist.cpp (the dist_ c10d calls) and cuda.cpp (the CUDA-only block at the end);
+// loaded by ffi/ffi.ts, whose symbol table tests/ffi/shim_header_test.ts holds to this file. The .cpp files include this header, so the compiler
 // checks every definition against it.
 //
 // Errors: no C++ exception crosses the ABI. A creating call returns NULL on failure and a status call
@@ -203,6 +203,12 @@ tensor nn_mse_loss(tensor input, tensor target, int reduction);
 /** 1 routes eligible ConvTranspose2d layers through oneDNN (the default), 0 keeps libtorch's kernels. */
 int nn_set_fast_paths(int enabled);
 int nn_fast_paths(void);
+/**
+ * DiffAugment's colour (when `colour`), translation by up to shift_h rows and shift_w columns, and a cut_h x cut_w
+ * cutout, in that order, fused on the CPU (diff_augment.cpp); -1 leaves translation or cutout out. Draws as
+ * tasks/gan/augment.ts does; differentiable, double backward included.
+ */
+tensor nn_diff_augment(tensor x, int colour, int64_t shift_h, int64_t shift_w, int64_t cut_h, int64_t cut_w);
 
 // ---- pooling, resizing and linear algebra (Inception-v3 features, FID statistics) ----
 tensor nn_max_pool2d(tensor x, const int64_t* kernel, const int64_t* stride, const int64_t* padding,

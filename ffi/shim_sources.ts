@@ -17,6 +17,7 @@ export const SHIM_SOURCES = [
   "shim_internal.h",
   "conv_fast.cpp",
   "conv_matmul.cpp",
+  "diff_augment.cpp",
   "dist.cpp",
 ];
 /** The CUDA-only source, compiled where libtorch has CUDA (see `cudaExtensionApplies` in build.ts). */

@@ -134,9 +134,11 @@ export function liveTensorCount(): number {
 }
 
 /**
- * Switches the shim's fast paths: on (the default) runs CPU float32 `convTranspose2d` (groups 1,
- * dilation 1) and its backward through oneDNN's convolution kernels, tens of times faster than
- * libtorch's own; off restores libtorch's kernels, e.g. to compare. `DCGAN_FAST_PATHS=0` starts off.
+ * Switches the shim's fast paths: on (the default) runs CPU `convTranspose2d` (groups 1, dilation 1)
+ * and its backward through oneDNN's convolution kernels, tens of times faster than libtorch's own,
+ * bfloat16 convolutions whose kernel covers the whole input as one matrix product, and DiffAugment as one
+ * fused CPU kernel; off restores libtorch's kernels and the ATen-composed augmentation, e.g. to compare.
+ * `DCGAN_FAST_PATHS=0` starts off.
  *
  * @param enabled whether to take the fast paths
  * @example

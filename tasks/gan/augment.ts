@@ -20,6 +20,8 @@
 import { arange, rand, randint, zeros } from "../../ops/creation.ts";
 import { cat } from "../../ops/combine.ts";
 import type { Device } from "../../ops/device.ts";
+import { fusedDiffAugment } from "../../ops/diff_augment.ts";
+import { fastPathsEnabled } from "../../ops/runtime.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
 /** The augmentations `--augment` picks from, in the order the reference applies them. */
@@ -168,6 +170,17 @@ function cutout(x: Tensor, ratio: number): Tensor {
 }
 
 /**
+ * Whether the fused CPU kernel (ffi/diff_augment.cpp) computes this augmentation: CPU images in a float
+ * dtype, the shim's fast paths on (`setFastPaths`), each augmentation at most once and in the reference's
+ * order (colour, translation, cutout); any other policy composes ATen ops below.
+ */
+function fuses(images: Tensor, policy: readonly Augmentation[]): boolean {
+  if (images.device !== "cpu" || !["float32", "float64", "bfloat16"].includes(images.dtype)) return false;
+  const order = policy.map((name) => AUGMENTATIONS.indexOf(name));
+  return order.every((k, i) => i === 0 || k > order[i - 1]!) && fastPathsEnabled();
+}
+
+/**
  * Augments a batch of images with DiffAugment's policy, differentiably: gradients reach `images`.
  *
  * @param images (N, C, H, W), in [-1, 1] as D sees them
@@ -203,6 +216,14 @@ export function diffAugment(
     }
   }
   if (policy.length === 0) return images.ref();
+  if (fuses(images, policy)) {
+    const [, , h, w] = images.shape as [number, number, number, number];
+    return fusedDiffAugment(images, {
+      colour: policy.includes("color"),
+      shift: policy.includes("translation") ? [part(h, shift), part(w, shift)] : undefined,
+      cut: policy.includes("cutout") ? [part(h, square), part(w, square)] : undefined,
+    });
+  }
   // in NCHW: the per-image means and the gather are several times slower on channels_last images
   let x = images.contiguous();
   for (const name of policy) {

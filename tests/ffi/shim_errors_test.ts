@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { check, lastError, shim, type Symbols, TorchError } from "../../ffi/ffi.ts";
 import * as t from "../../mod.ts";
 import { linalgEigh } from "../../ops/linalg.ts";
+import { fusedDiffAugment } from "../../ops/diff_augment.ts";
 import { adaptiveAvgPool2d, avgPool2d, interpolate, maxPool2d } from "../../ops/pool.ts";
 import { handles, int64s } from "../../ops/args.ts";
 import { dtypeCode } from "../../ops/dtype.ts";
@@ -865,6 +866,20 @@ const ROWS: Row[] = [
     what: "reduction code 7",
     run: () => shim().nn_mse_loss(t.ones([3]).handle, t.ones([3]).handle, 7),
     message: /reduction == Reduction::Mean \|\| reduction == Reduction::Sum/,
+  },
+  {
+    entry: "nn_diff_augment",
+    api: "fusedDiffAugment",
+    what: "3-d images",
+    run: () => fusedDiffAugment(t.ones([3, 8, 8]), { colour: true }),
+    message: /diff_augment takes \(N, C, H, W\) images, got 3 dimensions/,
+  },
+  {
+    entry: "nn_diff_augment",
+    api: "fusedDiffAugment",
+    what: "int64 images",
+    run: () => fusedDiffAugment(t.ones([1, 3, 8, 8], { dtype: "int64" }), { colour: false, shift: [1, 1] }),
+    message: /"diff_augment" not implemented for 'Long'/,
   },
   // ---- pooling, resizing, linear algebra ----
   {

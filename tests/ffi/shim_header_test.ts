@@ -179,7 +179,7 @@ Deno.test('shim.h matches every extern "C" definition in ffi/*.cpp, cuda.cpp\'s 
   const cudaOnly = new Set(header.cudaOnly.map((c) => c.name));
   const problems: string[] = [];
   const defined = new Set<string>();
-  for (const file of ["shim.cpp", "conv_fast.cpp", "dist.cpp", "cuda.cpp"]) {
+  for (const file of ["shim.cpp", "conv_fast.cpp", "diff_augment.cpp", "dist.cpp", "cuda.cpp"]) {
     const definitions = parseDefinitions(await Deno.readTextFile(new URL(file, FFI_DIR)));
     assert.ok(definitions.length > 0, `found no extern "C" definitions in ffi/${file}`);
     for (const d of definitions) {

@@ -2,6 +2,7 @@
 // (so the same libtorch draws), the same output and the same gradient with respect to the input.
 import assert from "node:assert/strict";
 import * as t from "../../mod.ts";
+import { fusedDiffAugment } from "../../ops/diff_augment.ts";
 import { type Augmentation, diffAugment, parseAugmentPolicy } from "../../tasks/gan/augment.ts";
 import { assertClose, runTorch } from "../torch_ref.ts";
 import { DIFF_AUGMENT_PY } from "./diffaugment_ref.ts";
@@ -35,27 +36,48 @@ for k, policy in enumerate(${JSON.stringify(policies)}):
 `,
     inputs,
   );
-  try {
-    CASES.forEach(({ policy }, k) => {
-      const name = policy.join(",");
-      using x = inputs[`x${k}`]!.detach().requiresGrad_(true);
-      t.manualSeed(99 + k);
-      using y = diffAugment(x, policy);
-      using after = t.rand([3]);
-      assert.equal(y.isContiguous(), true);
-      using weighted = y.mul(inputs[`upstream${k}`]!);
-      using total = weighted.sum();
-      total.backward();
-      assertClose(y, expected[`y${k}`], { rtol: 0, atol: 1e-6 }, `${name}: augmented images`);
-      assertClose(x.grad!, expected[`grad${k}`], { rtol: 0, atol: 1e-6 }, `${name}: gradient`);
-      assertClose(
-        after,
-        expected[`after${k}`],
-        { rtol: 0, atol: 0 },
-        `${name}: draws after the augmentation`,
-      );
+  // each case through the fast paths (the fused CPU kernel where the policy is in the reference's order),
+  // through the ATen-composed path, and for those policies through the kernel's own entry point
+  const fused = (x: t.Tensor, policy: Augmentation[]) => {
+    const [, , h, w] = x.shape as number[];
+    const side = (size: number, ratio: number) => Math.floor(size * ratio + 0.5);
+    return fusedDiffAugment(x, {
+      colour: policy.includes("color"),
+      shift: policy.includes("translation") ? [side(h!, 1 / 8), side(w!, 1 / 8)] : undefined,
+      cut: policy.includes("cutout") ? [side(h!, 1 / 2), side(w!, 1 / 2)] : undefined,
     });
+  };
+  const routes: [string, (x: t.Tensor, policy: Augmentation[]) => t.Tensor, boolean][] = [
+    ["fast paths", diffAugment, true],
+    ["ATen ops", diffAugment, false],
+    ["fused kernel", fused, true],
+  ];
+  try {
+    for (const [route, augment, fast] of routes) {
+      t.setFastPaths(fast);
+      CASES.forEach(({ policy }, k) => {
+        if (augment === fused && policy.join() === "cutout,translation") return; // not the reference's order
+        const name = `${route}, ${policy.join(",")}`;
+        using x = inputs[`x${k}`]!.detach().requiresGrad_(true);
+        t.manualSeed(99 + k);
+        using y = augment(x, policy);
+        using after = t.rand([3]);
+        assert.equal(y.isContiguous(), true);
+        using weighted = y.mul(inputs[`upstream${k}`]!);
+        using total = weighted.sum();
+        total.backward();
+        assertClose(y, expected[`y${k}`], { rtol: 0, atol: 1e-6 }, `${name}: augmented images`);
+        assertClose(x.grad!, expected[`grad${k}`], { rtol: 0, atol: 1e-6 }, `${name}: gradient`);
+        assertClose(
+          after,
+          expected[`after${k}`],
+          { rtol: 0, atol: 0 },
+          `${name}: draws after the augmentation`,
+        );
+      });
+    }
   } finally {
+    t.setFastPaths(true);
     Object.values(inputs).forEach((x) => x.dispose());
   }
 });
