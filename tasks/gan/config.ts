@@ -108,8 +108,8 @@ export const TRAIN_FIELDS = {
     kind: oneOf(RECIPE_NAMES),
     default: (config: TrainConfig) => defaultRecipe(config.data),
     defaultText: DEFAULT_RECIPE_TEXT,
-    help: "named defaults: seed (the notebook's loop), stable (spectral-norm D, hinge, DiffAugment, EMA) " +
-      "or large-data (stable with a BatchNorm D and no DiffAugment)",
+    help: "named defaults: seed (the notebook's loop), stable (spectral-norm D, hinge, DiffAugment, EMA), " +
+      "small-data (stable with a BatchNorm D) or large-data (small-data without DiffAugment)",
     resume: "checkpoint",
   },
   data: {
@@ -334,7 +334,7 @@ export function completeConfig(partial: Partial<TrainConfig>): TrainConfig {
  * ```ts
  * import { resolveTrainConfig } from "@gan/dcgan";
  * const config = resolveTrainConfig({ data: "fashion-mnist", imageSize: 32 });
- * console.log(config.recipe, config.ngf, config.loss); // stable 32 hinge
+ * console.log(config.recipe, config.ngf, config.loss); // small-data 32 hinge
  * ```
  */
 export function resolveTrainConfig(options: Partial<TrainConfig>): TrainConfig {

@@ -121,6 +121,10 @@ const remedy = (flag: string | ((config: HealthConfig) => string), applies: Reme
   flag: typeof flag === "string" ? () => flag : flag,
   applies,
 });
+const SMALL_DATA = remedy(
+  "--recipe small-data (hinge loss, DiffAugment, EMA: the emoji default)",
+  (c) => c.recipe === "seed",
+);
 const STABLE = remedy(
   "--recipe stable (spectral-norm D, hinge loss, DiffAugment, EMA)",
   (c) => c.recipe !== "stable",
@@ -238,7 +242,7 @@ export class TrainingHealth {
         "non-finite",
         () =>
           `Non-finite values at step ${step}: a loss or D output is NaN or infinite; resume from the last ` +
-          "checkpoint with a lower --lr" + remedies(c, [STABLE]),
+          "checkpoint with a lower --lr" + remedies(c, [SMALL_DATA, STABLE]),
       );
       return;
     }
@@ -251,7 +255,8 @@ export class TrainingHealth {
         "d-wins",
         () =>
           `D wins: ${span}, D(G(z)) stayed below ${D_WINS_DGZ} and Loss_G above ${D_WINS_LOSS_G}: D rejects ` +
-          "every fake, and G's gradients fade" + remedies(c, [STABLE, SMOOTHING, AUGMENT, LOWER_LR_D]),
+          "every fake, and G's gradients fade" +
+          remedies(c, [SMALL_DATA, STABLE, SMOOTHING, AUGMENT, LOWER_LR_D]),
       );
     }
     if (this.#dCollapse.push(this.#dCollapsed(lossD, dx))) {
@@ -321,7 +326,7 @@ export class TrainingHealth {
         "non-finite",
         () =>
           `Non-finite values in the samples of epoch ${e}: G makes NaN or infinite pixels; resume from the ` +
-          "last checkpoint with a lower --lr" + remedies(this.#config, [STABLE]),
+          "last checkpoint with a lower --lr" + remedies(this.#config, [SMALL_DATA, STABLE]),
       );
     } else if (distance !== undefined && real !== undefined && distance < G_COLLAPSE_RATIO * real) {
       this.#found(
@@ -331,7 +336,7 @@ export class TrainingHealth {
           `G collapse: the fixed-noise samples of epoch ${e} differ ${(real / distance).toFixed(1)} times ` +
           `less than a real batch (mean pairwise distance ${distance.toFixed(3)} vs ${real.toFixed(3)}): G ` +
           "maps different z to the same images (mode collapse)" +
-          remedies(this.#config, [STABLE, MINIBATCH_STD, FEATURE_MATCHING]),
+          remedies(this.#config, [SMALL_DATA, STABLE, MINIBATCH_STD, FEATURE_MATCHING]),
       );
     }
     const issues = this.#epochs.get(epoch) ?? new Set();

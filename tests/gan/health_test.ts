@@ -105,7 +105,15 @@ Deno.test("TrainingHealth reports an issue once, with the flags that apply, and 
     lines[0]!,
     /^D wins: in the 10 steps to step 10, D\(G\(z\)\) stayed below 0\.01 and Loss_G above 8/,
   );
-  for (const flag of ["--recipe stable", "--label-smoothing 0.9", "--augment", "--lr-d (e.g. 0.0001)"]) {
+  for (
+    const flag of [
+      "--recipe small-data",
+      "--recipe stable",
+      "--label-smoothing 0.9",
+      "--augment",
+      "--lr-d (e.g. 0.0001)",
+    ]
+  ) {
     assert.ok(lines[0]!.includes(flag), `${flag} in: ${lines[0]}`);
   }
   // flags the run already has are not suggested
@@ -198,7 +206,7 @@ Deno.test("the seed recipe's emoji run reports D wins in its second epoch, at st
   assert.deepEqual(epochs, [[], ["d-wins"]]);
   assert.equal(lines.length, 1);
   assert.match(lines[0]!, /^D wins: in the 30 steps to step 41 \(an epoch\)/);
-  assert.ok(lines[0]!.includes("--recipe stable"), lines[0]);
+  assert.ok(lines[0]!.includes("--recipe small-data"), lines[0]);
   assert.deepEqual(health.findings.map((f) => [f.issue, f.epoch]), [["d-wins", 1]]);
 });
 

@@ -31,7 +31,7 @@ Deno.test("cpuHasNativeBf16 reads every core's flags: avx512_bf16 or amx_bf16 on
   assert.equal(cpuHasNativeBf16("processor : 0\n"), false, "no flags line (e.g. an ARM cpuinfo)");
 });
 
-Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, stable elsewhere; --recipe wins", () => {
+Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, small-data elsewhere; --recipe wins", () => {
   const fashion = parseTrainArgs(["--data", "fashion-mnist"])!;
   assert.equal(fashion.recipe, "large-data");
   assert.deepEqual([fashion.spectralNorm, fashion.augment, fashion.loss, fashion.ema], [
@@ -42,10 +42,13 @@ Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, sta
   ]);
   assert.deepEqual([fashion.batchSize, fashion.maxSteps], [32, 13_500]);
   const emoji = parseTrainArgs([])!;
-  assert.equal(emoji.recipe, "stable");
-  assert.deepEqual([emoji.spectralNorm, emoji.augment], [true, ["color", "translation", "cutout"]]);
+  assert.equal(emoji.recipe, "small-data");
+  assert.deepEqual([emoji.spectralNorm, emoji.augment], [false, ["color", "translation", "cutout"]]);
+  assert.deepEqual([emoji.loss, emoji.ema, emoji.ngf, emoji.ndf], ["hinge", 0.999, 32, 32]);
   assert.deepEqual([emoji.batchSize, emoji.maxSteps], [64, 9000], "the emoji set's measured run length");
-  assert.equal(parseTrainArgs(["--data", "/some/folder"])!.recipe, "stable");
+  assert.equal(parseTrainArgs(["--data", "/some/folder"])!.recipe, "small-data");
+  const stable = parseTrainArgs(["--recipe", "stable"])!;
+  assert.deepEqual([stable.spectralNorm, stable.augment.length, stable.maxSteps], [true, 3, 9000]);
   const chosen = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "stable"])!;
   assert.deepEqual([chosen.recipe, chosen.spectralNorm], ["stable", true]);
   const seed = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "seed"])!;

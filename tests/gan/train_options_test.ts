@@ -26,7 +26,7 @@ Deno.test("train({ data, ...a few settings }) runs the config the CLI makes of t
       );
       // the default recipe's settings, and those computed from the settings given
       assert.deepEqual([cli.recipe, cli.ngf, cli.loss, cli.ema, cli.maxSteps], [
-        "stable",
+        "small-data",
         32,
         "hinge",
         0.999,
