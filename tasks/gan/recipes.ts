@@ -150,16 +150,22 @@ export function settingOf<K extends keyof TrainConfig>(
 }
 
 /**
- * How `--help` shows a default that recipes change: `64 (stable: 32)`.
+ * How `--help` shows a default that recipes change, recipes of one value together:
+ * `128 (stable, small-data: 64; large-data: 32)`.
  *
  * @param field the setting
  * @param base the plain default as text
  * @returns the text
  */
 export function recipeDefaultText(field: keyof TrainConfig, base: string): string {
-  const overrides = RECIPE_NAMES
-    .filter((name) => RECIPES[name].settings[field] !== undefined)
-    .map((name) => `${name}: ${String(RECIPES[name].settings[field])}`);
+  const byValue = new Map<string, string[]>();
+  for (const name of RECIPE_NAMES) {
+    const value = RECIPES[name].settings[field];
+    if (value === undefined) continue;
+    const text = String(value);
+    byValue.set(text, [...(byValue.get(text) ?? []), name]);
+  }
+  const overrides = [...byValue].map(([value, names]) => `${names.join(", ")}: ${value}`);
   return overrides.length ? `${base} (${overrides.join("; ")})` : base;
 }
 

@@ -78,14 +78,14 @@ Deno.test("train --help lists the variant flags with their defaults", () => {
   const help = trainHelp();
   assert.match(
     help,
-    /--loss <value>.*bce.*lsgan.*hinge.*wgan-gp.*\(default bce \(stable: hinge; large-data: hinge\)\)/,
+    /--loss <value>.*bce.*lsgan.*hinge.*wgan-gp.*\(default bce \(stable, small-data, large-data: hinge\)\)/,
   );
   assert.match(help, /--lr <value>.*default 0\.0002; 0\.0001 with --loss wgan-gp/);
   assert.match(help, /--beta2 <value>.*default 0\.999; 0\.9 with --loss wgan-gp/);
   assert.match(help, /--n-critic <value>.*default 1; 5 with --loss wgan-gp/);
   assert.match(help, /--label-smoothing <value>.*one-sided.*\(default 1\)/);
   assert.match(help, /--replay <value>.*\(default 0\)/);
-  assert.match(help, /--ema <value>.*0\.999.*\(default 0 \(stable: 0\.999; large-data: 0\.999\)\)/);
+  assert.match(help, /--ema <value>.*0\.999.*\(default 0 \(stable, small-data, large-data: 0\.999\)\)/);
   assert.match(help, /--conditional .*class labels/);
 });
 
