@@ -69,7 +69,7 @@ void map_image(const scalar_t* in, scalar_t* out, int64_t c, int64_t h, int64_t 
   }
   // Lᵀ: gather the gradient back to the pixel each output read, then the (symmetric) colour map
   double total = 0;
-  for (int64_t i = 0; i < h; i++) {
+  for (int64_t i = 0; per_image != acc_t(0) && i < h; i++) {
     for (int64_t j = 0; j < w; j++) {
       if (!reads(i, j)) continue;
       for (int64_t ch = 0; ch < c; ch++) total += static_cast<double>(in[ch * plane + i * w + j]);

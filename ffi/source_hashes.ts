@@ -6,7 +6,7 @@ export const SOURCE_SHA256: Readonly<Record<string, string>> = {
   "conv_fast.cpp": "0d2ee3b44219d1d54484c25bab1af05bb5608c12f9420dc80cb9eca7e003d26a",
   "conv_matmul.cpp": "2ce99ebe35fd1074ba44101455fc82a43d7c833b5a397643ea48f803ed842588",
   "cuda.cpp": "9c2e4a8f348274b81f00cdb6b1ca0bb0a74bfdf72c3d41060c6d81029142b6da",
-  "diff_augment.cpp": "f9f8e96814505d3782ba4e8ee39f52514d7a7b5e632269387fcb4966bbaec7ae",
+  "diff_augment.cpp": "6d7a6258ec68b33e071baf5aebc71eaff4fa3a102e3cc60927e521e3fd125bda",
   "dist.cpp": "93812ca76c52a468c550186d76ba728fe52a9d4978e1d9a6f84029408ca4930c",
   "shim.cpp": "5e1993f52e1082f687b461c3a47621dfdf0d273a4ac7ca01992be38406171c90",
   "shim.h": "792ffa95a870b36eee853b9997435e39180c7cb8fceca4b6b7b7f9d80e634ea8",

@@ -20,7 +20,7 @@
 import { arange, rand, randint, zeros } from "../../ops/creation.ts";
 import { cat } from "../../ops/combine.ts";
 import type { Device } from "../../ops/device.ts";
-import { fusedDiffAugment } from "../../ops/diff_augment.ts";
+import { type FusedAugmentation, fusedDiffAugment } from "../../ops/diff_augment.ts";
 import { fastPathsEnabled } from "../../ops/runtime.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
@@ -170,14 +170,31 @@ function cutout(x: Tensor, ratio: number): Tensor {
 }
 
 /**
- * Whether the fused CPU kernel (ffi/diff_augment.cpp) computes this augmentation: CPU images in a float
- * dtype, the shim's fast paths on (`setFastPaths`), each augmentation at most once and in the reference's
- * order (colour, translation, cutout); any other policy composes ATen ops below.
+ * What the fused CPU kernel (ffi/diff_augment.cpp) is asked for when it computes this augmentation: CPU
+ * images in a float dtype, the shim's fast paths on (`setFastPaths`), each augmentation at most once and in
+ * the reference's order (colour, translation, cutout); undefined for anything else, which composes ATen
+ * ops below.
+ *
+ * @param images (N, C, H, W)
+ * @param policy the augmentations, in order
+ * @param options the sizes of translation (default 1/8) and cutout (default 1/2)
+ * @returns the kernel's arguments, or undefined where it does not apply
  */
-function fuses(images: Tensor, policy: readonly Augmentation[]): boolean {
-  if (images.device !== "cpu" || !["float32", "float64", "bfloat16"].includes(images.dtype)) return false;
+export function fusedAugmentation(
+  images: Tensor,
+  policy: readonly Augmentation[],
+  options: DiffAugmentOptions = {},
+): FusedAugmentation | undefined {
+  if (images.device !== "cpu" || !["float32", "float64", "bfloat16"].includes(images.dtype)) return undefined;
   const order = policy.map((name) => AUGMENTATIONS.indexOf(name));
-  return order.every((k, i) => i === 0 || k > order[i - 1]!) && fastPathsEnabled();
+  if (!order.every((k, i) => i === 0 || k > order[i - 1]!) || !fastPathsEnabled()) return undefined;
+  const [, , h, w] = images.shape as [number, number, number, number];
+  const sides = (ratio: number): [number, number] => [part(h, ratio), part(w, ratio)];
+  return {
+    colour: policy.includes("color"),
+    shift: policy.includes("translation") ? sides(options.translation ?? 1 / 8) : undefined,
+    cut: policy.includes("cutout") ? sides(options.cutout ?? 1 / 2) : undefined,
+  };
 }
 
 /**
@@ -216,14 +233,8 @@ export function diffAugment(
     }
   }
   if (policy.length === 0) return images.ref();
-  if (fuses(images, policy)) {
-    const [, , h, w] = images.shape as [number, number, number, number];
-    return fusedDiffAugment(images, {
-      colour: policy.includes("color"),
-      shift: policy.includes("translation") ? [part(h, shift), part(w, shift)] : undefined,
-      cut: policy.includes("cutout") ? [part(h, square), part(w, square)] : undefined,
-    });
-  }
+  const fused = fusedAugmentation(images, policy, options);
+  if (fused) return fusedDiffAugment(images, fused);
   // in NCHW: the per-image means and the gather are several times slower on channels_last images
   let x = images.contiguous();
   for (const name of policy) {

@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import * as t from "../../mod.ts";
 import { fusedDiffAugment } from "../../ops/diff_augment.ts";
-import { type Augmentation, diffAugment, parseAugmentPolicy } from "../../tasks/gan/augment.ts";
+import {
+  type Augmentation,
+  diffAugment,
+  fusedAugmentation,
+  parseAugmentPolicy,
+} from "../../tasks/gan/augment.ts";
 import { assertClose, runTorch } from "../torch_ref.ts";
 import { DIFF_AUGMENT_PY } from "./diffaugment_ref.ts";
 
@@ -38,15 +43,7 @@ for k, policy in enumerate(${JSON.stringify(policies)}):
   );
   // each case through the fast paths (the fused CPU kernel where the policy is in the reference's order),
   // through the ATen-composed path, and for those policies through the kernel's own entry point
-  const fused = (x: t.Tensor, policy: Augmentation[]) => {
-    const [, , h, w] = x.shape as number[];
-    const side = (size: number, ratio: number) => Math.floor(size * ratio + 0.5);
-    return fusedDiffAugment(x, {
-      colour: policy.includes("color"),
-      shift: policy.includes("translation") ? [side(h!, 1 / 8), side(w!, 1 / 8)] : undefined,
-      cut: policy.includes("cutout") ? [side(h!, 1 / 2), side(w!, 1 / 2)] : undefined,
-    });
-  };
+  const fused = (x: t.Tensor, policy: Augmentation[]) => fusedDiffAugment(x, fusedAugmentation(x, policy)!);
   const routes: [string, (x: t.Tensor, policy: Augmentation[]) => t.Tensor, boolean][] = [
     ["fast paths", diffAugment, true],
     ["ATen ops", diffAugment, false],
