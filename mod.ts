@@ -122,6 +122,7 @@ export {
   type AdamParamState,
   type AdamStateDict,
 } from "./models/optim/adam.ts";
+export { updateBn } from "./models/optim/swa_utils.ts";
 export {
   loadCheckpoint,
   loadStateDictFile,

@@ -53,8 +53,11 @@ export abstract class BatchNormNd extends Module {
   readonly numFeatures: number;
   /** Added to the variance. */
   readonly eps: number;
-  /** Weight of the current batch in the running statistics, or null for a cumulative average. */
-  readonly momentum: number | null;
+  /**
+   * Weight of the current batch in the running statistics, or null for a cumulative average (settable, as
+   * PyTorch's attribute: `updateBn` sets it to null while it recomputes the statistics).
+   */
+  momentum: number | null;
 
   /**
    * Makes the layer with PyTorch's default init.
@@ -78,6 +81,16 @@ export abstract class BatchNormNd extends Module {
     this.running_mean = this.buffer(zeros([numFeatures]));
     this.running_var = this.buffer(ones([numFeatures]));
     this.num_batches_tracked = this.buffer(full([], 0, { dtype: "int64" }));
+  }
+
+  /**
+   * Forgets the running statistics (PyTorch's `reset_running_stats`): mean 0, variance 1, no batches
+   * tracked.
+   */
+  resetRunningStats(): void {
+    this.running_mean.zero_();
+    this.running_var.fill_(1);
+    this.num_batches_tracked.zero_();
   }
 
   /**

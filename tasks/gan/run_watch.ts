@@ -95,6 +95,7 @@ export class RunWatch implements Disposable {
       this.#health.grid(position.epoch, this.#grid);
     }
     if (this.#evaluator && position.globalStep % this.#evalEvery === 0) {
+      run.trainer.updateEmaBatchNorm(); // it is scored in eval mode, as `deno task eval` scores its file
       const netG = run.trainer.netGEma ?? run.trainer.netG;
       this.#evals.set(position.globalStep, await this.#evaluator.evaluate(netG, position.globalStep));
     }

@@ -235,11 +235,19 @@ function takeStep(run: Run, batch: DeviceBatch): Tensor {
 
 /**
  * Saves the grid `name` (with `gif`, into progress.gif too), the checkpoint and the weights: copied from
- * the device now, encoded and written in the background.
+ * the device now, encoded and written in the background. The last save of a run and the kept snapshots
+ * give the average of G its own BatchNorm statistics first (`updateEmaBatchNorm`, a few forward passes:
+ * not at every epoch's save).
  */
-function saveOutputs(run: Run, grid: string, gif: boolean, snapshot?: string): void {
+function saveOutputs(
+  run: Run,
+  grid: string,
+  options: { gif: boolean; last: boolean; snapshot?: string },
+): void {
   const { out } = run.config;
+  const { gif, last, snapshot } = options;
   const images = run.watch.takeGrid() ?? sampleGrid(run); // sampling moves G's BatchNorm statistics: first
+  if (last || snapshot) run.trainer.updateEmaBatchNorm();
   queueSaveRun(run.writer, out, { ...run, fixedNoise: run.fixed.noise }, snapshot); // the writer starts on it first
   queueSampleGrid(run.writer, run, join(out, grid), { gif, images });
 }
@@ -297,12 +305,11 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
       await steps.stop(); // metrics.jsonl reaches the checkpoint's step before the checkpoint is written
       const number = String(epoch + 1).padStart(3, "0");
       const keep = config.saveEvery > 0 && (epoch + 1) % config.saveEvery === 0;
-      saveOutputs(
-        run,
-        `fake_samples_epoch_${number}.png`,
-        true,
-        keep ? `generator_epoch_${number}.safetensors` : undefined,
-      );
+      saveOutputs(run, `fake_samples_epoch_${number}.png`, {
+        gif: true,
+        last: epoch + 1 === config.epochs,
+        snapshot: keep ? `generator_epoch_${number}.safetensors` : undefined,
+      });
       await writer.waitForBacklog(WRITER_BACKLOG); // when epochs outrun their pictures
     }
     return "done";
@@ -319,7 +326,7 @@ async function trainEpochs(run: Run, hooks: TrainHooks, log: (line: string) => v
  * its writer.
  */
 async function finishRun(run: Run, reason: TrainResult["reason"]): Promise<void> {
-  if (reason !== "done") saveOutputs(run, "fake_samples_last.png", false);
+  if (reason !== "done") saveOutputs(run, "fake_samples_last.png", { gif: false, last: true });
   run.writer.losses([], { force: true });
   if (run.writes) {
     await realVsFake(run.trainer, run.fixed, run.loader, join(run.config.out, "real_vs_fake.png"));

@@ -19,8 +19,7 @@ import { join } from "node:path";
 import type { GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { readSafetensors } from "../../models/io/safetensors.ts";
 import { saveStateDict } from "../../models/io/state_dict_file.ts";
-import { cudaExtensionLoaded, getCudaRngState, setCudaRngState } from "../../ops/cuda.ts";
-import { getRngState, setRngState } from "../../ops/runtime.ts";
+import { keptRng } from "./rng_kept.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import type { ImageDataset } from "../data/types.ts";
 import { cachedFeatures, type FeatureIdentity, fileSha256, sha256Hex } from "../metrics/feature_cache.ts";
@@ -247,14 +246,8 @@ async function bestSoFar(path: string, identity: FeatureIdentity, log: (line: st
 
 /** Runs `fn` and gives the random generators (CPU, and the GPU's on CUDA) their states back afterwards. */
 async function keepingRng<T>(device: TrainConfig["device"], fn: () => T | Promise<T>): Promise<T> {
-  using rng = getRngState();
-  using cudaRng = device !== "cpu" && cudaExtensionLoaded() ? getCudaRngState() : undefined;
-  try {
-    return await fn();
-  } finally {
-    setRngState(rng);
-    if (cudaRng) setCudaRngState(cudaRng);
-  }
+  using _kept = keptRng(device);
+  return await fn();
 }
 
 /**
