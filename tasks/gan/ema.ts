@@ -16,7 +16,7 @@
 
 import { noGrad } from "../../ops/autograd.ts";
 import type { Module } from "../../models/nn/module.ts";
-import { getRngState, setRngState } from "../../ops/runtime.ts";
+import { keptRng } from "./rng_kept.ts";
 
 /**
  * Starts the average as a copy of `source`: `make()` builds a network of the same shape, which gets
@@ -36,13 +36,10 @@ import { getRngState, setRngState } from "../../ops/runtime.ts";
  * ```
  */
 export function emaCopy<M extends Module>(source: M, make: () => M): M {
-  const rng = getRngState();
   let copy: M;
-  try {
+  {
+    using _kept = keptRng("cpu"); // make() initialises on the CPU
     copy = make();
-  } finally {
-    setRngState(rng);
-    rng.dispose();
   }
   const state = source.stateDict();
   try {

@@ -1,6 +1,7 @@
 /**
- * Loading a trained generator from a safetensors file: its shape (nz, ngf, nc, image size, classes) is
- * read off the tensors, so a generator trained in PyTorch loads as well as one trained here.
+ * Loading a trained generator from a safetensors file: its architecture, shape (nz, ngf, nc, image size,
+ * classes), spectral norm and attention block are read off the tensors, so every generator the train task
+ * makes loads, and one trained in PyTorch with the same key names as well.
  *
  * @module
  */

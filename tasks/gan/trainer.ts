@@ -16,16 +16,16 @@ import { Adam } from "../../models/optim/adam.ts";
 import { createDiscriminator, createGenerator } from "../../models/dcgan/factory.ts";
 import type { DiscriminatorNetwork, GeneratorNetwork } from "../../models/dcgan/networks.ts";
 import { weightsInit } from "../../models/dcgan/weights_init.ts";
+import { updateBn } from "../../models/optim/swa_utils.ts";
 import { noGrad } from "../../ops/autograd.ts";
 import { randint, randn } from "../../ops/creation.ts";
 import { manualSeed } from "../../ops/runtime.ts";
-import { updateBn } from "../../models/optim/swa_utils.ts";
-import { keptRng } from "./rng_kept.ts";
 import { cat } from "../../ops/combine.ts";
 import { autocast, cudaExtensionLoaded } from "../../ops/cuda.ts";
 import { tidy } from "../../ops/scope.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { emaCopy, emaUpdate } from "./ema.ts";
+import { keptRng } from "./rng_kept.ts";
 import { discriminatorSettings, generatorSettings } from "./network_settings.ts";
 import { type FeatureDiscriminator, featureMatchingLoss, r1Penalty } from "./regularizers.ts";
 import { discriminatorInput, discriminatorTarget, stepEmaDecay } from "./stabilisers.ts";
@@ -199,7 +199,7 @@ export class DcganTrainer {
    * Gives the average of G (with `ema`) BatchNorm statistics of its own, as `torch.optim.swa_utils.update_bn`
    * does for averaged weights: each update copies G's statistics, which describe G's activations, not the
    * average's, so the average sampled in eval mode (`deno task sample`, `eval`) normalised with the wrong
-   * ones (Fashion-MNIST FID about 3 points worse, docs/recipes.md). Runs `images` latent vectors of a fixed
+   * ones (Fashion-MNIST FID 2-4 points worse, docs/recipes.md). Runs `images` latent vectors of a fixed
    * seed through it; the random generators are given back their states, so the run's numbers do not change,
    * and the next update copies G's statistics again. Nothing to do without `ema` or BatchNorm in G.
    *
