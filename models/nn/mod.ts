@@ -1,7 +1,7 @@
 /**
  * `@gan/dcgan/nn`: modules, PyTorch's `torch.nn` (with `torch.optim.Adam` and state-dict files): the
  * `Module` base class whose parameters are named as in a PyTorch `state_dict`, the layers, their
- * initialisers and spectral norm, Adam, and safetensors I/O that reads and writes PyTorch's files.
+ * initialisers and spectral norm, Adam and `updateBn`, and safetensors I/O that reads and writes PyTorch's files.
  *
  * ```ts
  * import { Adam, BatchNorm2d, Conv2d, LeakyReLU, Sequential } from "@gan/dcgan/nn";
@@ -51,6 +51,7 @@ export {
   type AdamParamState,
   type AdamStateDict,
 } from "../optim/adam.ts";
+export { updateBn } from "../optim/swa_utils.ts";
 export {
   loadCheckpoint,
   loadStateDictFile,
