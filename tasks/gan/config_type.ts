@@ -76,6 +76,8 @@ export interface TrainConfig {
   fakeLabel: number;
   /** R1 penalty weight gamma on D's gradient at real images (0: none). */
   r1: number;
+  /** R1 on every Nth D step only, weighted by N: StyleGAN2's lazy regularization (1: every step). */
+  r1Every: number;
   /** G matches the mean of D's last hidden features on real images instead of fooling D. */
   featureMatching: boolean;
   /** StyleGAN2's ema_rampup: warm-up of the EMA of G for short runs (0: none). */

@@ -240,6 +240,13 @@ export const NETWORK_FIELDS = {
     help: "R1 penalty gamma on D's gradient at real images (0: none)",
     resume: "checkpoint",
   },
+  r1Every: {
+    flag: "r1-every",
+    kind: POSITIVE_INTEGER,
+    default: 1,
+    help: "R1 on every Nth D step only, weighted by N (StyleGAN2's lazy regularization, e.g. 16)",
+    resume: "checkpoint",
+  },
   featureMatching: {
     flag: "feature-matching",
     kind: SWITCH,

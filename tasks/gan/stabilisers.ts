@@ -9,6 +9,7 @@
  * | `fakeLabel`       | two-sided smoothing  | D's target for fakes, e.g. 0.1 (`bce`, `lsgan`)         |
  * | `labelFlip`       | `--label-flip P`     | each of D's targets swapped with probability P          |
  * | `r1`              | `--r1 GAMMA`         | D's loss + gamma/2 E‖∇x D(x)‖² on the real batch        |
+ * | `r1Every`         | `--r1-every N`       | R1 on every Nth step only, times N (lazy, StyleGAN2)    |
  * | `featureMatching` | `--feature-matching` | G's loss: feature matching on D's last hidden layer     |
  * | `emaRampup`       | `--ema-rampup R`     | StyleGAN2's warm-up of the average of G (./ema.ts)      |
  *
@@ -53,6 +54,11 @@ export interface StabiliserOptions {
   /** R1 penalty weight gamma on D's gradient at the real images; default 0 (off). */
   r1?: number;
   /**
+   * R1 on D's steps 1, 1 + r1Every, ... only, weighted by r1Every (StyleGAN2's lazy regularization, which
+   * keeps the penalty's average and costs 1/r1Every of it); default 1 (every step).
+   */
+  r1Every?: number;
+  /**
    * G minimizes feature matching on D's last hidden layer instead of its adversarial loss; the
    * discriminator must offer `forwardWithFeatures` (./regularizers.ts). Default false.
    */
@@ -75,7 +81,10 @@ export interface StabiliserOptions {
  */
 export function checkStabilisers(options: StabiliserOptions & { realLabel?: number }, loss: GanLoss): void {
   // r1's and emaRampup's ranges are the train table's checks, run just before this one
-  const { fakeLabel = 0, labelFlip = 0, instanceNoise = 0 } = options;
+  const { fakeLabel = 0, labelFlip = 0, instanceNoise = 0, r1Every = 1 } = options;
+  if (r1Every !== 1 && !options.r1) {
+    throw new RangeError(`--r1-every ${r1Every} spaces out the R1 penalty: give its weight too, e.g. --r1 1`);
+  }
   checkLabelNoise({ realLabel: options.realLabel, fakeLabel, flip: labelFlip });
   if ((fakeLabel !== 0 || labelFlip !== 0) && loss !== "bce" && loss !== "lsgan") {
     throw new RangeError(

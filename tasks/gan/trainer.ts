@@ -333,7 +333,8 @@ export class DcganTrainer {
     const batchSize = real.shape[0]!;
     // (1) Update D network: maximize log(D(x)) + log(1 - D(G(z))) (or the variant's loss)
     this.optimizerD.zeroGrad(); // the optimizers hold exactly the networks' parameters
-    const r1 = this.spec.r1 ?? 0;
+    const { r1: gamma = 0, r1Every = 1 } = this.spec;
+    const r1 = (step - 1) % r1Every === 0 ? gamma * r1Every : 0; // lazy R1: every r1Every-th step, weighted
     const realInput = r1 > 0 ? real.detach().requiresGrad_(true) : real; // R1 differentiates D(x) in x
     const outputReal = this.#discriminate(realInput, labels);
     const errDReal = criterion(

@@ -32,6 +32,8 @@ const CASES: Case[] = [
     name: "--loss hinge --r1 1 --augment translation",
     spec: { loss: "hinge", r1: 1, augment: ["translation"] },
   },
+  // R1 on steps 1 and 4 of 4, weighted by 3
+  { name: "--loss hinge --r1 2 --r1-every 3", spec: { loss: "hinge", r1: 2, r1Every: 3 } },
   {
     name: "--feature-matching --augment color,cutout",
     spec: { featureMatching: true, augment: ["color", "cutout"] },
@@ -65,7 +67,9 @@ function pythonCase(spec: Partial<DcganSpec>): string {
     `SIGMA=${spec.instanceNoise ?? 0}, REAL_LABEL=${spec.realLabel ?? 1}, FAKE_LABEL=${
       spec.fakeLabel ?? 0
     }, ` +
-    `FLIP=${spec.labelFlip ?? 0}, R1=${spec.r1 ?? 0}, FM=${spec.featureMatching ? "True" : "False"}, ` +
+    `FLIP=${spec.labelFlip ?? 0}, R1=${spec.r1 ?? 0}, R1_EVERY=${spec.r1Every ?? 1}, FM=${
+      spec.featureMatching ? "True" : "False"
+    }, ` +
     `EMA=${spec.ema ?? 0}, RAMPUP=${spec.emaRampup ?? 0})`;
 }
 
@@ -138,12 +142,13 @@ for k, c in enumerate(CASES):
         real, noise = batches[i]
         out['%d.real%d' % (k, i)], out['%d.noise%d' % (k, i)] = real, noise
         netD.zero_grad()
-        x = real.detach().requires_grad_(True) if R1 else real
+        r1 = R1 * R1_EVERY if i % R1_EVERY == 0 else 0  # StyleGAN2's lazy regularization
+        x = real.detach().requires_grad_(True) if r1 else real
         output = D(x, i)
         err_real = d_real(output)
-        if R1:
+        if r1:
             g, = torch.autograd.grad(outputs=[output.sum()], inputs=[x], create_graph=True)
-            penalty = g.square().sum([1, 2, 3]).mean() * (R1 / 2)
+            penalty = g.square().sum([1, 2, 3]).mean() * (r1 / 2)
             (err_real + penalty).backward()
         else:
             err_real.backward()
@@ -154,7 +159,7 @@ for k, c in enumerate(CASES):
         err_fake.backward()
         D_G_z1 = output.mean().item()
         errD = err_real + err_fake
-        if R1:
+        if r1:
             errD = errD + penalty
         optimizerD.step()
         netG.zero_grad()
@@ -271,5 +276,6 @@ Deno.test("the trainer refuses stabilisers its loss or discriminator cannot run"
     /must be above fakeLabel/,
   );
   assert.throws(() => new DcganTrainer({ ...BASE, r1: -1 }), RangeError);
+  assert.throws(() => new DcganTrainer({ ...BASE, r1Every: 16 }), /--r1-every 16 .*give its weight too/);
   assert.throws(() => new DcganTrainer({ ...BASE, instanceNoise: 0.1 }), /pass totalSteps/);
 });
