@@ -33,11 +33,10 @@ export function updateBn(
   inputs: Iterable<Tensor | readonly Tensor[]>,
   model: Module & { forward(...args: Tensor[]): Tensor },
 ): void {
-  const norms = model.namedModules().map(([, m]) => m).filter((m): m is BatchNormNd =>
-    m instanceof BatchNormNd
-  );
+  const modules = model.namedModules().map(([, m]) => m);
+  const norms = modules.filter((m): m is BatchNormNd => m instanceof BatchNormNd);
   if (norms.length === 0) return;
-  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
+  const modes = modules.map((m) => [m, m.training] as const);
   const momenta = norms.map((bn) => bn.momentum);
   try {
     for (const bn of norms) {

@@ -206,25 +206,28 @@ export class DcganTrainer {
    * @param images how many latent vectors (in batches of {@linkcode EMA_BN_BATCH})
    */
   updateEmaBatchNorm(images: number = EMA_BN_IMAGES): void {
-    const net = this.netGEma;
-    if (!net) return;
-    const { nz, device, numClasses } = this.spec;
-    const batches: Tensor[][] = [];
+    if (!this.netGEma) return;
+    const batches = this.#fixedLatents(images);
     try {
-      {
-        using _kept = keptRng(device);
-        manualSeed(EMA_BN_SEED);
-        for (let start = 0; start < images; start += EMA_BN_BATCH) {
-          const n = Math.min(EMA_BN_BATCH, images - start);
-          const batch = [tidy(() => randn([n, nz, 1, 1]).to(device))];
-          if (numClasses > 0) batch.push(tidy(() => randint(0, numClasses, [n]).to(device)));
-          batches.push(batch);
-        }
-      }
-      updateBn(batches, net);
+      updateBn(batches, this.netGEma);
     } finally {
       batches.flat().forEach((t) => t.dispose());
     }
+  }
+
+  /** `images` latent vectors (and labels, when conditional) of {@linkcode EMA_BN_SEED}, the run's RNG kept. */
+  #fixedLatents(images: number): Tensor[][] {
+    const { nz, device, numClasses } = this.spec;
+    using _kept = keptRng(device);
+    manualSeed(EMA_BN_SEED);
+    const batches: Tensor[][] = [];
+    for (let start = 0; start < images; start += EMA_BN_BATCH) {
+      const n = Math.min(EMA_BN_BATCH, images - start);
+      const batch = [tidy(() => randn([n, nz, 1, 1]).to(device))];
+      if (numClasses > 0) batch.push(tidy(() => randint(0, numClasses, [n]).to(device)));
+      batches.push(batch);
+    }
+    return batches;
   }
 
   /**

@@ -6,6 +6,7 @@ import { saveStateDict } from "../../models/io/state_dict_file.ts";
 import { createGenerator } from "../../models/dcgan/factory.ts";
 import type { GeneratorConfig } from "../../models/dcgan/networks.ts";
 import * as t from "../../mod.ts";
+import { withTempDir } from "../fixtures.ts";
 import { generatorShape, loadGenerator } from "../../tasks/gan/generator_file.ts";
 
 const VARIANTS: GeneratorConfig[] = [
@@ -21,32 +22,25 @@ const VARIANTS: GeneratorConfig[] = [
 for (const config of VARIANTS) {
   const name = JSON.stringify(config).replaceAll('"', "");
   Deno.test(`loadGenerator reads ${name} off its tensors and draws the same images`, async () => {
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir(async (dir) => {
       t.manualSeed(3);
       using netG = createGenerator(config).eval();
       const file = join(dir, "generator.safetensors");
       await saveStateDict(netG, file);
-      const shapes = t.tidy(() => Object.fromEntries(netG.namedParameters().map(([k, v]) => [k, v.shape])));
-      const read = generatorShape(
-        { ...shapes, ...Object.fromEntries(netG.namedBuffers().map(([k, v]) => [k, v.shape])) },
-        file,
-      );
+      const tensors = [...netG.namedParameters(), ...netG.namedBuffers()];
+      const read = generatorShape(Object.fromEntries(tensors.map(([k, v]) => [k, v.shape])), file);
       assert.deepEqual(read, { spectralNorm: false, attention: 0, ...config });
       using loaded = await loadGenerator(file);
       using z = t.randn([2, config.nz!, 1, 1]);
       using expected = netG.forward(z);
       using actual = loaded.forward(z);
       assert.deepEqual(actual.toFloat32Array(), expected.toFloat32Array());
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
 Deno.test("loadGenerator takes netG from a run checkpoint whose G has no main.0.weight (spectral norm)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     using netG = createGenerator({ nz: 8, ngf: 4, nc: 1, imageSize: 32, spectralNorm: true }).eval();
     const state = netG.stateDict();
     const entries = Object.fromEntries(Object.entries(state).map(([k, v]) => [`netG.${k}`, v]));
@@ -58,9 +52,7 @@ Deno.test("loadGenerator takes netG from a run checkpoint whose G has no main.0.
     }
     using loaded = await loadGenerator(join(dir, "checkpoint.safetensors"));
     assert.equal(loaded.nz, 8);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("generatorShape names the file and the fix for tensors of no generator", () => {

@@ -7,11 +7,11 @@ import { updateBn } from "../../models/optim/swa_utils.ts";
 import { BatchNorm2d } from "../../models/nn/norm.ts";
 import * as t from "../../mod.ts";
 import { DcganTrainer, EMA_BN_IMAGES } from "../../tasks/gan/trainer.ts";
+import { withTempDir } from "../fixtures.ts";
 import { assertClose, REFERENCE_DIR, runTorch } from "../torch_ref.ts";
 
 Deno.test("updateBn gives the generator the running statistics of PyTorch's update_bn, and restores modes", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     t.manualSeed(4);
     using netG = t.weightsInit(new t.Generator({ nz: 6, ngf: 2, nc: 1, imageSize: 64 }));
     using a = t.randn([5, 6, 1, 1]);
@@ -47,9 +47,7 @@ Deno.test("updateBn gives the generator the running statistics of PyTorch's upda
     }
     using y = t.noGrad(() => netG.forward(a));
     assertClose(y, ref.y, { rtol: 1e-5, atol: 1e-6 }, "eval output");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("updateEmaBatchNorm recomputes the average's statistics and leaves the run's numbers as they were", () => {
