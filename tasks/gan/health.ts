@@ -122,7 +122,7 @@ const remedy = (flag: string | ((config: HealthConfig) => string), applies: Reme
   applies,
 });
 const SMALL_DATA = remedy(
-  "--recipe small-data (hinge loss, DiffAugment, EMA: the emoji default)",
+  "--recipe small-data (hinge loss, DiffAugment, lazy R1, EMA: the emoji default)",
   (c) => c.recipe === "seed",
 );
 const STABLE = remedy(

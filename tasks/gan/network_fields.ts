@@ -236,14 +236,16 @@ export const NETWORK_FIELDS = {
   r1: {
     flag: "r1",
     kind: NON_NEGATIVE("10"),
-    default: 0,
+    ...fromRecipe("r1", 0),
     help: "R1 penalty gamma on D's gradient at real images (0: none)",
     resume: "checkpoint",
   },
   r1Every: {
     flag: "r1-every",
     kind: POSITIVE_INTEGER,
-    default: 1,
+    // `--r1 0` turns a recipe's lazy R1 off whole: its spacing goes with it
+    default: (config) => settingOf(config, "r1", 0) > 0 ? recipeDefault("r1Every", 1)(config) : 1,
+    defaultText: recipeDefaultText("r1Every", "1"),
     help: "R1 on every Nth D step only, weighted by N (StyleGAN2's lazy regularization, e.g. 16)",
     resume: "checkpoint",
   },

@@ -40,17 +40,34 @@ Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, sma
     "hinge",
     0.999,
   ]);
-  assert.deepEqual([fashion.batchSize, fashion.maxSteps], [32, 13_500]);
+  assert.deepEqual([fashion.batchSize, fashion.maxSteps, fashion.r1], [32, 13_500, 0]);
   const emoji = parseTrainArgs([])!;
   assert.equal(emoji.recipe, "small-data");
   assert.deepEqual([emoji.spectralNorm, emoji.augment], [false, ["color", "translation", "cutout"]]);
   assert.deepEqual([emoji.loss, emoji.ema, emoji.ngf, emoji.ndf], ["hinge", 0.999, 32, 32]);
   assert.deepEqual([emoji.batchSize, emoji.maxSteps], [64, 9000], "the emoji set's measured run length");
+  assert.deepEqual([emoji.r1, emoji.r1Every], [1, 16], "lazy R1");
   assert.equal(parseTrainArgs(["--data", "/some/folder"])!.recipe, "small-data");
   const stable = parseTrainArgs(["--recipe", "stable"])!;
-  assert.deepEqual([stable.spectralNorm, stable.augment.length, stable.maxSteps], [true, 3, 9000]);
+  assert.deepEqual([stable.spectralNorm, stable.augment.length, stable.maxSteps, stable.r1], [
+    true,
+    3,
+    9000,
+    0,
+  ]);
   const chosen = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "stable"])!;
   assert.deepEqual([chosen.recipe, chosen.spectralNorm], ["stable", true]);
   const seed = parseTrainArgs(["--data", "fashion-mnist", "--recipe", "seed"])!;
   assert.deepEqual([seed.recipe, seed.loss, seed.batchSize], ["seed", "bce", 128]);
+});
+
+Deno.test("--r1 0 turns the small-data recipe's lazy R1 off with its spacing; --r1 alone keeps the spacing", () => {
+  const off = parseTrainArgs(["--r1", "0"])!;
+  assert.deepEqual([off.r1, off.r1Every], [0, 1]);
+  const stronger = parseTrainArgs(["--r1", "4"])!;
+  assert.deepEqual([stronger.r1, stronger.r1Every], [4, 16]);
+  const everyStep = parseTrainArgs(["--r1-every", "1"])!;
+  assert.deepEqual([everyStep.r1, everyStep.r1Every], [1, 1]);
+  const seed = parseTrainArgs(["--recipe", "seed", "--r1", "1"])!;
+  assert.deepEqual([seed.r1, seed.r1Every], [1, 1], "the seed recipe regularises every step");
 });
