@@ -109,7 +109,7 @@ export const TRAIN_FIELDS = {
     default: (config: TrainConfig) => defaultRecipe(config.data),
     defaultText: DEFAULT_RECIPE_TEXT,
     help: "named defaults: seed (the notebook's loop), stable (spectral-norm D, hinge, DiffAugment, EMA), " +
-      "small-data (stable with a BatchNorm D) or large-data (small-data without DiffAugment)",
+      "small-data (stable with a BatchNorm D and lazy R1) or large-data (small-data without DiffAugment)",
     resume: "checkpoint",
   },
   data: {

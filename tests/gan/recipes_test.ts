@@ -40,7 +40,7 @@ Deno.test("the default recipe follows the data: large-data on Fashion-MNIST, sma
     "hinge",
     0.999,
   ]);
-  assert.deepEqual([fashion.batchSize, fashion.maxSteps, fashion.r1], [32, 13_500, 0]);
+  assert.deepEqual([fashion.batchSize, fashion.maxSteps, fashion.r1, fashion.r1Every], [32, 13_500, 1, 16]);
   const emoji = parseTrainArgs([])!;
   assert.equal(emoji.recipe, "small-data");
   assert.deepEqual([emoji.spectralNorm, emoji.augment], [false, ["color", "translation", "cutout"]]);
