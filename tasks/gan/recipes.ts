@@ -94,9 +94,8 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
     bf16OnCpu: true,
   },
   // The stable recipe with a BatchNorm D: more varied, more colourful emoji grids and a higher pixel recall,
-  // a lower pixel precision (docs/recipes.md). Lazy R1 (gamma 1 every 16th D step) beat it without R1 on
-  // every pixel score at two seeds, with more faces and people in the grid; 9,000 steps took 22 min 9 s
-  // alone on the 2-core machine (19 min 51 s without R1).
+  // a lower pixel precision (docs/recipes.md); with LAZY_R1, 9,000 steps took 22 min 9 s alone on the 2-core
+  // machine (19 min 51 s without it).
   "small-data": {
     summary: "for small data sets (the default on the emoji set and image folders): BatchNorm D, hinge " +
       "loss, DiffAugment on every D input, lazy R1 (gamma 1 every 16th D step), EMA of G with warm-up, " +
